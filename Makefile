@@ -1,0 +1,42 @@
+# The two commands of the quick start: `make demo` and `make test`. Both set up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The demo window: one week (Monday to Sunday) of the simulated gigafactory.
+DEMO_START ?= 2026-11-09
+DEMO_END ?= 2026-11-15
+DAGSTER_PORT ?= 3000
+
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install demo test lint dev clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/dagster asset materialize -m orchestration.definitions --select '*' \
+		--partition-range $(DEMO_START)...$(DEMO_END)
+	@$(BIN)/python -m orchestration.reporting.where
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+dev: install
+	$(BIN)/dagster dev -w workspace.yaml --port $(DAGSTER_PORT)
+
+clean:
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/lake data/reports \
+		dbt_project/target dbt_project/logs .pytest_cache
+	find dagster_home -mindepth 1 ! -name dagster.yaml -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Dagster-facing wiring, one module per domain. ``orchestration.definitions`` assembles them."""

@@ -1,0 +1,90 @@
+"""Every resource of the code location, configured in this one place from the environment (settings)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource, DbtProject
+
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.simulator import load_scenario, simulate_factory_day
+
+
+class SimulatedFactory(dg.ConfigurableResource):
+    """The embedded simulated gigafactory; the scenario file chooses machines, shifts, rates and effects."""
+
+    scenario_path: str
+
+    def simulate(self, day: str):
+        return simulate_factory_day(load_scenario(Path(self.scenario_path)), date.fromisoformat(day))
+
+
+class Lake(dg.ConfigurableResource):
+    """The Parquet landing zone: <lake_dir>/raw/<table>/date=YYYY-MM-DD/."""
+
+    lake_dir: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.lake_dir)
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file. One writer at a time: steps run in process, one after the other."""
+
+    database: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False):
+        if read_only and not Path(self.database).exists():
+            raise FileNotFoundError(f"warehouse {self.database} does not exist yet: materialize the marts first")
+        conn = duckdb.connect(self.database, read_only=read_only)
+        try:
+            conn.execute("SET TimeZone = 'UTC'")
+            yield conn
+        finally:
+            conn.close()
+
+
+class ReportShelf(dg.ConfigurableResource):
+    """Where rendered reports go: <reports_dir>/<factory day>/."""
+
+    reports_dir: str
+
+    def day_dir(self, day: str) -> Path:
+        return Path(self.reports_dir) / day
+
+
+def export_dbt_environment(settings: Settings) -> None:
+    """dbt reads the warehouse and lake paths from the environment (see dbt_project/profiles.yml)."""
+    os.environ["GIGAFACTORY_WAREHOUSE"] = str(settings.warehouse_path)
+    os.environ["GIGAFACTORY_LAKE"] = str(settings.lake_dir)
+
+
+def build_dbt_project() -> DbtProject:
+    export_dbt_environment(load_settings())
+    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    if project.manifest_path.exists():
+        project.prepare_if_dev()
+    else:  # a fresh clone: parse once so the asset graph can be built
+        project.preparer.prepare(project)
+    return project
+
+
+def build_resources(dbt_project: DbtProject, settings: Settings | None = None) -> dict:
+    """All resources, pointed at one warehouse, lake and report shelf (tests pass their own settings)."""
+    settings = settings or load_settings()
+    export_dbt_environment(settings)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "factory": SimulatedFactory(scenario_path=str(settings.scenario_path)),
+        "lake": Lake(lake_dir=str(settings.lake_dir)),
+        "warehouse": Warehouse(database=str(settings.warehouse_path)),
+        "reports": ReportShelf(reports_dir=str(settings.reports_dir)),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    }

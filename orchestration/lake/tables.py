@@ -1,0 +1,101 @@
+"""The raw MES tables every source lands, and their Arrow schemas.
+
+This is the contract between sources (the simulated factory today, plant exports later) and everything
+downstream: Great Expectations suites, dbt staging views and the marts. Timestamps are UTC, timezone-aware,
+microsecond precision (DuckDB reads them as TIMESTAMPTZ, which can be subtracted; nanoseconds cannot).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+RAW_TABLES: dict[str, pa.Schema] = {
+    # One row per processing step of one batch (the process-mining case) on one machine.
+    "production_events": pa.schema(
+        [
+            ("event_id", pa.string()),  # unique across all days: "<date>-E<seq>"
+            ("case_id", pa.string()),  # batch id, e.g. "B20261109-0042"
+            ("product_id", pa.string()),
+            ("activity", pa.string()),  # route step, e.g. "Coating"
+            ("line_id", pa.string()),
+            ("machine_id", pa.string()),
+            ("crew_id", pa.string()),  # crew on shift when the step started
+            ("start_ts", UTC_TS),
+            ("end_ts", UTC_TS),
+            ("produced_qty", pa.int64()),  # cells (or cell equivalents) processed in this step
+            ("good_qty", pa.int64()),
+            ("scrap_qty", pa.int64()),  # good_qty + scrap_qty = produced_qty
+            ("is_rework", pa.bool_()),  # the step repeats one the batch already went through
+        ]
+    ),
+    # Contiguous, non-overlapping state intervals covering the factory day for every machine (ISO 22400 time model).
+    "machine_states": pa.schema(
+        [
+            ("machine_id", pa.string()),
+            ("state", pa.string()),  # producing | setup | planned_maintenance | breakdown | micro_stop | idle
+            ("start_ts", UTC_TS),
+            ("end_ts", UTC_TS),
+        ]
+    ),
+    # One measured characteristic of one batch at one step, with its specification limits.
+    "quality_measurements": pa.schema(
+        [
+            ("measurement_id", pa.string()),
+            ("case_id", pa.string()),
+            ("activity", pa.string()),
+            ("machine_id", pa.string()),
+            ("characteristic", pa.string()),  # e.g. "coating_thickness"
+            ("unit", pa.string()),  # e.g. "um"
+            ("value", pa.float64()),
+            ("lsl", pa.float64()),  # lower spec limit
+            ("usl", pa.float64()),  # upper spec limit
+            ("measured_ts", UTC_TS),
+        ]
+    ),
+    # Telemetry: one reading per sensor per sampling interval.
+    "sensor_readings": pa.schema(
+        [
+            ("sensor_id", pa.string()),  # e.g. "COAT-01.dryer_temperature"
+            ("machine_id", pa.string()),  # the machine, or the room for ambient sensors
+            ("measure", pa.string()),  # temperature | speed | pressure | vibration | dew_point | ...
+            ("unit", pa.string()),
+            ("reading_ts", UTC_TS),
+            ("value", pa.float64()),
+        ]
+    ),
+    # Master data as in force on the factory day (scenarios may change it).
+    "machines": pa.schema(
+        [
+            ("machine_id", pa.string()),
+            ("line_id", pa.string()),
+            ("activity", pa.string()),  # the route step the machine performs
+            ("room_id", pa.string()),
+            ("planned_runtime_per_unit_s", pa.float64()),  # ISO 22400 PRU, seconds per cell
+        ]
+    ),
+    # The shifts of the factory day, with the crew and its staffing.
+    "shifts": pa.schema(
+        [
+            ("shift_id", pa.string()),  # "<date>-<shift name>", e.g. "2026-11-09-early"
+            ("shift_name", pa.string()),  # early | late | night (from the shift pattern)
+            ("crew_id", pa.string()),
+            ("staffed_headcount", pa.int64()),
+            ("start_ts", UTC_TS),
+            ("end_ts", UTC_TS),
+        ]
+    ),
+}
+
+# Keys that identify a row; unique within a table and a factory day.
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "production_events": ("event_id",),
+    "machine_states": ("machine_id", "start_ts"),
+    "quality_measurements": ("measurement_id",),
+    "sensor_readings": ("sensor_id", "reading_ts"),
+    "machines": ("machine_id",),
+    "shifts": ("shift_id",),
+}
+
+MACHINE_STATES = ("producing", "setup", "planned_maintenance", "breakdown", "micro_stop", "idle")

@@ -1,0 +1,39 @@
+"""Where the platform keeps its files, from environment variables with repository-relative defaults.
+
+Every path is resolved to an absolute path once, here, so that Dagster, dbt (which runs in dbt_project/)
+and the tests agree on the same warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DATA_DIR = REPO_ROOT / "data"
+
+
+def _path(env_var: str, default: Path) -> Path:
+    value = os.environ.get(env_var)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse_path: Path  # the one DuckDB file: schemas raw, staging, marts, process_mining, ...
+    lake_dir: Path  # Parquet landing zone: <lake>/raw/<table>/date=YYYY-MM-DD/
+    reports_dir: Path  # rendered reports: <reports>/<date>/
+    scenario_path: Path  # the simulated factory's scenario (layered over data/factory.yaml)
+    partitions_start: str  # first factory day a partition exists for
+
+
+def load_settings() -> Settings:
+    return Settings(
+        warehouse_path=_path("GIGAFACTORY_WAREHOUSE", DATA_DIR / "warehouse.duckdb"),
+        lake_dir=_path("GIGAFACTORY_LAKE", DATA_DIR / "lake"),
+        reports_dir=_path("GIGAFACTORY_REPORTS", DATA_DIR / "reports"),
+        scenario_path=_path("GIGAFACTORY_SCENARIO", DATA_DIR / "scenarios" / "default.yaml"),
+        partitions_start=os.environ.get("GIGAFACTORY_START_DATE", "2026-01-01"),
+    )

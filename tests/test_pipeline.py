@@ -1,0 +1,91 @@
+"""One factory day through the whole graph, into a temporary warehouse: end to end, idempotent, gated."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
+from orchestration.defs.resources import SimulatedFactory
+
+DAY = "2026-11-13"  # a Friday
+ALL_ASSETS = [
+    extraction.simulated_factory,
+    warehouse.warehouse_models,
+    process_mining.process_mining,
+    reports.daily_report,
+]
+
+
+def materialize_day(platform, day: str = DAY, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*ALL_ASSETS, *raw_checks.raw_table_checks],
+        partition_key=day,
+        resources=platform.resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
+    )
+
+
+def test_one_factory_day_runs_end_to_end(platform):
+    result = materialize_day(platform)
+    assert result.success
+
+    raw_events = platform.query(f"select count(*) from raw.production_events where date = '{DAY}'")[0][0]
+    mart_events = platform.query(f"select count(*) from marts.fct_process_events where production_date = '{DAY}'")
+    assert raw_events > 0
+    assert mart_events[0][0] == raw_events  # every landed event reaches the event log
+
+    oee = platform.query(f"select oee, availability from marts.fct_oee_factory_day where production_date = '{DAY}'")
+    assert len(oee) == 1 and 0 < oee[0][0] <= 1.5 and 0 < oee[0][1] <= 1
+
+    fitness = platform.query(
+        f"select log_fitness, precision from process_mining.conformance where production_date = '{DAY}'"
+    )
+    assert len(fitness) == 1 and 0 <= fitness[0][0] <= 1 and 0 <= fitness[0][1] <= 1
+
+    report = platform.settings.reports_dir / DAY / "daily_report.html"
+    html = report.read_text()
+    assert f"{oee[0][0] * 100:.1f}" in html  # the day's OEE, as the director reads it
+    assert "<svg" in html
+
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(evaluation.passed for evaluation in checks)
+
+
+def test_rematerializing_a_day_leaves_the_same_warehouse(platform):
+    materialize_day(platform)
+    first = platform.table_row_counts()
+    materialize_day(platform)
+    second = platform.table_row_counts()
+    assert first == second
+    assert first["marts.fct_process_events"] > 0
+    assert {"raw", "staging", "marts", "process_mining"} <= {name.split(".")[0] for name in first}
+
+
+def test_failed_blocking_check_stops_the_warehouse(platform, monkeypatch):
+    honest_simulate = SimulatedFactory.simulate
+
+    def events_ending_before_they_start(self, day):
+        tables = honest_simulate(self, day)
+        events = tables["production_events"]
+        backwards_end = pc.subtract(events["start_ts"], pa.scalar(3_600_000_000, pa.duration("us")))
+        tables["production_events"] = events.set_column(
+            events.schema.get_field_index("end_ts"), "end_ts", backwards_end
+        )
+        return tables
+
+    monkeypatch.setattr(SimulatedFactory, "simulate", events_ending_before_they_start)
+    result = materialize_day(platform, raise_on_error=False)
+
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.check_name for e in failed] == ["production_events_meets_expectations"]
+    assert "expect_column_pair_values_a_to_be_greater_than_b" in str(failed[0].metadata["failed_expectations"])
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["raw", "production_events"]) in materialized
+    assert not {key for key in materialized if key.path[0] in ("staging", "marts", "process_mining", "reports")}
+    assert not platform.settings.warehouse_path.exists() or not platform.query(
+        "select * from information_schema.tables where table_schema = 'marts'"
+    )
