@@ -55,7 +55,7 @@ class ValidationOutcome:
 
 
 def _describe(kwargs: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in kwargs.items() if k not in ("batch_id",))
+    return ", ".join(f"{k}={v}" for k, v in kwargs.items())
 
 
 def build_suite(table: str, day_start: datetime, day_end: datetime):
@@ -108,6 +108,7 @@ def _batch_definition(table: str):
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas(f"raw_{table}")
     return source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("factory_day")
 
@@ -116,8 +117,9 @@ def validate_raw_table(
     table: str, day: str, frame: pd.DataFrame, day_start: datetime, day_end: datetime
 ) -> ValidationOutcome:
     """Validate one factory day of a raw table; the outcome lists every failed expectation with samples."""
+    batch_definition = _batch_definition(table)  # creates the (ephemeral) context that suites need
     suite = build_suite(table, day_start, day_end)
-    batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": frame})
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format="SUMMARY")
     outcome = ValidationOutcome(table=table, day=day, rows=len(frame), evaluated=len(result.results))
     for item in result.results:
@@ -130,7 +132,7 @@ def validate_raw_table(
         outcome.failed.append(
             FailedExpectation(
                 expectation=config.type,
-                kwargs={k: str(v) for k, v in config.kwargs.items()},
+                kwargs={k: str(v) for k, v in config.kwargs.items() if k != "batch_id"},
                 unexpected_count=details.get("unexpected_count"),
                 sample=[str(v) for v in (details.get("partial_unexpected_list") or [])[:5]],
             )
