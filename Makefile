@@ -8,6 +8,7 @@ DEMO_END ?= 2026-11-15
 DAGSTER_PORT ?= 3000
 
 export DAGSTER_HOME := $(CURDIR)/dagster_home
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 

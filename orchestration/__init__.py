@@ -1,4 +1,5 @@
 """Manufacturing operations intelligence for battery gigafactories: the Dagster code location.
 
-Domain packages (simulator, lake, quality, mining, reporting) are plain Python; ``defs`` wires them into Dagster.
+Domain packages (simulator, lake, quality, mining, reporting) are plain Python;
+``defs`` wires them into Dagster.
 """

@@ -6,7 +6,12 @@ from orchestration.defs import extraction, process_mining, raw_checks, reports, 
 from orchestration.defs.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[extraction.simulated_factory, warehouse.warehouse_models, process_mining.process_mining, reports.daily_report],
+    assets=[
+        extraction.simulated_factory,
+        warehouse.warehouse_models,
+        process_mining.process_mining,
+        reports.daily_report,
+    ],
     asset_checks=raw_checks.raw_table_checks,
     jobs=[schedules.daily_factory_job],
     schedules=[schedules.daily_report_0630],

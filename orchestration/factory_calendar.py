@@ -6,7 +6,7 @@ factory's timezone; it ends 24 local hours later (23 or 25 real hours across a D
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -15,7 +15,7 @@ def factory_day_window(day: date, tz: str, day_start_hour: int) -> tuple[datetim
     zone = ZoneInfo(tz)
     start_local = datetime.combine(day, time(day_start_hour), tzinfo=zone)
     end_local = datetime.combine(day + timedelta(days=1), time(day_start_hour), tzinfo=zone)
-    return start_local.astimezone(timezone.utc), end_local.astimezone(timezone.utc)
+    return start_local.astimezone(UTC), end_local.astimezone(UTC)
 
 
 def factory_day_of(instant: datetime, tz: str, day_start_hour: int) -> date:

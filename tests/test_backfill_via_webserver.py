@@ -1,6 +1,7 @@
 """A 3-day backfill launched the way the UI launches it: through a running webserver's GraphQL API.
 
-Starts `dagster dev` (webserver + daemon) on a free loopback port against a temporary instance and warehouse,
+Starts `dagster dev` (webserver + daemon) on a free loopback port against a temporary instance and
+warehouse,
 launches an asset backfill of every asset for three factory days, waits for the daemon to finish it, and checks
 that exactly those days (and no other) are in the lake and the warehouse.
 """
@@ -92,7 +93,16 @@ def test_three_day_backfill_through_the_webserver(tmp_path):
     log = tmp_path / "dagster_dev.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
             cwd=REPO,
             env=env,
             stdout=log_file,
@@ -104,7 +114,9 @@ def test_three_day_backfill_through_the_webserver(tmp_path):
         nodes = _wait_until(
             lambda: _graphql(port, ASSET_KEYS)["assetNodes"], 180, "the code location to load", server, log
         )
-        selection = [{"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"] and n["isPartitioned"]]
+        selection = [
+            {"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"] and n["isPartitioned"]
+        ]
         launched = _graphql(
             port,
             LAUNCH,
@@ -118,7 +130,9 @@ def test_three_day_backfill_through_the_webserver(tmp_path):
             return status if status not in ("REQUESTED", "CANCELING") else None
 
         status = _wait_until(finished, 420, "the backfill to finish", server, log)
-        assert status in ("COMPLETED", "COMPLETED_SUCCESS"), f"backfill ended {status}:\n{log.read_text()[-4000:]}"
+        assert status in ("COMPLETED", "COMPLETED_SUCCESS"), (
+            f"backfill ended {status}:\n{log.read_text()[-4000:]}"
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -126,7 +140,9 @@ def test_three_day_backfill_through_the_webserver(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
 
-    landed = sorted(p.name.removeprefix("date=") for p in (tmp_path / "lake" / "raw" / "production_events").iterdir())
+    landed = sorted(
+        p.name.removeprefix("date=") for p in (tmp_path / "lake" / "raw" / "production_events").iterdir()
+    )
     assert landed == DAYS
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
         mart_days = conn.execute(

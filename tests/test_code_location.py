@@ -1,4 +1,5 @@
-"""The code location loads, its lineage is one connected graph rooted in extraction, and the CLI validates it."""
+"""The code location loads, its lineage is one connected graph rooted in extraction, and the CLI
+validates it."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_every_asset_descends_from_extraction():
     }
     assert expected_downstream <= materializable
     for key in materializable - raw_keys:
-        ancestors = graph.get_ancestor_asset_keys({key})
+        ancestors = graph.get_ancestor_asset_keys(key)
         assert ancestors & raw_keys, f"{key.to_user_string()} does not descend from the extraction assets"
 
 

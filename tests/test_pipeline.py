@@ -33,11 +33,15 @@ def test_one_factory_day_runs_end_to_end(platform):
     assert result.success
 
     raw_events = platform.query(f"select count(*) from raw.production_events where date = '{DAY}'")[0][0]
-    mart_events = platform.query(f"select count(*) from marts.fct_process_events where production_date = '{DAY}'")
+    mart_events = platform.query(
+        f"select count(*) from marts.fct_process_events where production_date = '{DAY}'"
+    )
     assert raw_events > 0
     assert mart_events[0][0] == raw_events  # every landed event reaches the event log
 
-    oee = platform.query(f"select oee, availability from marts.fct_oee_factory_day where production_date = '{DAY}'")
+    oee = platform.query(
+        f"select oee, availability from marts.fct_oee_factory_day where production_date = '{DAY}'"
+    )
     assert len(oee) == 1 and 0 < oee[0][0] <= 1.5 and 0 < oee[0][1] <= 1
 
     fitness = platform.query(
@@ -82,10 +86,14 @@ def test_failed_blocking_check_stops_the_warehouse(platform, monkeypatch):
     assert not result.success
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert [e.check_name for e in failed] == ["production_events_meets_expectations"]
-    assert "expect_column_pair_values_a_to_be_greater_than_b" in str(failed[0].metadata["failed_expectations"])
+    assert "expect_column_pair_values_a_to_be_greater_than_b" in str(
+        failed[0].metadata["failed_expectations"]
+    )
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert dg.AssetKey(["raw", "production_events"]) in materialized
-    assert not {key for key in materialized if key.path[0] in ("staging", "marts", "process_mining", "reports")}
+    assert not {
+        key for key in materialized if key.path[0] in ("staging", "marts", "process_mining", "reports")
+    }
     assert not platform.settings.warehouse_path.exists() or not platform.query(
         "select * from information_schema.tables where table_schema = 'marts'"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -46,9 +46,11 @@ def failed_expectations(frame: pd.DataFrame) -> list[str]:
 
 
 def test_factory_day_runs_from_first_shift_to_first_shift_in_utc():
-    assert START == datetime(2026, 11, 9, 5, 0, tzinfo=timezone.utc)  # 06:00 CET
-    assert END == datetime(2026, 11, 10, 5, 0, tzinfo=timezone.utc)
-    assert factory_day_of(datetime(2026, 11, 10, 4, 59, tzinfo=timezone.utc), "Europe/Berlin", 6) == date(2026, 11, 9)
+    assert START == datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 CET
+    assert END == datetime(2026, 11, 10, 5, 0, tzinfo=UTC)
+    assert factory_day_of(datetime(2026, 11, 10, 4, 59, tzinfo=UTC), "Europe/Berlin", 6) == date(
+        2026, 11, 9
+    )
     summer_start, summer_end = factory_day_window(date(2026, 3, 29), "Europe/Berlin", 6)
     assert (summer_end - summer_start).total_seconds() == 24 * 3600 and summer_start.hour == 4  # CEST
 
@@ -69,7 +71,11 @@ def test_clean_day_passes():
             "expect_column_pair_values_a_to_be_greater_than_b",
             1,
         ),
-        ({"start_ts": [utc("2026-11-08T05:10Z"), utc("2026-11-09T06:00Z")]}, "expect_column_values_to_be_between", 1),
+        (
+            {"start_ts": [utc("2026-11-08T05:10Z"), utc("2026-11-09T06:00Z")]},
+            "expect_column_values_to_be_between",
+            1,
+        ),
         ({"scrap_qty": [0, -2]}, "expect_column_values_to_be_between", 1),
     ],
 )

@@ -1,7 +1,5 @@
 """Extraction: land the raw MES tables of each factory day as Parquet in the lake."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.factory_days import factory_days

@@ -1,7 +1,5 @@
 """The factory's calendar as Dagster sees it: one partition per factory day, in the factory's timezone."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from functools import cache
 

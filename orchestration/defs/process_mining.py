@@ -1,7 +1,5 @@
 """Process mining of each factory day's event log: the discovered model, its picture and its conformance."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.factory_days import factory_days
@@ -35,7 +33,9 @@ class MiningConfig(dg.Config):
     partitions_def=factory_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def process_mining(context: dg.AssetExecutionContext, config: MiningConfig, warehouse: Warehouse, reports: ReportShelf):
+def process_mining(
+    context: dg.AssetExecutionContext, config: MiningConfig, warehouse: Warehouse, reports: ReportShelf
+):
     fitness: dict[str, float | None] = {}
     with warehouse.connect() as conn:
         for day in context.partition_keys:
@@ -50,4 +50,6 @@ def process_mining(context: dg.AssetExecutionContext, config: MiningConfig, ware
             fitness[day] = run.conformance.log_fitness
             context.log.info(f"{day}: {run.model.note or 'model discovered'}; {run.conformance.note or ''}")
     for key in (["process_mining", "discovered_models"], ["process_mining", "conformance"]):
-        yield dg.MaterializeResult(asset_key=key, metadata={"log_fitness_by_day": dg.MetadataValue.json(fitness)})
+        yield dg.MaterializeResult(
+            asset_key=key, metadata={"log_fitness_by_day": dg.MetadataValue.json(fitness)}
+        )

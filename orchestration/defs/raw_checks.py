@@ -3,8 +3,6 @@
 A failed check stops the warehouse models of that run, so a bad day never reaches the marts.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import pyarrow.parquet as pq
 

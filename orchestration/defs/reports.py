@@ -1,7 +1,5 @@
 """The daily factory report, rendered from the marts and process-mining tables for each factory day."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.defs.factory_days import factory_days

@@ -1,8 +1,8 @@
 """Every resource of the code location, configured in this one place from the environment (settings)."""
 
-from __future__ import annotations
-
 import os
+import shutil
+import sys
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
 from orchestration.simulator import load_scenario, simulate_factory_day
@@ -42,7 +43,9 @@ class Warehouse(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False):
         if read_only and not Path(self.database).exists():
-            raise FileNotFoundError(f"warehouse {self.database} does not exist yet: materialize the marts first")
+            raise FileNotFoundError(
+                f"warehouse {self.database} does not exist yet: materialize the marts first"
+            )
         conn = duckdb.connect(self.database, read_only=read_only)
         try:
             conn.execute("SET TimeZone = 'UTC'")
@@ -66,13 +69,20 @@ def export_dbt_environment(settings: Settings) -> None:
     os.environ["GIGAFACTORY_LAKE"] = str(settings.lake_dir)
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the project's .venv), even when the venv is not on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def build_dbt_project() -> DbtProject:
     export_dbt_environment(load_settings())
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    if project.manifest_path.exists():
-        project.prepare_if_dev()
-    else:  # a fresh clone: parse once so the asset graph can be built
-        project.preparer.prepare(project)
+    # A fresh clone has no manifest yet; under `dagster dev` re-parse so model edits show up on reload.
+    if using_dagster_dev() or not project.manifest_path.exists():
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path
+        ).wait()
     return project
 
 
@@ -86,5 +96,5 @@ def build_resources(dbt_project: DbtProject, settings: Settings | None = None) -
         "lake": Lake(lake_dir=str(settings.lake_dir)),
         "warehouse": Warehouse(database=str(settings.warehouse_path)),
         "reports": ReportShelf(reports_dir=str(settings.reports_dir)),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

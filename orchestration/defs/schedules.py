@@ -1,20 +1,17 @@
 """When the factory's day is processed: half an hour after the factory day ends (06:30 with the default 06:00
 first shift), in the factory's timezone."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.defs.factory_days import factory_config, factory_days
+from orchestration.defs.factory_days import factory_config
 from orchestration.factory_calendar import factory_day_of
 
 # Every asset and every check, so the quality gate runs (and blocks) in the same run as the warehouse.
 daily_factory_job = dg.define_asset_job(
     name="daily_factory_job",
     selection=dg.AssetSelection.all(include_sources=False),
-    partitions_def=factory_days,
     description="Extraction, quality gate, warehouse, process mining and reports for factory days.",
 )
 

@@ -1,6 +1,5 @@
-"""The dbt warehouse (DuckDB): staging views over the lake and incremental marts, one factory-day window a run."""
-
-from __future__ import annotations
+"""The dbt warehouse (DuckDB): staging views over the lake and incremental marts, one factory-day
+window a run."""
 
 import json
 from collections.abc import Mapping

@@ -30,7 +30,7 @@ RAW_TABLES: dict[str, pa.Schema] = {
             ("is_rework", pa.bool_()),  # the step repeats one the batch already went through
         ]
     ),
-    # Contiguous, non-overlapping state intervals covering the factory day for every machine (ISO 22400 time model).
+    # Contiguous, non-overlapping state intervals covering each machine's factory day (ISO 22400 time model).
     "machine_states": pa.schema(
         [
             ("machine_id", pa.string()),

@@ -49,8 +49,9 @@ class ValidationOutcome:
         if self.success:
             return f"{self.table} {self.day}: {self.evaluated} expectations met on {self.rows} rows"
         parts = [f"{f.expectation}({_describe(f.kwargs)}): {f.unexpected_count} rows" for f in self.failed]
-        return f"{self.table} {self.day}: {len(self.failed)} of {self.evaluated} expectations failed: " + "; ".join(
-            parts
+        return (
+            f"{self.table} {self.day}: {len(self.failed)} of {self.evaluated} expectations failed: "
+            + "; ".join(parts)
         )
 
 
@@ -63,7 +64,9 @@ def build_suite(table: str, day_start: datetime, day_end: datetime):
 
     e = gx.expectations
     suite = gx.ExpectationSuite(name=f"raw_{table}")
-    suite.add_expectation(e.ExpectTableColumnsToMatchSet(column_set=RAW_TABLES[table].names, exact_match=False))
+    suite.add_expectation(
+        e.ExpectTableColumnsToMatchSet(column_set=RAW_TABLES[table].names, exact_match=False)
+    )
     keys = PRIMARY_KEYS[table]
     for key in keys:
         suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column=key))

@@ -1,0 +1,23 @@
+with
+
+source as (
+
+    select * from {{ source('mes', 'machines') }}
+
+),
+
+renamed as (
+
+    select
+        cast(machine_id as varchar) as machine_id,
+        cast(line_id as varchar) as line_id,
+        cast(activity as varchar) as activity,
+        cast(room_id as varchar) as room_id,
+        cast(planned_runtime_per_unit_s as double) as planned_runtime_per_unit_s,
+        cast("date" as date) as production_date
+
+    from source
+
+)
+
+select * from renamed

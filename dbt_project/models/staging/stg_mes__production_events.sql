@@ -1,0 +1,39 @@
+with
+
+source as (
+
+    select * from {{ source('mes', 'production_events') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(event_id as varchar) as event_id,
+        cast(case_id as varchar) as case_id,
+        cast(product_id as varchar) as product_id,
+        cast(line_id as varchar) as line_id,
+        cast(machine_id as varchar) as machine_id,
+        cast(crew_id as varchar) as crew_id,
+
+        -- the step
+        cast(activity as varchar) as activity,
+        cast(is_rework as boolean) as is_rework,
+
+        -- quantities (cells)
+        cast(produced_qty as bigint) as produced_qty,
+        cast(good_qty as bigint) as good_qty,
+        cast(scrap_qty as bigint) as scrap_qty,
+
+        -- time
+        cast(start_ts as timestamptz) as start_ts,
+        cast(end_ts as timestamptz) as end_ts,
+        cast(epoch(cast(end_ts as timestamptz)) - epoch(cast(start_ts as timestamptz)) as double) as duration_s,
+        cast("date" as date) as production_date
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,104 @@
+"""A factory day's process events as a pm4py event log (a pandas DataFrame with pm4py's column names).
+
+Timestamps stay timezone-aware UTC from DuckDB to pm4py: they are converted, never re-parsed from strings,
+because pm4py's own date parsing relabels offsets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+
+import pandas as pd
+
+CASE = "case:concept:name"
+ACTIVITY = "concept:name"
+TIMESTAMP = "time:timestamp"
+START_TIMESTAMP = "start_timestamp"
+RESOURCE = "org:resource"
+MACHINE = "machine_id"
+
+EVENT_LOG_COLUMNS = [CASE, ACTIVITY, TIMESTAMP, START_TIMESTAMP, RESOURCE, MACHINE]
+
+_EVENTS_SQL = """
+select
+    case_id as "case:concept:name",
+    activity as "concept:name",
+    end_ts as "time:timestamp",
+    start_ts as "start_timestamp",
+    resource as "org:resource",
+    machine_id
+from marts.fct_process_events
+where production_date = ?::date
+order by case_id, end_ts, activity, event_id
+"""
+
+
+def as_date(value: date | str) -> date:
+    """A factory day given as a ``date`` or an ISO string (a partition key)."""
+    if isinstance(value, datetime):  # pandas Timestamps included
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def to_utc(values: pd.Series) -> pd.Series:
+    """Timezone-aware UTC datetimes from DuckDB's TIMESTAMPTZ (any session zone) or naive UTC values."""
+    series = pd.to_datetime(values)  # already datetimes: no string parsing happens here
+    if series.dt.tz is None:
+        return series.dt.tz_localize("UTC")
+    return series.dt.tz_convert("UTC")
+
+
+def empty_event_log() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            CASE: pd.Series(dtype="str"),
+            ACTIVITY: pd.Series(dtype="str"),
+            TIMESTAMP: pd.Series(dtype="datetime64[us, UTC]"),
+            START_TIMESTAMP: pd.Series(dtype="datetime64[us, UTC]"),
+            RESOURCE: pd.Series(dtype="str"),
+            MACHINE: pd.Series(dtype="str"),
+        }
+    )
+
+
+def load_event_log(conn, production_date: date | str) -> pd.DataFrame:
+    """The day's events from ``marts.fct_process_events``, sorted by case, timestamp (end) and activity."""
+    day = as_date(production_date)
+    frame = conn.execute(_EVENTS_SQL, [day]).df()
+    if frame.empty:
+        return empty_event_log()
+    frame[TIMESTAMP] = to_utc(frame[TIMESTAMP])
+    frame[START_TIMESTAMP] = to_utc(frame[START_TIMESTAMP])
+    for column in (CASE, ACTIVITY, RESOURCE, MACHINE):
+        frame[column] = frame[column].astype("str")
+    return frame[EVENT_LOG_COLUMNS].reset_index(drop=True)
+
+
+def usable_events(event_log: pd.DataFrame) -> pd.DataFrame:
+    """Events with a case, an activity and a timestamp, in case and time order (stable)."""
+    if event_log is None or len(event_log) == 0:
+        return event_log.iloc[0:0] if event_log is not None else empty_event_log()
+    usable = event_log.dropna(subset=[CASE, ACTIVITY, TIMESTAMP])
+    return usable.sort_values([CASE, TIMESTAMP], kind="stable")
+
+
+def trace_variants(event_log: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Case id -> its variant (the tuple of its activities in time order)."""
+    usable = usable_events(event_log)
+    activities: dict[str, list[str]] = {}
+    for case, activity in zip(usable[CASE].tolist(), usable[ACTIVITY].tolist(), strict=True):
+        activities.setdefault(case, []).append(activity)
+    return {case: tuple(trace) for case, trace in activities.items()}
+
+
+def variant_counts(event_log: pd.DataFrame) -> list[tuple[tuple[str, ...], int]]:
+    """(variant, number of cases), most frequent first; ties broken by the variant itself (deterministic)."""
+    return rank_variants(trace_variants(event_log))
+
+
+def rank_variants(variants_of_case: dict[str, tuple[str, ...]]) -> list[tuple[tuple[str, ...], int]]:
+    counts = Counter(variants_of_case.values())
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

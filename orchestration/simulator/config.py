@@ -1,0 +1,291 @@
+"""The factory's configuration: one pydantic model, loaded from a scenario layered over ``data/factory.yaml``.
+
+A scenario names its base file (``base: ../factory.yaml``, relative to the scenario) and overrides only what
+it changes; mappings merge key by key, so route steps, characteristics and sensors are keyed by name in YAML.
+Route order is the key order of the base file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+FULL_SCALE_CELLS_PER_DAY = 300_000  # scale 1.0: a 40 GWh/year plant
+
+
+class _Strict(BaseModel):
+    # A typo in a scenario must fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Characteristic(_Strict):
+    """A measured quality characteristic: a few samples per batch, normal around the process mean."""
+
+    unit: str
+    target: float
+    sigma: float = Field(gt=0)  # within-batch spread (cell to cell, sample to sample)
+    batch_sigma: float = Field(0.0, ge=0)  # batch-to-batch drift of the process mean
+    lsl: float
+    usl: float
+    samples: int = Field(3, ge=1)
+    # scrap: cells outside the limits are scrapped; rework: this check catches the step's faults
+    on_out_of_spec: Literal["scrap", "rework"] = "scrap"
+
+    @model_validator(mode="after")
+    def _limits_ordered(self) -> Characteristic:
+        if not self.lsl < self.usl:
+            raise ValueError(f"lsl ({self.lsl}) must be below usl ({self.usl})")
+        return self
+
+
+class Sensor(_Strict):
+    """A machine sensor whose level follows the machine state, with first-order lag and noise."""
+
+    measure: str  # temperature | speed | pressure | vibration | ...
+    unit: str
+    producing: float
+    idle: float  # also during setup and micro-stops
+    down: float | None = None  # breakdown and planned maintenance; None: the room's ambient temperature
+    time_constant_s: float = Field(0.0, ge=0)  # 0: follows the state at once
+    noise: float = Field(0.0, ge=0)
+
+
+class Rework(_Strict):
+    probability: float = Field(0.0, ge=0, le=1)  # chance a pass of the step fails its check
+    to: str | None = None  # the step the batch goes back to; None: repeat this step
+    max_per_batch: int = Field(2, ge=0)  # after this many loops the batch is passed on regardless
+
+
+class MicroStops(_Strict):
+    mean_interval_min: float = Field(30.0, gt=0)  # of producing time
+    mean_duration_s: float = Field(60.0, gt=0)
+
+
+class Slowdown(_Strict):
+    """Actual over planned runtime: 1 + gamma-distributed excess, so effectiveness mostly lands at 80-100%."""
+
+    mean_excess: float = Field(0.08, ge=0)
+    shape: float = Field(4.0, gt=0)
+
+
+class MachineBehaviour(_Strict):
+    """Reliability and setup of a machine; every field can be set per route step."""
+
+    mtbf_h: float = Field(80.0, gt=0)  # operating hours between breakdowns
+    mttr_min: float = Field(40.0, gt=0)
+    micro_stops: MicroStops = MicroStops()
+    slowdown: Slowdown = Slowdown()
+    changeover_min: float = Field(10.0, ge=0)  # setup when the product changes
+    shift_start_setup_min: float = Field(5.0, ge=0)  # start-up check of the first batch in a shift
+
+
+class Step(_Strict):
+    """One route step: the activity, the parallel machines that perform it, and what it measures."""
+
+    machine_prefix: str  # machine ids: <prefix>-01, <prefix>-02, ...
+    line_id: str
+    room_id: str
+    machines: int = Field(ge=1)  # at scale 1.0; the plant has max(1, round(machines * scale))
+    planned_runtime_per_unit_s: float = Field(gt=0)  # PRU per cell (long steps compressed to hours)
+    scrap_rate: float = Field(0.0, ge=0, le=1)  # random cell defects, on top of out-of-spec cells
+    rework: Rework = Rework()
+    # Machine behaviour of this step; unset fields come from machine_defaults.
+    mtbf_h: float | None = Field(None, gt=0)
+    mttr_min: float | None = Field(None, gt=0)
+    micro_stops: MicroStops | None = None
+    slowdown: Slowdown | None = None
+    changeover_min: float | None = Field(None, ge=0)
+    shift_start_setup_min: float | None = Field(None, ge=0)
+    characteristics: dict[str, Characteristic] = {}
+    sensors: dict[str, Sensor] = {}
+
+
+class Product(_Strict):
+    share: float = Field(gt=0)  # of released batches, relative to the other products
+    spec_overrides: dict[str, dict[str, float]] = {}  # characteristic -> {target, lsl, usl, sigma}
+
+
+def _hh_mm(value: str) -> str:
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError(f"expected local time 'HH:MM', got {value!r}")
+    return value
+
+
+LocalTime = Annotated[str, AfterValidator(_hh_mm)]
+
+
+def minutes_after_midnight(local_time: str) -> int:
+    hours, minutes = local_time.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class Shift(_Strict):
+    start: LocalTime
+    hours: float = Field(gt=0)
+    staffed_headcount: int = Field(ge=0)
+
+
+class Shifts(_Strict):
+    pattern: dict[str, Shift]  # name -> shift, in order from the start of the factory day
+    crews: list[str] = Field(min_length=1)
+    rotation_days: int = Field(2, ge=1)  # days a crew stays on the same shift before rotating on
+
+
+class Room(_Strict):
+    ambient_temperature_c: float
+    dew_point_c: float
+    temperature_swing_c: float = Field(0.5, ge=0)  # daily amplitude
+    noise: float = Field(0.05, ge=0)
+
+
+class PlannedMaintenance(_Strict):
+    machines_per_step: int = Field(1, ge=0)  # rotated through the step's machines by date
+    duration_min: float = Field(60.0, gt=0)
+    first_start: LocalTime = "08:00"  # local time for the first route step
+    stagger_min: float = Field(45.0, ge=0)  # later steps start this much later each
+
+
+class Release(_Strict):
+    batches_per_day: int | None = Field(None, ge=0)  # None: from scale and batch size
+    jitter: float = Field(0.3, ge=0, le=1)  # share of the release interval a release may move
+
+
+class FactoryConfig(_Strict):
+    name: str = "Simulated gigafactory"
+    timezone: str
+    day_start_hour: int = Field(ge=0, le=23)
+    seed: int
+    scale: float = Field(gt=0)  # 1.0 = 40 GWh/year, about 300,000 cells a day
+    batch_size_cells: int = Field(gt=0)
+    product_campaign_batches: int = Field(6, ge=1)  # consecutive batches of one product
+    sensor_interval_s: float = Field(60.0, gt=0)
+    release: Release = Release()
+    products: dict[str, Product] = Field(min_length=1)
+    shifts: Shifts
+    rooms: dict[str, Room]
+    machine_defaults: MachineBehaviour = MachineBehaviour()
+    planned_maintenance: PlannedMaintenance = PlannedMaintenance()
+    route: dict[str, Step] = Field(min_length=1)  # activity -> step, in route order
+    # Reserved for a later issue (costs, planted effects such as a bad shift, degradation, sensor anomalies):
+    # accepted and carried, not simulated yet.
+    economics: dict[str, Any] = {}
+    effects: dict[str, Any] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FactoryConfig:
+        for activity, step in self.route.items():
+            if step.room_id not in self.rooms:
+                raise ValueError(
+                    f"route.{activity}.room_id {step.room_id!r} is not one of rooms {list(self.rooms)}"
+                )
+            if step.rework.to is not None:
+                order = list(self.route)
+                if step.rework.to not in order or order.index(step.rework.to) > order.index(activity):
+                    raise ValueError(f"route.{activity}.rework.to must name this or an earlier step")
+        characteristics = {name for step in self.route.values() for name in step.characteristics}
+        for product_id, product in self.products.items():
+            for name, fields in product.spec_overrides.items():
+                if name not in characteristics:
+                    raise ValueError(f"products.{product_id}.spec_overrides: no route step measures {name!r}")
+                unknown = set(fields) - {"target", "sigma", "batch_sigma", "lsl", "usl"}
+                if unknown:
+                    raise ValueError(
+                        f"products.{product_id}.spec_overrides.{name}: unknown fields {sorted(unknown)}"
+                    )
+        expected = self.day_start_hour * 60
+        for name, shift in self.shifts.pattern.items():
+            if minutes_after_midnight(shift.start) != expected % 1440:
+                raise ValueError(
+                    f"shifts.pattern.{name} must start at {expected // 60 % 24:02d}:{expected % 60:02d}"
+                )
+            expected += round(shift.hours * 60)
+        if expected - self.day_start_hour * 60 != 1440:
+            raise ValueError("shifts.pattern must cover 24 hours from day_start_hour without gaps")
+        return self
+
+    def behaviour(self, activity: str) -> MachineBehaviour:
+        """The machine behaviour of a route step: machine_defaults with the step's overrides."""
+        step = self.route[activity]
+        overrides = {name: getattr(step, name) for name in MachineBehaviour.model_fields}
+        return self.machine_defaults.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def batches_per_day(self) -> int:
+        if self.release.batches_per_day is not None:
+            return self.release.batches_per_day
+        return round(FULL_SCALE_CELLS_PER_DAY * self.scale / self.batch_size_cells)
+
+    def machine_count(self, activity: str) -> int:
+        return max(1, int(self.route[activity].machines * self.scale + 0.5))
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_layers(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    """The merged mapping of a scenario and its bases, and the files it came from (the scenario first)."""
+    path = path.resolve()
+    if path in seen:
+        raise ValueError(f"{path}: scenario bases form a cycle")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read scenario file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a scenario must be a mapping at the top level")
+    base = data.pop("base", None)
+    if base is None:
+        return data, (path,)
+    merged, files = _read_layers(path.parent / base, (*seen, path))
+    return _deep_merge(merged, data), (path, *files)
+
+
+def load_scenario(path: Path) -> FactoryConfig:
+    """The factory configuration of a scenario file, merged over its base; ValueError names file and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"scenario {path} does not exist")
+    merged, files = _read_layers(path)
+    try:
+        return FactoryConfig.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors())
+        layered = f" (layered over {', '.join(str(f) for f in files[1:])})" if len(files) > 1 else ""
+        raise ValueError(f"invalid scenario {path}{layered}: {problems}") from exc
+
+
+def _describe(error: Any) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    field = ".".join(str(part) for part in error["loc"])
+    return f"{field}: {message}" if field else message

@@ -1,0 +1,114 @@
+"""One factory day of the simulated plant: batches released into the route, machines as SimPy processes.
+
+Every day is simulated on its own, starting with an empty line and its own random streams, so a day's
+tables depend only on the scenario and the date. Machines start no new batch once the day is over, but a
+batch already running finishes (its event may end after the day); what is still queued simply ends there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import simpy
+
+from orchestration.simulator.config import FactoryConfig, minutes_after_midnight
+from orchestration.simulator.machine import Machine
+from orchestration.simulator.mes import MesLog, machines_table
+from orchestration.simulator.quality import QualityModel
+from orchestration.simulator.route import Batch, Station, lay_out
+from orchestration.simulator.sensors import sensor_readings
+from orchestration.simulator.shifts import ShiftCalendar
+from orchestration.simulator.streams import stream
+
+
+def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table]:
+    """The six raw MES tables of factory day ``day``, conforming to ``orchestration.lake.tables``."""
+    calendar = ShiftCalendar(config, day)
+    stations = lay_out(config)
+    mes = MesLog(calendar, stations)
+    env = simpy.Environment()
+    queues = [simpy.Store(env) for _ in stations]
+
+    def dispatch(batch: Batch, step: int) -> None:
+        if step < len(stations):  # past the last step the batch is finished
+            queues[step].put(batch)
+
+    quality = QualityModel(config, stream(config.seed, day, "quality"))
+    maintenance = maintenance_plan(config, calendar, stations)
+    machines = [
+        Machine(
+            env,
+            machine_id,
+            station,
+            inbound=queues[station.index],
+            dispatch=dispatch,
+            calendar=calendar,
+            quality=quality,
+            rng=stream(config.seed, day, f"machine:{machine_id}"),
+            maintenance=maintenance.get(machine_id, []),
+            on_step=mes.record_step,
+        )
+        for station in stations
+        for machine_id in station.machine_ids
+    ]
+    for machine in machines:
+        env.process(machine.run())
+    env.process(release_batches(env, config, calendar, queues[0], stream(config.seed, day, "release")))
+    env.run()  # ends when the last running batch has finished: nothing is released after the day
+
+    states = {m.machine_id: mes.state_intervals(m.log) for m in machines}
+    return {
+        "production_events": mes.production_events(),
+        "machine_states": mes.machine_states(states),
+        "quality_measurements": mes.quality_measurements(),
+        "sensor_readings": sensor_readings(
+            config, calendar, stations, states, *mes.window_us, stream(config.seed, day, "sensors")
+        ),
+        "machines": machines_table(stations),
+        "shifts": mes.shifts(),
+    }
+
+
+def release_batches(
+    env: simpy.Environment, config: FactoryConfig, calendar: ShiftCalendar, first: simpy.Store, rng
+) -> Generator:
+    """Release the day's batches evenly across the day (jittered), in product campaigns."""
+    count = config.batches_per_day
+    if count == 0:
+        return
+    spacing = calendar.length_s / count
+    offsets = 0.5 + config.release.jitter * (rng.random(count) - 0.5)
+    times = (np.arange(count) + offsets) * spacing
+    products = list(config.products)
+    shares = np.array([p.share for p in config.products.values()])
+    campaigns = -(-count // config.product_campaign_batches)
+    campaign_products = rng.choice(len(products), size=campaigns, p=shares / shares.sum())
+    stamp = calendar.day.strftime("%Y%m%d")
+    for n, at in enumerate(times):
+        yield env.timeout(at - env.now)
+        product = products[campaign_products[n // config.product_campaign_batches]]
+        first.put(
+            Batch(case_id=f"B{stamp}-{n + 1:04d}", product_id=product, good_qty=config.batch_size_cells)
+        )
+
+
+def maintenance_plan(
+    config: FactoryConfig, calendar: ShiftCalendar, stations: list[Station]
+) -> dict[str, list[tuple[float, float]]]:
+    """Planned maintenance windows (start_s, duration_s) per machine, rotating through a step's machines."""
+    plan = config.planned_maintenance
+    windows: dict[str, list[tuple[float, float]]] = {}
+    for station in stations:
+        start = calendar.clock_at_minutes(
+            minutes_after_midnight(plan.first_start) + station.index * plan.stagger_min
+        )
+        if not 0 <= start < calendar.length_s:
+            continue
+        count = len(station.machine_ids)
+        for k in range(min(plan.machines_per_step, count)):
+            machine_id = station.machine_ids[(calendar.day.toordinal() + k) % count]
+            windows.setdefault(machine_id, []).append((start, plan.duration_min * 60.0))
+    return windows

@@ -1,0 +1,49 @@
+"""The route a batch takes through the plant, the stations that perform each step, and the batch itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from orchestration.simulator.config import FactoryConfig, MachineBehaviour, Step
+
+
+@dataclass(frozen=True)
+class Station:
+    """One route step as laid out on the shop floor: its parallel machines share one inbound queue."""
+
+    index: int
+    activity: str
+    step: Step
+    behaviour: MachineBehaviour
+    machine_ids: tuple[str, ...]
+    rework_to: int  # route index a failed check sends the batch back to
+
+
+@dataclass
+class Batch:
+    """The process-mining case: a batch of cells moving through the route."""
+
+    case_id: str
+    product_id: str
+    good_qty: int
+    next_step: int = 0
+    reworks: int = 0
+    done: set[str] = field(default_factory=set)  # activities already performed: a repeat is rework
+
+
+def lay_out(config: FactoryConfig) -> list[Station]:
+    order = list(config.route)
+    stations = []
+    for index, (activity, step) in enumerate(config.route.items()):
+        count = config.machine_count(activity)
+        stations.append(
+            Station(
+                index=index,
+                activity=activity,
+                step=step,
+                behaviour=config.behaviour(activity),
+                machine_ids=tuple(f"{step.machine_prefix}-{n:02d}" for n in range(1, count + 1)),
+                rework_to=order.index(step.rework.to) if step.rework.to else index,
+            )
+        )
+    return stations

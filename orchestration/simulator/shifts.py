@@ -1,0 +1,78 @@
+"""The shift calendar of a factory day: shifts, rotating crews, and local plant time on the simulation clock.
+
+The simulation clock counts real seconds from the start of the factory day, so a DST day simply lasts 23 or
+25 hours; shift boundaries are local wall-clock times converted once, here.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from orchestration.factory_calendar import factory_day_window
+from orchestration.simulator.config import FactoryConfig, minutes_after_midnight
+
+
+@dataclass(frozen=True)
+class ShiftSlot:
+    name: str
+    crew_id: str
+    staffed_headcount: int
+    start_s: float  # on the simulation clock
+    end_s: float
+
+
+class ShiftCalendar:
+    def __init__(self, config: FactoryConfig, day: date):
+        self.day = day
+        self._zone = ZoneInfo(config.timezone)
+        self._day_start_hour = config.day_start_hour
+        self.window_start, self.window_end = factory_day_window(day, config.timezone, config.day_start_hour)
+        self.length_s = (self.window_end - self.window_start).total_seconds()
+        self.shifts = self._shifts(config)
+        self._starts = [slot.start_s for slot in self.shifts]
+
+    def _shifts(self, config: FactoryConfig) -> list[ShiftSlot]:
+        crews = config.shifts.crews
+        # Forward rotation (early -> late -> night -> off, with four crews): every rotation_days each crew
+        # moves on by one shift, so the crews of a day are distinct and each gets a rest between shifts.
+        offset = self.day.toordinal() // config.shifts.rotation_days
+        slots = []
+        for position, (name, shift) in enumerate(config.shifts.pattern.items()):
+            begins = self._local(minutes_after_midnight(shift.start))
+            start = self._clock_at_local(begins)
+            end = self._clock_at_local(begins + timedelta(hours=shift.hours))
+            slots.append(
+                ShiftSlot(
+                    name=name,
+                    crew_id=crews[(position - offset) % len(crews)],
+                    staffed_headcount=shift.staffed_headcount,
+                    start_s=start,
+                    end_s=min(end, self.length_s),
+                )
+            )
+        return slots
+
+    def _local(self, minutes: float) -> datetime:
+        """Naive local wall time (minutes after midnight); before the day start it is the next date."""
+        on = self.day if minutes >= self._day_start_hour * 60 else self.day + timedelta(days=1)
+        return datetime.combine(on, time()) + timedelta(minutes=minutes)
+
+    def _clock_at_local(self, local: datetime) -> float:
+        return (local.replace(tzinfo=self._zone) - self.window_start).total_seconds()
+
+    def clock_at_minutes(self, minutes: float) -> float:
+        """Simulation-clock seconds of a local wall time (minutes after midnight) within this factory day."""
+        return self._clock_at_local(self._local(minutes % 1440))
+
+    def shift_index_at(self, clock_s: float) -> int:
+        return max(0, bisect_right(self._starts, clock_s) - 1)
+
+    def crew_at(self, clock_s: float) -> str:
+        return self.shifts[self.shift_index_at(clock_s)].crew_id
+
+    def local_hour_of_day(self, clock_s):
+        """Local hour of day, 0-24, ignoring a DST change within the day: for daily cycles (room climate)."""
+        return (self._day_start_hour + clock_s / 3600.0) % 24.0

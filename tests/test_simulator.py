@@ -1,0 +1,278 @@
+"""The simulated gigafactory against behaviour with known ground truth, on the tiny test plant."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from orchestration.factory_calendar import factory_day_window
+from orchestration.lake.tables import MACHINE_STATES, RAW_TABLES
+from orchestration.lake.writer import conform, partition_file
+from orchestration.simulator import load_scenario, simulate_factory_day
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = REPO / "data" / "scenarios" / "test_small.yaml"
+DAY = date(2026, 11, 9)
+IN_PROCESS_STATES = {"producing", "micro_stop", "breakdown"}
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_scenario(SMALL)
+
+
+@pytest.fixture(scope="module")
+def tables(config):
+    return simulate_factory_day(config, DAY)
+
+
+@pytest.fixture(scope="module")
+def window(config):
+    return factory_day_window(DAY, config.timezone, config.day_start_hour)
+
+
+def scenario(tmp_path: Path, overrides: dict, name: str = "scenario.yaml") -> Path:
+    """A scenario file layered over the test plant."""
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump({"base": str(SMALL), **overrides}))
+    return path
+
+
+def rows(table: pa.Table) -> list[dict]:
+    return table.to_pylist()
+
+
+def test_every_raw_table_conforms_to_the_contract(tables, window):
+    assert set(tables) == set(RAW_TABLES)
+    for name, table in tables.items():
+        assert conform(name, table).schema == RAW_TABLES[name]
+        assert table.num_rows > 0, name
+    start, end = window
+    for name, column in [
+        ("production_events", "start_ts"),
+        ("machine_states", "start_ts"),
+        ("quality_measurements", "measured_ts"),
+        ("sensor_readings", "reading_ts"),
+    ]:
+        values = tables[name][column]
+        assert pc.min(values).as_py() >= start and pc.max(values).as_py() < end, name
+
+
+def test_production_events_are_unique_ordered_and_balanced(tables):
+    events = rows(tables["production_events"])
+    ids = [e["event_id"] for e in events]
+    assert len(set(ids)) == len(ids)
+    assert all(i.startswith(f"{DAY.isoformat()}-E") and len(i) == len("2026-11-09-E000001") for i in ids)
+    for e in events:
+        assert e["end_ts"] >= e["start_ts"]
+        assert e["good_qty"] + e["scrap_qty"] == e["produced_qty"] > 0
+        assert e["scrap_qty"] >= 0
+        assert e["case_id"].startswith(f"B{DAY:%Y%m%d}-")
+
+
+def test_machine_states_cover_each_machine_day_exactly(config, tables, window):
+    start, end = window
+    states = rows(tables["machine_states"])
+    assert {s["state"] for s in states} <= set(MACHINE_STATES)
+    machines = tables["machines"]["machine_id"].to_pylist()
+    for machine in machines:
+        own = sorted((s for s in states if s["machine_id"] == machine), key=lambda s: s["start_ts"])
+        assert own[0]["start_ts"] == start and own[-1]["end_ts"] == end
+        for before, after in zip(own, own[1:], strict=False):
+            assert before["end_ts"] == after["start_ts"], machine  # contiguous, no overlap
+            assert before["state"] != after["state"]  # merged
+        assert sum((s["end_ts"] - s["start_ts"] for s in own), timedelta()) == end - start
+    # One machine of every route step has its hour of planned maintenance.
+    maintenance = [s for s in states if s["state"] == "planned_maintenance"]
+    assert sum((s["end_ts"] - s["start_ts"] for s in maintenance), timedelta()) == timedelta(
+        hours=len(config.route)
+    )
+
+
+def _busy_spans(events: list[dict], machine: str, end) -> list[tuple]:
+    """A machine's event intervals, clipped to the day, back-to-back ones joined."""
+    spans: list[list] = []
+    for e in sorted((e for e in events if e["machine_id"] == machine), key=lambda e: e["start_ts"]):
+        if spans and spans[-1][1] == e["start_ts"]:
+            spans[-1][1] = min(e["end_ts"], end)
+        else:
+            spans.append([e["start_ts"], min(e["end_ts"], end)])
+    return [tuple(span) for span in spans]
+
+
+def test_machine_is_running_exactly_while_it_processes_a_batch(tables, window):
+    """Producing and micro-stops happen only inside events; inside an event the machine never idles."""
+    events, states = rows(tables["production_events"]), rows(tables["machine_states"])
+    for machine in tables["machines"]["machine_id"].to_pylist():
+        spans = _busy_spans(events, machine, window[1])
+        for s in (s for s in states if s["machine_id"] == machine):
+            inside = any(a <= s["start_ts"] and s["end_ts"] <= b for a, b in spans)
+            overlaps = any(s["start_ts"] < b and a < s["end_ts"] for a, b in spans)
+            if s["state"] in ("producing", "micro_stop"):
+                assert inside, s
+            elif s["state"] not in IN_PROCESS_STATES:
+                assert not overlaps, s
+
+
+def test_batches_follow_the_route_and_repeats_are_rework(config, tables):
+    route = list(config.route)
+    by_case: dict[str, list[dict]] = {}
+    for e in sorted(rows(tables["production_events"]), key=lambda e: e["start_ts"]):
+        by_case.setdefault(e["case_id"], []).append(e)
+    for case in by_case.values():
+        assert case[0]["activity"] == route[0]
+        seen = {route[0]}
+        for before, after in zip(case, case[1:], strict=False):
+            assert after["start_ts"] >= before["end_ts"]
+            step, previous = route.index(after["activity"]), route.index(before["activity"])
+            assert step == previous + 1 or step <= previous  # next step, or a loop back
+            assert after["is_rework"] == (after["activity"] in seen)
+            seen.add(after["activity"])
+        first_passes = [route.index(e["activity"]) for e in case if not e["is_rework"]]
+        assert first_passes == list(range(len(first_passes)))
+
+
+def test_crew_on_each_event_is_the_crew_on_shift(tables, window):
+    shifts = rows(tables["shifts"])
+    assert [s["shift_name"] for s in shifts] == ["early", "late", "night"]
+    assert shifts[0]["start_ts"] == window[0] and shifts[-1]["end_ts"] == window[1]
+    assert len({s["crew_id"] for s in shifts}) == 3
+    for e in rows(tables["production_events"]):
+        (shift,) = [s for s in shifts if s["start_ts"] <= e["start_ts"] < s["end_ts"]]
+        assert e["crew_id"] == shift["crew_id"]
+
+
+def test_quality_measurements_carry_units_and_limits(tables):
+    measured = rows(tables["quality_measurements"])
+    units = {(m["characteristic"], m["unit"]) for m in measured}
+    assert {
+        ("coating_thickness", "um"),
+        ("electrolyte_fill_mass", "g"),
+        ("slurry_viscosity", "mPa.s"),
+    } <= units
+    assert all(m["lsl"] < m["usl"] for m in measured)
+    out_of_spec = sum(not m["lsl"] <= m["value"] <= m["usl"] for m in measured)
+    assert out_of_spec < 0.1 * len(measured)
+
+
+def test_one_reading_per_sensor_and_interval_following_the_machine(config, tables, window):
+    readings = tables["sensor_readings"]
+    per_sensor = readings.group_by("sensor_id").aggregate([("value", "count")])
+    expected = int((window[1] - window[0]).total_seconds() // config.sensor_interval_s)
+    assert set(per_sensor["value_count"].to_pylist()) == {expected}
+    machines = set(tables["machines"]["machine_id"].to_pylist())
+    owners = set(readings["machine_id"].to_pylist())
+    assert machines <= owners and {o for o in owners - machines if o.startswith("ROOM-")} == owners - machines
+    # Line speed is high only while the coater produces.
+    states = [s for s in rows(tables["machine_states"]) if s["machine_id"] == "COAT-01"]
+    speeds = [r for r in rows(readings.filter(pc.equal(readings["sensor_id"], "COAT-01.line_speed")))]
+
+    def state_at(ts):
+        return next(s["state"] for s in states if s["start_ts"] <= ts < s["end_ts"])
+
+    producing = [r["value"] for r in speeds if state_at(r["reading_ts"]) == "producing"]
+    stopped = [r["value"] for r in speeds if state_at(r["reading_ts"]) in ("idle", "breakdown")]
+    assert producing and stopped and min(producing) > max(stopped)
+
+
+def test_rework_happens_only_when_configured(config, tmp_path):
+    steps = list(config.route)
+    never = load_scenario(scenario(tmp_path, {"route": {a: {"rework": {"probability": 0.0}} for a in steps}}))
+    only_coating = {a: {"rework": {"probability": 0.6 if a == "Coating" else 0.0}} for a in steps}
+    often = load_scenario(scenario(tmp_path, {"route": only_coating}, name="often.yaml"))
+    assert not any(simulate_factory_day(never, DAY)["production_events"]["is_rework"].to_pylist())
+    day = simulate_factory_day(often, DAY)
+    events = sorted(rows(day["production_events"]), key=lambda e: e["start_ts"])
+    reworked = [e for e in events if e["is_rework"]]
+    assert len(reworked) >= 3 and {e["activity"] for e in reworked} == {"Coating"}
+    # What sent a batch back: the coating thickness of the pass before was off target on average.
+    thickness = [m for m in rows(day["quality_measurements"]) if m["characteristic"] == "coating_thickness"]
+    for again in reworked:
+        failed = [e for e in events if e["case_id"] == again["case_id"] and e["end_ts"] <= again["start_ts"]][
+            -1
+        ]
+        samples = [
+            m
+            for m in thickness
+            if m["case_id"] == failed["case_id"]
+            and failed["start_ts"] <= m["measured_ts"] <= failed["end_ts"]
+        ]
+        mean = sum(m["value"] for m in samples) / len(samples)
+        assert not samples[0]["lsl"] <= mean <= samples[0]["usl"]
+
+
+def _mean_wait_before(events: list[dict], activity: str) -> float:
+    by_case: dict[str, list[dict]] = {}
+    for e in sorted(events, key=lambda e: e["start_ts"]):
+        by_case.setdefault(e["case_id"], []).append(e)
+    waits = [
+        (after["start_ts"] - before["end_ts"]).total_seconds()
+        for case in by_case.values()
+        for before, after in zip(case, case[1:], strict=False)
+        if after["activity"] == activity and not after["is_rework"]
+    ]
+    return sum(waits) / len(waits)
+
+
+def test_a_slower_step_builds_a_queue_before_it(tables, tmp_path):
+    slow = load_scenario(scenario(tmp_path, {"route": {"Calendering": {"planned_runtime_per_unit_s": 6.0}}}))
+    base_wait = _mean_wait_before(rows(tables["production_events"]), "Calendering")
+    slow_wait = _mean_wait_before(rows(simulate_factory_day(slow, DAY)["production_events"]), "Calendering")
+    assert slow_wait > 5 * base_wait + 1800
+
+
+def test_same_day_gives_identical_tables_whatever_was_simulated_before(config, tables):
+    next_day = DAY + timedelta(days=1)
+    later = simulate_factory_day(config, next_day)
+    again = simulate_factory_day(config, DAY)
+    for name in RAW_TABLES:
+        assert again[name].equals(tables[name]), name
+        assert simulate_factory_day(config, next_day)[name].equals(later[name]), name
+    assert not later["production_events"].equals(tables["production_events"])
+
+
+def test_cli_in_another_process_writes_the_same_tables(tables, tmp_path):
+    lake = tmp_path / "lake"
+    command = [sys.executable, "-m", "orchestration.simulator.cli", "--scenario", str(SMALL)]
+    command += ["--start", DAY.isoformat(), "--days", "1", "--out", str(lake)]
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+    for name, table in tables.items():
+        written = pq.read_table(partition_file(lake, name, DAY.isoformat()))
+        assert written.equals(conform(name, table)), name
+
+
+def test_a_dst_day_is_a_23_hour_day(config):
+    day = date(2026, 3, 28)  # clocks go forward in Berlin in the night to 29 March
+    start, end = factory_day_window(day, config.timezone, config.day_start_hour)
+    assert end - start == timedelta(hours=23)
+    states = rows(simulate_factory_day(config, day)["machine_states"])
+    per_machine: dict[str, timedelta] = {}
+    for s in states:
+        per_machine[s["machine_id"]] = (
+            per_machine.get(s["machine_id"], timedelta()) + s["end_ts"] - s["start_ts"]
+        )
+    assert set(per_machine.values()) == {timedelta(hours=23)}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"machine_defaults": {"mtbf_h": -5}}, "machine_defaults.mtbf_h"),
+        ({"route": {"Coating": {"mtbf_h": -1}}}, "route.Coating.mtbf_h"),
+        ({"colour": "red"}, "colour"),
+        ({"route": {"Coating": {"rework": {"probability": 1.5}}}}, "route.Coating.rework.probability"),
+    ],
+)
+def test_a_bad_scenario_names_file_and_field(tmp_path, overrides, field):
+    path = scenario(tmp_path, overrides, name="broken.yaml")
+    with pytest.raises(ValueError, match="broken.yaml") as raised:
+        load_scenario(path)
+    assert field in str(raised.value)
