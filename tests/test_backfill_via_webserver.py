@@ -1,9 +1,8 @@
 """A 3-day backfill launched the way the UI launches it: through a running webserver's GraphQL API.
 
 Starts `dagster dev` (webserver + daemon) on a free loopback port against a temporary instance and
-warehouse,
-launches an asset backfill of every asset for three factory days, waits for the daemon to finish it, and checks
-that exactly those days (and no other) are in the lake and the warehouse.
+warehouse, launches an asset backfill of every asset for three factory days, waits for the daemon to
+finish it, and checks that exactly those days (and no other) are in the lake and the warehouse.
 """
 
 from __future__ import annotations

@@ -48,9 +48,7 @@ def failed_expectations(frame: pd.DataFrame) -> list[str]:
 def test_factory_day_runs_from_first_shift_to_first_shift_in_utc():
     assert START == datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 CET
     assert END == datetime(2026, 11, 10, 5, 0, tzinfo=UTC)
-    assert factory_day_of(datetime(2026, 11, 10, 4, 59, tzinfo=UTC), "Europe/Berlin", 6) == date(
-        2026, 11, 9
-    )
+    assert factory_day_of(datetime(2026, 11, 10, 4, 59, tzinfo=UTC), "Europe/Berlin", 6) == date(2026, 11, 9)
     summer_start, summer_end = factory_day_window(date(2026, 3, 29), "Europe/Berlin", 6)
     assert (summer_end - summer_start).total_seconds() == 24 * 3600 and summer_start.hour == 4  # CEST
 
