@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
+from orchestration.definitions import defs
 from orchestration.defs.factory_days import factory_config, factory_days
 from orchestration.defs.schedules import daily_report_0630
 
@@ -26,7 +27,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 )
 def test_schedule_requests_the_day_that_just_ended(scheduled, expected_day):
     assert factory_config().timezone == "Europe/Berlin"
-    context = dg.build_schedule_context(scheduled_execution_time=scheduled)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=scheduled, repository_def=defs.get_repository_def()
+    )
     run_requests = list(daily_report_0630.evaluate_tick(context).run_requests)
     assert [request.partition_key for request in run_requests] == [expected_day]
     assert expected_day in factory_days.get_partition_keys(current_time=scheduled)
