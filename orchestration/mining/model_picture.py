@@ -68,6 +68,7 @@ def _render_one(renderer: str, source: str, fmt: str, target: Path) -> None:
         if completed.returncode != 0 or tmp.stat().st_size == 0:
             message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
             raise RuntimeError(f"exit {completed.returncode}: {message[-1] if message else 'empty output'}")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are read by the teams
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
