@@ -24,5 +24,10 @@ def factory_day_of(instant: datetime, tz: str, day_start_hour: int) -> date:
     return (local - timedelta(hours=day_start_hour)).date()
 
 
-def parse_day(partition_key: str) -> date:
-    return date.fromisoformat(partition_key)
+def as_date(value: date | str) -> date:
+    """A factory day given as a ``date``, a datetime (pandas Timestamps included) or an ISO partition key."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

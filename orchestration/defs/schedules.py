@@ -11,7 +11,7 @@ from orchestration.factory_calendar import factory_day_of
 # Every asset and every check, so the quality gate runs (and blocks) in the same run as the warehouse.
 daily_factory_job = dg.define_asset_job(
     name="daily_factory_job",
-    selection=dg.AssetSelection.all(include_sources=False),
+    selection=dg.AssetSelection.all(),
     description="Extraction, quality gate, warehouse, process mining and reports for factory days.",
 )
 

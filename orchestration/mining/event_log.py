@@ -7,9 +7,11 @@ because pm4py's own date parsing relabels offsets.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
+
+from orchestration.factory_calendar import as_date
 
 CASE = "case:concept:name"
 ACTIVITY = "concept:name"
@@ -32,15 +34,6 @@ from marts.fct_process_events
 where production_date = ?::date
 order by case_id, end_ts, activity, event_id
 """
-
-
-def as_date(value: date | str) -> date:
-    """A factory day given as a ``date`` or an ISO string (a partition key)."""
-    if isinstance(value, datetime):  # pandas Timestamps included
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
 
 
 def to_utc(values: pd.Series) -> pd.Series:

@@ -10,9 +10,9 @@ from datetime import date
 
 import pandas as pd
 
+from orchestration.factory_calendar import as_date
 from orchestration.mining.conformance import ConformanceResult
 from orchestration.mining.discovery import DiscoveredModel
-from orchestration.mining.event_log import as_date
 from orchestration.mining.model_picture import ModelPicture
 
 SCHEMA = "process_mining"

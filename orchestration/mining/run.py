@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.factory_calendar import as_date
 from orchestration.mining.conformance import DEFAULT_MAX_VARIANTS, ConformanceResult, check_conformance
 from orchestration.mining.discovery import DiscoveredModel, discover_process_model
-from orchestration.mining.event_log import as_date
 from orchestration.mining.model_picture import ModelPicture, render_model_picture
 from orchestration.mining.results import to_rows
 

@@ -7,9 +7,11 @@ Whatever is missing (a table not built yet, no row for the day) becomes ``None``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+from orchestration.factory_calendar import as_date
 
 TREND_DAYS = 7
 
@@ -98,14 +100,6 @@ class DailyReport:
         return self.process_mining is not None
 
 
-def _as_date(value: date | str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
 def _plain(value: Any) -> Any:
     """DuckDB values as plain Python numbers (DECIMAL -> float)."""
     return float(value) if isinstance(value, Decimal) else value
@@ -151,7 +145,7 @@ def _factory(conn, day: date, missing: list[str]) -> tuple[FactoryKpis | None, l
         """,
         [days[0], day],
     )
-    by_day = {_as_date(row["production_date"]): row for row in rows}
+    by_day = {as_date(row["production_date"]): row for row in rows}
     trend = [TrendPoint(d, _float(by_day[d]["oee"]) if d in by_day else None) for d in days]
     gaps = [d.isoformat() for d in days[:-1] if d not in by_day]
     if gaps:
@@ -279,7 +273,7 @@ def _process_mining(conn, day: date, missing: list[str]) -> ProcessMiningSummary
 
 def load_daily_report(conn, production_date: date | str) -> DailyReport:
     """Everything the day's report shows, read with SELECTs only (safe on a read-only connection)."""
-    day = _as_date(production_date)
+    day = as_date(production_date)
     missing: list[str] = []
     factory, trend = _factory(conn, day, missing)
     machines = _machines(conn, day, missing)
