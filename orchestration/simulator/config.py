@@ -161,6 +161,34 @@ class PlannedMaintenance(_Strict):
 class Release(_Strict):
     batches_per_day: int | None = Field(None, ge=0)  # None: from scale and batch size
     jitter: float = Field(0.3, ge=0, le=1)  # share of the release interval a release may move
+    # The line never starts empty: the last hours of the previous day's release plan are simulated before the
+    # window (warm-up) so the day opens with work in progress; only what starts inside the day is emitted.
+    warm_up_h: float = Field(12.0, ge=0, le=24)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class BadShift(_Strict):
+    """A planted effect: one room runs warm during one shift of one weekday, and its process drifts with it.
+
+    The room's ambient temperature reads ``delta_c`` higher during that shift; every characteristic named in
+    ``drift_per_c`` measured by a step in that room moves by that much per degree (coating thickness swells),
+    so checks fail and batches go back to rework more often.
+    """
+
+    room: str
+    weekday: Literal[WEEKDAYS]  # type: ignore[valid-type]
+    shift: str
+    delta_c: float
+    drift_per_c: dict[str, float] = {"coating_thickness": 0.6}  # characteristic -> unit per degC
+
+
+class Effects(BaseModel):
+    """Planted effects for the analytics to find; unknown keys are carried for later issues."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    bad_shift: BadShift | None = None
 
 
 class FactoryConfig(_Strict):
@@ -179,10 +207,9 @@ class FactoryConfig(_Strict):
     machine_defaults: MachineBehaviour = MachineBehaviour()
     planned_maintenance: PlannedMaintenance = PlannedMaintenance()
     route: dict[str, Step] = Field(min_length=1)  # activity -> step, in route order
-    # Reserved for a later issue (costs, planted effects such as a bad shift, degradation, sensor anomalies):
-    # accepted and carried, not simulated yet.
+    # Reserved for a later issue (costs): accepted and carried, not simulated yet.
     economics: dict[str, Any] = {}
-    effects: dict[str, Any] = {}
+    effects: Effects = Effects()  # planted effects (bad_shift); other keys carried, not simulated yet
 
     @field_validator("timezone")
     @classmethod
@@ -204,6 +231,16 @@ class FactoryConfig(_Strict):
                 order = list(self.route)
                 if step.rework.to not in order or order.index(step.rework.to) > order.index(activity):
                     raise ValueError(f"route.{activity}.rework.to must name this or an earlier step")
+        bad = self.effects.bad_shift
+        if bad is not None:
+            if bad.room not in self.rooms:
+                raise ValueError(
+                    f"effects.bad_shift.room {bad.room!r} is not one of rooms {list(self.rooms)}"
+                )
+            if bad.shift not in self.shifts.pattern:
+                raise ValueError(
+                    f"effects.bad_shift.shift {bad.shift!r} is not one of {list(self.shifts.pattern)}"
+                )
         characteristics = {name for step in self.route.values() for name in step.characteristics}
         for product_id, product in self.products.items():
             for name, fields in product.spec_overrides.items():

@@ -1,14 +1,18 @@
 """One factory day of the simulated plant: batches released into the route, machines as SimPy processes.
 
-Every day is simulated on its own, starting with an empty line and its own random streams, so a day's
-tables depend only on the scenario and the date. Machines start no new batch once the day is over, but a
-batch already running finishes (its event may end after the day); what is still queued simply ends there.
+Every day is simulated on its own, with its own random streams, so a day's tables depend only on the scenario
+and the date. The line does not start empty: the simulation starts ``release.warm_up_h`` hours before the
+window with the previous day's release plan (same case ids and products as that day's own simulation), so the
+day opens with work in progress. Only what starts inside the window is emitted: steps of warm-up batches that
+start inside the day appear as cases whose earlier steps happened the day before; machine states are clipped
+to the window. Machines start no new batch once the day is over, but a batch already running finishes (its
+event may end after the day); what is still queued is taken up again by the next day's warm-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -29,14 +33,15 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
     calendar = ShiftCalendar(config, day)
     stations = lay_out(config)
     mes = MesLog(calendar, stations)
-    env = simpy.Environment()
+    warm_up_s = config.release.warm_up_h * 3600.0
+    env = simpy.Environment(initial_time=-warm_up_s)
     queues = [simpy.Store(env) for _ in stations]
 
     def dispatch(batch: Batch, step: int) -> None:
         if step < len(stations):  # past the last step the batch is finished
             queues[step].put(batch)
 
-    quality = QualityModel(config, stream(config.seed, day, "quality"))
+    quality = QualityModel(config, stream(config.seed, day, "quality"), calendar)
     maintenance = maintenance_plan(config, calendar, stations)
     machines = [
         Machine(
@@ -56,7 +61,7 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
     ]
     for machine in machines:
         env.process(machine.run())
-    env.process(release_batches(env, config, calendar, queues[0], stream(config.seed, day, "release")))
+    env.process(release_batches(env, release_plan(config, day, calendar, warm_up_s), queues[0]))
     env.run()  # ends when the last running batch has finished: nothing is released after the day
 
     states = {m.machine_id: mes.state_intervals(m.log) for m in machines}
@@ -72,27 +77,57 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
     }
 
 
-def release_batches(
-    env: simpy.Environment, config: FactoryConfig, calendar: ShiftCalendar, first: simpy.Store, rng
-) -> Generator:
-    """Release the day's batches evenly across the day (jittered), in product campaigns."""
+def release_batches(env: simpy.Environment, plan: list[tuple[float, Batch]], first: simpy.Store) -> Generator:
+    """Put each batch of the plan into the first step's queue at its release time."""
+    for at, batch in plan:
+        yield env.timeout(at - env.now)
+        first.put(batch)
+
+
+def release_plan(
+    config: FactoryConfig, day: date, calendar: ShiftCalendar, warm_up_s: float
+) -> list[tuple[float, Batch]]:
+    """(clock_s, batch) of the releases from ``warm_up_s`` before the window to its end, in time order.
+
+    Warm-up releases are the last ones of the previous day's own plan (same draws), shifted onto this clock.
+    """
+    plan = []
+    if warm_up_s > 0:
+        previous = day - timedelta(days=1)
+        length = ShiftCalendar(config, previous).length_s
+        plan = [
+            (at - length, batch)
+            for at, batch in day_releases(config, previous, length)
+            if at - length >= -warm_up_s
+        ]
+    return plan + day_releases(config, day, calendar.length_s)
+
+
+def day_releases(config: FactoryConfig, day: date, length_s: float) -> list[tuple[float, Batch]]:
+    """The day's batches, released evenly across the day (jittered), in product campaigns."""
     count = config.batches_per_day
     if count == 0:
-        return
-    spacing = calendar.length_s / count
+        return []
+    rng = stream(config.seed, day, "release")
+    spacing = length_s / count
     offsets = 0.5 + config.release.jitter * (rng.random(count) - 0.5)
     times = (np.arange(count) + offsets) * spacing
     products = list(config.products)
     shares = np.array([p.share for p in config.products.values()])
     campaigns = -(-count // config.product_campaign_batches)
     campaign_products = rng.choice(len(products), size=campaigns, p=shares / shares.sum())
-    stamp = calendar.day.strftime("%Y%m%d")
-    for n, at in enumerate(times):
-        yield env.timeout(at - env.now)
-        product = products[campaign_products[n // config.product_campaign_batches]]
-        first.put(
-            Batch(case_id=f"B{stamp}-{n + 1:04d}", product_id=product, good_qty=config.batch_size_cells)
+    stamp = day.strftime("%Y%m%d")
+    return [
+        (
+            float(at),
+            Batch(
+                case_id=f"B{stamp}-{n + 1:04d}",
+                product_id=products[campaign_products[n // config.product_campaign_batches]],
+                good_qty=config.batch_size_cells,
+            ),
         )
+        for n, at in enumerate(times)
+    ]
 
 
 def maintenance_plan(

@@ -30,6 +30,8 @@ class MesLog:
         self.measurements: list[tuple[str, str, str, Measurement]] = []
 
     def record_step(self, step: StepRecord, measurements: list[Measurement]) -> None:
+        if step.start_s < 0:  # a warm-up step: it belongs to the previous factory day
+            return
         self.steps.append(step)
         self.measurements.extend((step.case_id, step.activity, step.machine_id, m) for m in measurements)
 

@@ -3,7 +3,8 @@
 Per batch and step, each characteristic's process mean drifts a little (batch_sigma) and a few samples are
 drawn around it. Out-of-spec is what causes the losses: for a scrap characteristic the share of cells outside
 the limits is scrapped; a step fault (rework probability) shows as a sample mean outside the limits of the
-step's rework check, and the batch goes back.
+step's rework check, and the batch goes back. A drifted process (the planted bad shift: a warm room) fails
+its rework check the same way, whenever the sample mean of a rework characteristic lies outside the limits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from orchestration.simulator.config import Characteristic, FactoryConfig
 from orchestration.simulator.route import Batch, Station
+from orchestration.simulator.shifts import ShiftCalendar
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,23 @@ def out_of_spec_share(mean: float, sigma: float, lsl: float, usl: float) -> floa
 
 
 class QualityModel:
-    def __init__(self, config: FactoryConfig, rng: np.random.Generator):
+    def __init__(
+        self, config: FactoryConfig, rng: np.random.Generator, calendar: ShiftCalendar | None = None
+    ):
         self._products = config.products
         self._rng = rng
+        bad = config.effects.bad_shift
+        self._drift_per_c = bad.drift_per_c if bad is not None else {}
+        self._warm = (
+            {room: calendar.bad_shift_span(config, room) for room in config.rooms} if calendar else {}
+        )
+
+    def _drift(self, station: Station, name: str, start_s: float) -> float:
+        """Shift of the process mean of ``name`` at ``start_s``: room temperature excess times sensitivity."""
+        span = self._warm.get(station.step.room_id)
+        if span is None or name not in self._drift_per_c or not span[0] <= start_s < span[1]:
+            return 0.0
+        return self._drift_per_c[name] * span[2]
 
     def _spec(self, name: str, char: Characteristic, product_id: str) -> Characteristic:
         overrides = self._products[product_id].spec_overrides.get(name)
@@ -69,6 +85,7 @@ class QualityModel:
         for name, char in step.characteristics.items():
             spec = self._spec(name, char, batch.product_id)
             mean = spec.target + (rng.normal(0.0, spec.batch_sigma) if spec.batch_sigma else 0.0)
+            mean += self._drift(station, name, start_s)
             if name == failing_check:
                 # The fault moves the process mean beyond a limit, so the sample mean fails the check.
                 side = 1.0 if rng.random() < 0.5 else -1.0
@@ -77,6 +94,12 @@ class QualityModel:
             if spec.on_out_of_spec == "scrap":
                 reject_share += out_of_spec_share(mean, spec.sigma, spec.lsl, spec.usl)
             values = rng.normal(mean, spec.sigma, spec.samples)
+            if (
+                spec.on_out_of_spec == "rework"
+                and rework.max_per_batch > batch.reworks
+                and not spec.lsl <= float(values.mean()) <= spec.usl
+            ):
+                fault = True  # the check fails on its own: the step goes back to rework
             # Samples are spread over the step: in-line gauges measure while the batch runs.
             times = start_s + (np.arange(spec.samples) + 0.5) / spec.samples * (end_s - start_s)
             measurements.extend(

@@ -75,7 +75,12 @@ def sensor_readings(
             ),
             ("dew_point", "dew_point", "degC", room.dew_point_c, 2 * room.temperature_swing_c),
         ):
-            room_values.append(base + swing * daily + room.noise * rng.standard_normal(len(grid_us)))
+            level = base + swing * daily
+            bad = calendar.bad_shift_span(config, room_id) if name == "ambient_temperature" else None
+            if bad is not None:  # the planted bad shift: the room runs warm for that shift
+                start_s, end_s, delta_c = bad
+                level = level + delta_c * ((clock_s >= start_s) & (clock_s < end_s))
+            room_values.append(level + room.noise * rng.standard_normal(len(grid_us)))
             sensor_ids.append(f"{room_id}.{name}")
             machine_ids.append(room_id)
             measures.append(measure)

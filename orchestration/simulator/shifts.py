@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from orchestration.factory_calendar import factory_day_window
-from orchestration.simulator.config import FactoryConfig, minutes_after_midnight
+from orchestration.simulator.config import WEEKDAYS, FactoryConfig, minutes_after_midnight
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,20 @@ class ShiftCalendar:
         """Simulation-clock seconds of a local wall time (minutes after midnight) within this factory day."""
         return self._clock_at_local(self._local(minutes % 1440))
 
+    def bad_shift_span(self, config: FactoryConfig, room_id: str) -> tuple[float, float, float] | None:
+        """(start_s, end_s, delta_c) of the planted bad shift in ``room_id`` on this day, or None."""
+        bad = config.effects.bad_shift
+        if bad is None or bad.room != room_id or WEEKDAYS[self.day.weekday()] != bad.weekday:
+            return None
+        slot = next(s for s in self.shifts if s.name == bad.shift)
+        return slot.start_s, slot.end_s, bad.delta_c
+
     def shift_index_at(self, clock_s: float) -> int:
-        return max(0, bisect_right(self._starts, clock_s) - 1)
+        """Index of the shift on at ``clock_s``; -1 before the day (the warm-up: the previous night shift)."""
+        return bisect_right(self._starts, clock_s) - 1
 
     def crew_at(self, clock_s: float) -> str:
-        return self.shifts[self.shift_index_at(clock_s)].crew_id
+        return self.shifts[max(0, self.shift_index_at(clock_s))].crew_id
 
     def local_hour_of_day(self, clock_s):
         """Local hour of day, 0-24, ignoring a DST change within the day: for daily cycles (room climate)."""
