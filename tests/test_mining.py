@@ -186,6 +186,28 @@ def test_mine_event_log_end_to_end(deviating_log, tmp_path, monkeypatch):
     assert run.rows[CONFORMANCE_TABLE].loc[0, "variants"] == 2
 
 
+def test_cases_cut_by_the_day_boundaries_are_not_mined(tmp_path, monkeypatch):
+    monkeypatch.setattr(model_picture, "find_renderers", lambda: [])
+    whole = make_log(compliant=40, skipping=0)
+    started_yesterday = whole[whole[CASE].isin(["case-00", "case-01"]) & (whole[ACTIVITY] != "A")]
+    still_in_line = whole[whole[CASE].isin(["case-38", "case-39"]) & (whole[ACTIVITY] != "C")]
+    day_log = pd.concat(
+        [
+            whole[~whole[CASE].isin(["case-00", "case-01", "case-38", "case-39"])],
+            started_yesterday,
+            still_in_line,
+        ]
+    )
+
+    run = mine_event_log(day_log, DAY, tmp_path, noise_threshold=0.0)
+
+    assert run.conformance.cases == 36
+    assert run.conformance.log_fitness == pytest.approx(1.0)
+    assert run.conformance.precision == pytest.approx(1.0)  # fragments would have made every step skippable
+    assert run.model.silent_transitions == 0
+    assert "36 of 40 cases" in run.rows[MODELS_TABLE].loc[0, "note"]
+
+
 @pytest.mark.skipif(not RUNNING_EXAMPLE.exists(), reason="running-example.xes not available")
 def test_running_example():
     import pm4py

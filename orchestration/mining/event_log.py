@@ -78,6 +78,32 @@ def usable_events(event_log: pd.DataFrame) -> pd.DataFrame:
     return usable.sort_values([CASE, TIMESTAMP], kind="stable")
 
 
+def complete_cases(event_log: pd.DataFrame, min_share: float = 0.1) -> tuple[pd.DataFrame, str | None]:
+    """The cases seen from start to end within the log, and a note on what was left out.
+
+    A factory day cuts batches at both ends: some started the day before, some are still in the line. Mining
+    those fragments would make every step look skippable. A case counts as complete when its first activity
+    is a frequent start activity and its last a frequent end activity (each at least ``min_share`` of the
+    cases), so no route is assumed and logs with several legitimate ends keep them all.
+    """
+    usable = usable_events(event_log)
+    if len(usable) == 0:
+        return usable, None
+    by_case = usable.groupby(CASE, sort=False)[ACTIVITY]
+    first, last = by_case.first(), by_case.last()
+    starts = first.value_counts(normalize=True).loc[lambda share: share >= min_share].index
+    ends = last.value_counts(normalize=True).loc[lambda share: share >= min_share].index
+    complete = first.index[first.isin(starts) & last.isin(ends)]
+    if len(complete) in (0, len(first)):
+        return usable, None
+    kept = usable[usable[CASE].isin(complete)]
+    return kept, (
+        f"{len(complete)} of {len(first)} cases run from a usual start ({', '.join(sorted(starts))}) "
+        f"to a usual end ({', '.join(sorted(ends))}) and are mined; "
+        f"{len(first) - len(complete)} cut by the day's boundaries are left out"
+    )
+
+
 def trace_variants(event_log: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     """Case id -> its variant (the tuple of its activities in time order)."""
     usable = usable_events(event_log)
