@@ -12,7 +12,6 @@ import pytest
 from orchestration.settings import DATA_DIR, Settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DAGSTER_HOME", "")  # never write run history into the repository from tests
 
 SMALL_SCENARIO = DATA_DIR / "scenarios" / "test_small.yaml"
 
