@@ -4,12 +4,11 @@ A failed check stops the warehouse models of that run, so a bad day never reache
 """
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from orchestration.defs.factory_days import day_window, factory_days
 from orchestration.defs.resources import Lake
 from orchestration.lake.tables import RAW_TABLES
-from orchestration.lake.writer import partition_file
+from orchestration.lake.writer import read_partition
 from orchestration.quality.raw_suites import validate_raw_table
 
 
@@ -24,7 +23,7 @@ def _raw_table_check(table: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
         outcomes = []
         for day in context.partition_keys:
-            frame = pq.read_table(partition_file(lake.path, table, day)).to_pandas()
+            frame = read_partition(lake.path, table, day).to_pandas()
             start, end = day_window(day)
             outcomes.append(validate_raw_table(table, day, frame, start, end))
         failed = [o for o in outcomes if not o.success]

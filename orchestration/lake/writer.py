@@ -23,10 +23,6 @@ def partition_file(lake_dir: Path, table: str, day: str) -> Path:
     return partition_dir(lake_dir, table, day) / "part-0.parquet"
 
 
-def table_glob(lake_dir: Path, table: str) -> str:
-    return str(lake_dir / "raw" / table / "date=*" / "*.parquet")
-
-
 def conform(table: str, data: pa.Table) -> pa.Table:
     """Cast to the contract schema, column order included; raises naming the table on a mismatch."""
     schema = RAW_TABLES[table]
