@@ -21,7 +21,7 @@ from orchestration.simulator import load_scenario, simulate_factory_day
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT = REPO / "data" / "scenarios" / "default.yaml"
-DAYS = [date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)]  # Monday to Wednesday
+DAYS = [date(2026, 11, 9) + timedelta(days=n) for n in range(14)]  # two weeks from a Monday
 FRIDAY = date(2026, 11, 13)
 # A batch takes about 7 hours through the route (Formation and Aging compressed to about 1.3 h each), and a
 # continuous plant keeps releasing until the day ends: the batches released in its last hours finish the next
@@ -89,7 +89,9 @@ def test_every_machine_has_realistic_oee_on_every_day(days):
             assert 0.70 <= k["availability"] <= 0.99, where
             assert 0.40 <= k["oee"] <= 0.95, where
             assert k["quality"] >= 0.90, where
-            assert 0.75 <= k["effectiveness"] <= 1.0, where
+            # A step running past the end of the day counts its quantity in the day it started but only its
+            # in-day time, so effectiveness may pass 100 % a little (ISO 22400: never clamped).
+            assert 0.75 <= k["effectiveness"] <= 1.05, where
 
 
 def test_good_plus_scrap_is_produced_for_every_machine_and_day(days):
@@ -101,19 +103,25 @@ def test_good_plus_scrap_is_produced_for_every_machine_and_day(days):
 
 
 def test_the_line_is_balanced_around_the_designed_bottleneck(config, days):
-    """Coating is busiest (85-97% of the day not idle); no step idles half the day."""
+    """Coating is busiest over the fortnight (at least 90% of each day not idle); no step idles half a day."""
     machines = {
         m: a
         for s in days.values()
         for m, a in zip(*(s["machines"][c].to_pylist() for c in ("machine_id", "activity")), strict=True)
     }
+    fortnight: dict[str, list[float]] = defaultdict(list)
     for tables in days.values():
         busy: dict[str, list[float]] = defaultdict(list)
         for machine, states in state_seconds(tables).items():
             busy[machines[machine]].append(1 - states["idle"] / sum(states.values()))
         share = {activity: sum(v) / len(v) for activity, v in busy.items()}
-        assert 0.83 <= share["Coating"] <= 0.97, share
+        assert share["Coating"] >= 0.90, share
         assert min(share.values()) >= 0.65, share
+        for activity, value in share.items():
+            fortnight[activity].append(value)
+    # On a single day a long breakdown elsewhere can keep another step as busy; over two weeks it cannot.
+    mean = {activity: sum(v) / len(v) for activity, v in fortnight.items()}
+    assert max(mean, key=mean.get) == "Coating", mean
 
 
 def test_batches_released_early_enough_pass_the_whole_route(config, days):

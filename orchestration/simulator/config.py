@@ -84,7 +84,9 @@ class MachineBehaviour(_Strict):
     """Reliability and setup of a machine; every field can be set per route step."""
 
     mtbf_h: float = Field(80.0, gt=0)  # operating hours between breakdowns
-    mttr_min: float = Field(40.0, gt=0)
+    mttr_min: float = Field(40.0, gt=0)  # mean repair time
+    # Repair times are lognormal (most repairs are quick, a few take hours) with this coefficient of variation.
+    mttr_cv: float = Field(0.75, gt=0)
     micro_stops: MicroStops = MicroStops()
     slowdown: Slowdown = Slowdown()
     changeover_min: float = Field(10.0, ge=0)  # setup when the product changes
@@ -104,6 +106,7 @@ class Step(_Strict):
     # Machine behaviour of this step; unset fields come from machine_defaults.
     mtbf_h: float | None = Field(None, gt=0)
     mttr_min: float | None = Field(None, gt=0)
+    mttr_cv: float | None = Field(None, gt=0)
     micro_stops: MicroStops | None = None
     slowdown: Slowdown | None = None
     changeover_min: float | None = Field(None, ge=0)

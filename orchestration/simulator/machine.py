@@ -65,7 +65,9 @@ class Machine:
         self.log: list[tuple[float, float, str]] = []  # (start_s, end_s, state), in time order
         behaviour = station.behaviour
         self._mtbf_s = behaviour.mtbf_h * 3600.0
-        self._mttr_s = behaviour.mttr_min * 60.0
+        # Lognormal repair time with mean mttr_min and the configured coefficient of variation.
+        self._repair_sigma = float(np.sqrt(np.log1p(behaviour.mttr_cv**2)))
+        self._repair_mu = float(np.log(behaviour.mttr_min * 60.0) - self._repair_sigma**2 / 2)
         self._micro_interval_s = behaviour.micro_stops.mean_interval_min * 60.0
         self._micro_duration_s = behaviour.micro_stops.mean_duration_s
         self._to_failure_s = rng.exponential(self._mtbf_s)  # operating time left until the next breakdown
@@ -127,7 +129,7 @@ class Machine:
             self._to_failure_s -= run
             self._to_micro_stop_s -= run
             if self._to_failure_s <= _EPS:
-                yield self._spend(rng.exponential(self._mttr_s), "breakdown")
+                yield self._spend(rng.lognormal(self._repair_mu, self._repair_sigma), "breakdown")
                 self._to_failure_s = rng.exponential(self._mtbf_s)
             elif self._to_micro_stop_s <= _EPS and work > _EPS:
                 yield self._spend(rng.exponential(self._micro_duration_s), "micro_stop")
