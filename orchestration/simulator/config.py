@@ -85,7 +85,7 @@ class MachineBehaviour(_Strict):
 
     mtbf_h: float = Field(80.0, gt=0)  # operating hours between breakdowns
     mttr_min: float = Field(40.0, gt=0)  # mean repair time
-    # Repair times are lognormal (most repairs are quick, a few take hours) with this coefficient of variation.
+    # Repair times are lognormal (most repairs quick, a few take hours) with this coefficient of variation.
     mttr_cv: float = Field(0.75, gt=0)
     micro_stops: MicroStops = MicroStops()
     slowdown: Slowdown = Slowdown()
