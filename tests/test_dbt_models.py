@@ -26,7 +26,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from orchestration.lake.tables import RAW_TABLES
+from orchestration.lake.tables import RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import partition_dir, write_partition
 
 pytest.importorskip("dbt.adapters.duckdb")
@@ -181,8 +181,25 @@ def lake_tables(day: date, extra_events: int = 0) -> dict[str, list[dict]]:
         for offset, value in READINGS[day]
     ]
     machines = [
-        {"machine_id": m, "line_id": line, "activity": a, "room_id": "R1", "planned_runtime_per_unit_s": pru}
-        for m, line, a, pru in MACHINES
+        {
+            "machine_id": m,
+            "line_id": line,
+            "activity": a,
+            "room_id": "R1",
+            "planned_runtime_per_unit_s": pru,
+            "conversion_cost_per_hour": 100.0,
+            "material_cost_share": 1.0 if n == 0 else 0.0,
+        }
+        for n, (m, line, a, pru) in enumerate(MACHINES)
+    ]
+    products = [
+        {
+            "product_id": "NMC811-4680",
+            "nominal_capacity_ah": 25.0,
+            "material_cost_per_cell": 6.0,
+            "selling_price_per_cell": 9.0,
+            "currency": "EUR",
+        }
     ]
     return {
         "production_events": events,
@@ -190,6 +207,7 @@ def lake_tables(day: date, extra_events: int = 0) -> dict[str, list[dict]]:
         "quality_measurements": measurements,
         "sensor_readings": readings,
         "machines": machines,
+        "products": products,
         "shifts": shifts,
     }
 
@@ -435,9 +453,16 @@ def test_rerunning_a_day_is_idempotent(builds: Builds) -> None:
 def test_source_column_types_match_the_landed_parquet(builds: Builds) -> None:
     """_sources.yml declares the contract's types (the hook builds empty views from them): they must match."""
     sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml").read_text())
-    (mes,) = sources["sources"]
+    mes, truth = sources["sources"]
     for table in mes["tables"]:
         declared = [(column["name"], column["data_type"]) for column in table["columns"]]
         landed = query(builds.full, f"describe raw.{table['name']}")
         assert declared == [(c["column_name"], c["column_type"].lower()) for c in landed], table["name"]
     assert {table["name"] for table in mes["tables"]} == set(RAW_TABLES)
+    # The test lake holds no truth: compare with the contract's Arrow schema as DuckDB reads it.
+    assert {table["name"] for table in truth["tables"]} == set(TRUTH_TABLES)
+    for table in truth["tables"]:
+        declared = [(column["name"], column["data_type"]) for column in table["columns"]]
+        empty = TRUTH_TABLES[table["name"]].empty_table()  # noqa: F841 - read by DuckDB below
+        contract = duckdb.sql("describe select *, current_date as date from empty").fetchall()
+        assert declared == [(name, kind.lower()) for name, kind, *_ in contract], table["name"]

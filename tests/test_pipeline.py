@@ -72,13 +72,13 @@ def test_failed_blocking_check_stops_the_warehouse(platform, monkeypatch):
     honest_simulate = SimulatedFactory.simulate
 
     def events_ending_before_they_start(self, day):
-        tables = honest_simulate(self, day)
-        events = tables["production_events"]
+        simulated = honest_simulate(self, day)
+        events = simulated.tables["production_events"]
         backwards_end = pc.subtract(events["start_ts"], pa.scalar(3_600_000_000, pa.duration("us")))
-        tables["production_events"] = events.set_column(
+        simulated.tables["production_events"] = events.set_column(
             events.schema.get_field_index("end_ts"), "end_ts", backwards_end
         )
-        return tables
+        return simulated
 
     monkeypatch.setattr(SimulatedFactory, "simulate", events_ending_before_they_start)
     result = materialize_day(platform, raise_on_error=False)

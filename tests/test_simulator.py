@@ -14,9 +14,10 @@ import pytest
 import yaml
 
 from orchestration.factory_calendar import factory_day_window
-from orchestration.lake.tables import MACHINE_STATES, RAW_TABLES
+from orchestration.lake.tables import MACHINE_STATES, RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import conform, partition_file
 from orchestration.simulator import load_scenario, simulate_factory_day
+from orchestration.simulator.engine import run_factory_day
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = REPO / "data" / "scenarios" / "test_small.yaml"
@@ -30,8 +31,13 @@ def config():
 
 
 @pytest.fixture(scope="module")
-def tables(config):
-    return simulate_factory_day(config, DAY)
+def simulated(config):
+    return run_factory_day(config, DAY)
+
+
+@pytest.fixture(scope="module")
+def tables(simulated):
+    return simulated.raw_tables()
 
 
 @pytest.fixture(scope="module")
@@ -175,17 +181,29 @@ def test_quality_measurements_carry_units_and_limits(tables):
     assert out_of_spec < 0.1 * len(measured)
 
 
-def test_one_reading_per_sensor_and_interval_following_the_machine(config, tables, window):
+def test_one_reading_per_sensor_and_interval_but_for_planted_gaps(config, simulated, tables, window):
     readings = tables["sensor_readings"]
-    per_sensor = readings.group_by("sensor_id").aggregate([("value", "count")])
+    counts = readings.group_by("sensor_id").aggregate([("value", "count")])
+    per_sensor = dict(zip(counts["sensor_id"].to_pylist(), counts["value_count"].to_pylist(), strict=True))
     expected = int((window[1] - window[0]).total_seconds() // config.sensor_interval_s)
-    assert set(per_sensor["value_count"].to_pylist()) == {expected}
+    missing = {
+        g["sensor_id"]: (g["end_ts"] - g["start_ts"]).total_seconds() // config.sensor_interval_s
+        for g in rows(simulated.truth["sensor_anomalies"])
+        if g["kind"] == "gap"
+    }
+    assert missing, "the test plant plants gaps"
+    assert per_sensor == {s: expected - missing.get(s, 0) for s in per_sensor}
     machines = set(tables["machines"]["machine_id"].to_pylist())
     owners = set(readings["machine_id"].to_pylist())
     assert machines <= owners and {o for o in owners - machines if o.startswith("ROOM-")} == owners - machines
     # Line speed is high only while the coater produces.
     states = [s for s in rows(tables["machine_states"]) if s["machine_id"] == "COAT-01"]
-    speeds = [r for r in rows(readings.filter(pc.equal(readings["sensor_id"], "COAT-01.line_speed")))]
+    planted = [a for a in rows(simulated.truth["sensor_anomalies"]) if a["sensor_id"] == "COAT-01.line_speed"]
+    speeds = [
+        r
+        for r in rows(readings.filter(pc.equal(readings["sensor_id"], "COAT-01.line_speed")))
+        if not any(a["start_ts"] <= r["reading_ts"] < a["end_ts"] for a in planted)
+    ]
 
     def state_at(ts):
         return next(s["state"] for s in states if s["start_ts"] <= ts < s["end_ts"])
@@ -242,24 +260,28 @@ def test_a_slower_step_builds_a_queue_before_it(tables, tmp_path):
     assert slow_wait > 5 * base_wait + 1800
 
 
-def test_same_day_gives_identical_tables_whatever_was_simulated_before(config, tables):
+def test_same_day_gives_identical_tables_whatever_was_simulated_before(config, simulated, tables):
     next_day = DAY + timedelta(days=1)
-    later = simulate_factory_day(config, next_day)
-    again = simulate_factory_day(config, DAY)
-    for name in RAW_TABLES:
-        assert again[name].equals(tables[name]), name
-        assert simulate_factory_day(config, next_day)[name].equals(later[name]), name
-    assert not later["production_events"].equals(tables["production_events"])
+    later = run_factory_day(config, next_day)
+    again = run_factory_day(config, DAY)
+    for name, table in again.raw_tables().items():
+        assert table.equals(tables[name]), name
+    for name in TRUTH_TABLES:
+        assert again.truth[name].equals(simulated.truth[name]), name
+        assert run_factory_day(config, next_day).truth[name].equals(later.truth[name]), name
+    assert not later.tables["production_events"].equals(tables["production_events"])
 
 
-def test_cli_in_another_process_writes_the_same_tables(tables, tmp_path):
+def test_cli_in_another_process_writes_the_same_tables(simulated, tables, tmp_path):
     lake = tmp_path / "lake"
     command = [sys.executable, "-m", "orchestration.simulator.cli", "--scenario", str(SMALL)]
     command += ["--start", DAY.isoformat(), "--days", "1", "--out", str(lake)]
     subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
-    for name, table in tables.items():
+    for name, table in tables.items():  # sensor readings streamed batch by batch: the same rows
         written = pq.read_table(partition_file(lake, name, DAY.isoformat()))
         assert written.equals(conform(name, table)), name
+    for name, table in simulated.truth.items():
+        assert pq.read_table(partition_file(lake, name, DAY.isoformat(), layer="truth")).equals(table), name
 
 
 def test_a_dst_day_is_a_23_hour_day(config):

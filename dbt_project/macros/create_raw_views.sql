@@ -1,6 +1,7 @@
 {#-
   on-run-start hook: (re)creates schema `raw` with one view per raw MES table over the Parquet lake
-  ($GIGAFACTORY_LAKE/raw/<table>/date=YYYY-MM-DD/*.parquet), so that sources resolve and analysts can query raw.* in
+  ($GIGAFACTORY_LAKE/raw/<table>/date=YYYY-MM-DD/*.parquet), and schema `truth` likewise over the simulator's ground
+  truth ($GIGAFACTORY_LAKE/truth/<table>/...), so that sources resolve and analysts can query raw.* and truth.* in
   the warehouse. The hive partition column `date` (the factory day) is read as a DATE.
 
   A table with no file yet gets an empty view with the column types declared for it in models/staging/_sources.yml,
@@ -17,10 +18,12 @@
     {%- endif -%}
     {%- set lake = lake.rstrip('/') | replace("'", "''") -%}
 
-    {%- set statements = ['create schema if not exists raw'] -%}
-    {%- for source_node in graph.sources.values() | selectattr('source_name', 'equalto', 'mes') | sort(attribute='name') -%}
-        {%- set view = 'raw.' ~ adapter.quote(source_node.identifier) -%}
-        {%- set files = lake ~ '/raw/' ~ source_node.name ~ '/date=*/*.parquet' -%}
+    {%- set layers = {'mes': 'raw', 'truth': 'truth'} -%}
+    {%- set statements = ['create schema if not exists raw', 'create schema if not exists truth'] -%}
+    {%- for source_node in graph.sources.values() | selectattr('source_name', 'in', layers) | sort(attribute='unique_id') -%}
+        {%- set layer = layers[source_node.source_name] -%}
+        {%- set view = layer ~ '.' ~ adapter.quote(source_node.identifier) -%}
+        {%- set files = lake ~ '/' ~ layer ~ '/' ~ source_node.name ~ '/date=*/*.parquet' -%}
         {%- set found = run_query("select count(*) from glob('" ~ files ~ "')").columns[0].values()[0] -%}
         {%- if found > 0 -%}
             {%- do statements.append(
@@ -31,11 +34,11 @@
             {%- set typed_nulls = [] -%}
             {%- for column in source_node.columns.values() -%}
                 {%- if not column.data_type -%}
-                    {{ exceptions.raise_compiler_error("source mes." ~ source_node.name ~ "." ~ column.name ~ " needs a data_type") }}
+                    {{ exceptions.raise_compiler_error("source " ~ source_node.source_name ~ "." ~ source_node.name ~ "." ~ column.name ~ " needs a data_type") }}
                 {%- endif -%}
                 {%- do typed_nulls.append("cast(null as " ~ column.data_type ~ ") as " ~ adapter.quote(column.name)) -%}
             {%- endfor -%}
-            {%- do log("raw." ~ source_node.name ~ ": no Parquet file under " ~ files ~ ", creating an empty view", info=true) -%}
+            {%- do log(layer ~ "." ~ source_node.name ~ ": no Parquet file under " ~ files ~ ", creating an empty view", info=true) -%}
             {%- do statements.append("create or replace view " ~ view ~ " as select " ~ typed_nulls | join(', ') ~ " where false") -%}
         {%- endif -%}
     {%- endfor -%}

@@ -13,7 +13,8 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
-from orchestration.simulator import load_scenario, simulate_factory_day
+from orchestration.simulator import load_scenario
+from orchestration.simulator.engine import FactoryDay, run_factory_day
 
 
 class SimulatedFactory(dg.ConfigurableResource):
@@ -21,12 +22,12 @@ class SimulatedFactory(dg.ConfigurableResource):
 
     scenario_path: str
 
-    def simulate(self, day: str):
-        return simulate_factory_day(load_scenario(Path(self.scenario_path)), date.fromisoformat(day))
+    def simulate(self, day: str) -> FactoryDay:
+        return run_factory_day(load_scenario(Path(self.scenario_path)), date.fromisoformat(day))
 
 
 class Lake(dg.ConfigurableResource):
-    """The Parquet landing zone: <lake_dir>/raw/<table>/date=YYYY-MM-DD/."""
+    """The Parquet landing zone: <lake_dir>/<raw|truth>/<table>/date=YYYY-MM-DD/."""
 
     lake_dir: str
 
@@ -75,11 +76,22 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+def manifest_is_stale(project: DbtProject) -> bool:
+    """No manifest yet (a fresh clone), or a model, macro or project file changed since it was parsed."""
+    if not project.manifest_path.exists():
+        return True
+    parsed = project.manifest_path.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests"):
+        sources.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    return any(p.stat().st_mtime > parsed for p in sources)
+
+
 def build_dbt_project() -> DbtProject:
     export_dbt_environment(load_settings())
     project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    # A fresh clone has no manifest yet; under `dagster dev` re-parse so model edits show up on reload.
-    if using_dagster_dev() or not project.manifest_path.exists():
+    # Under `dagster dev` re-parse so model edits show up on reload; elsewhere when the manifest is stale.
+    if using_dagster_dev() or manifest_is_stale(project):
         DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
             ["parse", "--quiet"], target_path=project.target_path
         ).wait()

@@ -18,8 +18,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
     """Asset keys are <schema>/<model>; sources are the raw assets; groups follow the dbt folders."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+        if dbt_resource_props["resource_type"] == "source":  # the lake's tables: raw/<table>, truth/<table>
+            layer = "truth" if dbt_resource_props["source_name"] == "truth" else "raw"
+            return dg.AssetKey([layer, dbt_resource_props["name"]])
         return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -73,6 +73,18 @@ RAW_TABLES: dict[str, pa.Schema] = {
             ("activity", pa.string()),  # the route step the machine performs
             ("room_id", pa.string()),
             ("planned_runtime_per_unit_s", pa.float64()),  # ISO 22400 PRU, seconds per cell
+            ("conversion_cost_per_hour", pa.float64()),  # labour, energy, depreciation per machine-hour
+            ("material_cost_share", pa.float64()),  # share of a cell's material cost added at this step
+        ]
+    ),
+    # The products (cell types) made, with their economics; costs and prices in `currency` per cell.
+    "products": pa.schema(
+        [
+            ("product_id", pa.string()),
+            ("nominal_capacity_ah", pa.float64()),
+            ("material_cost_per_cell", pa.float64()),
+            ("selling_price_per_cell", pa.float64()),
+            ("currency", pa.string()),  # ISO 4217, e.g. "EUR"
         ]
     ),
     # The shifts of the factory day, with the crew and its staffing.
@@ -95,7 +107,55 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "quality_measurements": ("measurement_id",),
     "sensor_readings": ("sensor_id", "reading_ts"),
     "machines": ("machine_id",),
+    "products": ("product_id",),
     "shifts": ("shift_id",),
 }
+
+# Ground truth of a simulated day: what was planted for the analytics to find. Real sources have none.
+TRUTH_TABLES: dict[str, pa.Schema] = {
+    # Planted process effects: a bad shift, the designed bottleneck, a machine wearing out towards a failure.
+    "planted_effects": pa.schema(
+        [
+            (
+                "effect_id",
+                pa.string(),
+            ),  # stable across the days an effect spans, e.g. "degradation:CAL-02:..."
+            ("effect", pa.string()),  # bad_shift | bottleneck | degradation | wear_failure
+            ("target_kind", pa.string()),  # room | step | machine
+            ("target_id", pa.string()),
+            ("start_ts", UTC_TS),
+            ("end_ts", UTC_TS),
+            ("magnitude", pa.float64()),  # in `unit`: degC warmer, designed load share, sensor rise, hours
+            ("unit", pa.string()),
+            ("description", pa.string()),
+        ]
+    ),
+    # Planted sensor anomalies and data gaps, one row per affected sensor.
+    "sensor_anomalies": pa.schema(
+        [
+            ("anomaly_id", pa.string()),
+            ("sensor_id", pa.string()),
+            ("machine_id", pa.string()),
+            ("kind", pa.string()),  # spike | drift | level_shift | stuck | gap
+            ("start_ts", UTC_TS),
+            ("end_ts", UTC_TS),  # exclusive: the first reading after the anomaly
+            (
+                "magnitude",
+                pa.float64(),
+            ),  # offset in the sensor's unit (largest, for a drift); 0 for stuck, gap
+            ("unit", pa.string()),
+        ]
+    ),
+}
+
+TRUTH_KEYS: dict[str, tuple[str, ...]] = {
+    "planted_effects": ("effect_id",),
+    "sensor_anomalies": ("anomaly_id", "sensor_id"),
+}
+
+# Lake layers: the directory under the lake and the tables it holds.
+LAYERS: dict[str, dict[str, pa.Schema]] = {"raw": RAW_TABLES, "truth": TRUTH_TABLES}
+
+SENSOR_ANOMALY_KINDS = ("spike", "drift", "level_shift", "stuck", "gap")
 
 MACHINE_STATES = ("producing", "setup", "planned_maintenance", "breakdown", "micro_stop", "idle")

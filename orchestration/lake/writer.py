@@ -1,46 +1,62 @@
-"""Landing raw tables as Parquet, one file per table and factory day, written atomically.
+"""Landing tables as Parquet, one file per table and factory day, written atomically.
 
 A run killed halfway leaves at most a ``.tmp`` file that the next write of the partition replaces;
-readers only ever see a complete file.
+readers only ever see a complete file. Large tables (1 Hz telemetry) arrive as an iterable of record
+batches and are streamed to the file one row group at a time, so memory stays bounded by one batch.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lake.tables import RAW_TABLES
+from orchestration.lake.tables import LAYERS
 
 
-def partition_dir(lake_dir: Path, table: str, day: str) -> Path:
-    return lake_dir / "raw" / table / f"date={day}"
+def partition_dir(lake_dir: Path, table: str, day: str, layer: str = "raw") -> Path:
+    return lake_dir / layer / table / f"date={day}"
 
 
-def partition_file(lake_dir: Path, table: str, day: str) -> Path:
-    return partition_dir(lake_dir, table, day) / "part-0.parquet"
+def partition_file(lake_dir: Path, table: str, day: str, layer: str = "raw") -> Path:
+    return partition_dir(lake_dir, table, day, layer) / "part-0.parquet"
 
 
-def conform(table: str, data: pa.Table) -> pa.Table:
+def conform(table: str, data: pa.Table | pa.RecordBatch, layer: str = "raw") -> pa.Table:
     """Cast to the contract schema, column order included; raises naming the table on a mismatch."""
-    schema = RAW_TABLES[table]
+    schema = LAYERS[layer][table]
     missing = [name for name in schema.names if name not in data.column_names]
     if missing:
-        raise ValueError(f"raw table {table!r} lacks columns {missing}")
+        raise ValueError(f"{layer} table {table!r} lacks columns {missing}")
+    if isinstance(data, pa.RecordBatch):
+        data = pa.Table.from_batches([data])
     return data.select(schema.names).cast(schema)
 
 
-def write_partition(lake_dir: Path, table: str, day: str, data: pa.Table) -> Path:
-    """Replace the table's partition for ``day`` with ``data``; returns the file written."""
-    target = partition_file(lake_dir, table, day)
+def write_partition(
+    lake_dir: Path, table: str, day: str, data: pa.Table | Iterable[pa.RecordBatch], layer: str = "raw"
+) -> int:
+    """Replace the table's partition for ``day`` with ``data``; returns the number of rows written."""
+    target = partition_file(lake_dir, table, day, layer)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".parquet.tmp")
-    pq.write_table(conform(table, data), tmp, compression="zstd")
+    schema = LAYERS[layer][table]
+    rows = 0
+    try:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for part in [data] if isinstance(data, pa.Table) else data:
+                part = conform(table, part, layer)
+                writer.write_table(part)
+                rows += part.num_rows
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, target)
-    return target
+    return rows
 
 
-def read_partition(lake_dir: Path, table: str, day: str) -> pa.Table:
-    return pq.read_table(partition_file(lake_dir, table, day))
+def read_partition(lake_dir: Path, table: str, day: str, layer: str = "raw") -> pa.Table:
+    return pq.read_table(partition_file(lake_dir, table, day, layer))

@@ -100,7 +100,15 @@ def build_suite(table: str, day_start: datetime, day_end: datetime):
         suite.add_expectation(
             e.ExpectColumnValuesToBeBetween(column="planned_runtime_per_unit_s", min_value=0, strict_min=True)
         )
-    if table in ("machines", "shifts", "production_events"):
+        suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="conversion_cost_per_hour", min_value=0))
+        suite.add_expectation(
+            e.ExpectColumnValuesToBeBetween(column="material_cost_share", min_value=0, max_value=1)
+        )
+    if table == "products":
+        for column in ("nominal_capacity_ah", "material_cost_per_cell", "selling_price_per_cell"):
+            suite.add_expectation(e.ExpectColumnValuesToBeBetween(column=column, min_value=0))
+        suite.add_expectation(e.ExpectColumnValueLengthsToEqual(column="currency", value=3))
+    if table in ("machines", "products", "shifts", "production_events"):
         suite.add_expectation(e.ExpectTableRowCountToBeBetween(min_value=1))
     return suite
 

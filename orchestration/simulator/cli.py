@@ -1,5 +1,7 @@
 """Simulate factory days into a Parquet lake: ``<out>/raw/<table>/date=YYYY-MM-DD/part-0.parquet``.
 
+The day's ground truth (planted effects, sensor anomalies) goes to ``<out>/truth/<table>/date=.../``.
+
     python -m orchestration.simulator.cli --scenario data/scenarios/default.yaml --start 2026-11-09 --days 3 \
         --out /tmp/lake
 """
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from orchestration.lake.writer import write_partition
 from orchestration.simulator.config import load_scenario
-from orchestration.simulator.engine import simulate_factory_day
+from orchestration.simulator.engine import run_factory_day
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,10 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     for offset in range(args.days):
         day = args.start + timedelta(days=offset)
         began = time.perf_counter()
-        tables = simulate_factory_day(config, day)
-        for table, data in tables.items():
-            write_partition(args.out, table, day.isoformat(), data)
-        rows = ", ".join(f"{table} {data.num_rows}" for table, data in tables.items())
+        simulated = run_factory_day(config, day)
+        rows = {
+            table: write_partition(args.out, table, day.isoformat(), data)
+            for table, data in simulated.tables.items()
+        }
+        rows["sensor_readings"] = write_partition(
+            args.out, "sensor_readings", day.isoformat(), simulated.telemetry.batches()
+        )
+        for table, data in simulated.truth.items():
+            rows[f"truth.{table}"] = write_partition(args.out, table, day.isoformat(), data, layer="truth")
+        rows = ", ".join(f"{table} {count}" for table, count in rows.items())
         print(f"{day}: {time.perf_counter() - began:.2f} s; {rows}")
     return 0
 

@@ -7,6 +7,7 @@ Route order is the key order of the base file.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -113,11 +114,24 @@ class Step(_Strict):
     shift_start_setup_min: float | None = Field(None, ge=0)
     characteristics: dict[str, Characteristic] = {}
     sensors: dict[str, Sensor] = {}
+    # Economics: share of a cell's material cost added at this step (active materials at Mixing, foils at
+    # Coating, electrolyte at Filling; the shares of the route add up to 1), and the cost of a machine-hour
+    # (None: economics.conversion_cost_per_machine_hour).
+    material_cost_share: float = Field(0.0, ge=0, le=1)
+    conversion_cost_per_machine_hour: float | None = Field(None, ge=0)
 
 
 class Product(_Strict):
     share: float = Field(gt=0)  # of released batches, relative to the other products
     spec_overrides: dict[str, dict[str, float]] = {}  # characteristic -> {target, lsl, usl, sigma}
+    nominal_capacity_ah: float = Field(gt=0)
+    material_cost_per_cell: float = Field(ge=0)  # in economics.currency
+    selling_price_per_cell: float = Field(ge=0)
+
+
+class Economics(_Strict):
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")  # ISO 4217
+    conversion_cost_per_machine_hour: float = Field(ge=0)  # default of the route steps
 
 
 def _hh_mm(value: str) -> str:
@@ -187,11 +201,54 @@ class BadShift(_Strict):
     drift_per_c: dict[str, float] = {"coating_thickness": 0.6}  # characteristic -> unit per degC
 
 
-class Effects(BaseModel):
-    """Planted effects for the analytics to find; unknown keys are carried for later issues."""
+class Degradation(_Strict):
+    """A planted effect: one machine wears out over days until it fails, then is repaired and wears again.
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    From ``start`` the machine's wear rises linearly from 0 to 1 over ``days_to_failure`` days; with it the
+    named sensor reads up to ``sensor_rise`` higher while producing (a bearing's vibration), micro-stops come
+    up to ``micro_stop_factor`` times as often, and at wear 1 the machine breaks down for ``repair_h`` hours.
+    The cycle then starts again.
+    """
+
+    machine: str  # machine id, e.g. CAL-02 (must exist at the scenario's scale)
+    start: date  # factory day on which the first wear cycle begins
+    days_to_failure: float = Field(gt=0)
+    sensor: str  # sensor name on the machine's step, e.g. vibration
+    sensor_rise: float
+    micro_stop_factor: float = Field(1.0, ge=1)
+    repair_h: float = Field(6.0, gt=0)
+
+
+class SensorAnomalies(_Strict):
+    """Planted sensor faults: per day, ``per_day`` machine sensors each get one anomaly of a random kind."""
+
+    per_day: int = Field(0, ge=0)
+    kinds: list[Literal["spike", "drift", "level_shift", "stuck"]] = [
+        "spike",
+        "drift",
+        "level_shift",
+        "stuck",
+    ]
+    min_minutes: float = Field(20.0, gt=0)  # duration of drifts, level shifts and stuck values
+    max_minutes: float = Field(120.0, gt=0)
+    sigmas: float = Field(8.0, gt=0)  # size in units of the sensor's scale: max(noise, 1% of its range)
+
+
+class SensorGaps(_Strict):
+    """Planted data gaps: per day, ``per_day`` machines send no telemetry at all for a while."""
+
+    per_day: int = Field(0, ge=0)
+    min_minutes: float = Field(5.0, gt=0)
+    max_minutes: float = Field(60.0, gt=0)
+
+
+class Effects(_Strict):
+    """Planted effects for the analytics to find, with their ground truth in the `truth` tables."""
+
     bad_shift: BadShift | None = None
+    degradation: Degradation | None = None
+    sensor_anomalies: SensorAnomalies = SensorAnomalies()
+    sensor_gaps: SensorGaps = SensorGaps()
 
 
 class FactoryConfig(_Strict):
@@ -210,9 +267,8 @@ class FactoryConfig(_Strict):
     machine_defaults: MachineBehaviour = MachineBehaviour()
     planned_maintenance: PlannedMaintenance = PlannedMaintenance()
     route: dict[str, Step] = Field(min_length=1)  # activity -> step, in route order
-    # Reserved for a later issue (costs): accepted and carried, not simulated yet.
-    economics: dict[str, Any] = {}
-    effects: Effects = Effects()  # planted effects (bad_shift); other keys carried, not simulated yet
+    economics: Economics
+    effects: Effects = Effects()
 
     @field_validator("timezone")
     @classmethod
@@ -244,6 +300,21 @@ class FactoryConfig(_Strict):
                 raise ValueError(
                     f"effects.bad_shift.shift {bad.shift!r} is not one of {list(self.shifts.pattern)}"
                 )
+        wear = self.effects.degradation
+        if wear is not None:
+            step = self.activity_of(wear.machine)
+            if step is None:
+                raise ValueError(
+                    f"effects.degradation.machine {wear.machine!r} is not a machine of this plant"
+                )
+            if wear.sensor not in self.route[step].sensors:
+                raise ValueError(
+                    f"effects.degradation.sensor {wear.sensor!r} is not a sensor of {step}: "
+                    f"{list(self.route[step].sensors)}"
+                )
+        shares = sum(step.material_cost_share for step in self.route.values())
+        if abs(shares - 1.0) > 1e-6:
+            raise ValueError(f"route.*.material_cost_share must add up to 1, got {shares:g}")
         characteristics = {name for step in self.route.values() for name in step.characteristics}
         for product_id, product in self.products.items():
             for name, fields in product.spec_overrides.items():
@@ -279,6 +350,19 @@ class FactoryConfig(_Strict):
 
     def machine_count(self, activity: str) -> int:
         return max(1, int(self.route[activity].machines * self.scale + 0.5))
+
+    def machine_ids(self, activity: str) -> tuple[str, ...]:
+        prefix = self.route[activity].machine_prefix
+        return tuple(f"{prefix}-{n:02d}" for n in range(1, self.machine_count(activity) + 1))
+
+    def activity_of(self, machine_id: str) -> str | None:
+        """The route step a machine id of this plant belongs to; None if the plant has no such machine."""
+        return next((a for a in self.route if machine_id in self.machine_ids(a)), None)
+
+    def conversion_cost(self, activity: str) -> float:
+        """Cost of one machine-hour of a route step."""
+        own = self.route[activity].conversion_cost_per_machine_hour
+        return self.economics.conversion_cost_per_machine_hour if own is None else own
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -12,24 +12,46 @@ event may end after the day); what is still queued is taken up again by the next
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
 import simpy
 
+from orchestration.lake.tables import RAW_TABLES
 from orchestration.simulator.config import FactoryConfig, minutes_after_midnight
 from orchestration.simulator.machine import Machine
-from orchestration.simulator.mes import MesLog, machines_table
+from orchestration.simulator.mes import MesLog, machines_table, products_table
+from orchestration.simulator.planted import Wear, bottleneck_of_day, planted_effects
 from orchestration.simulator.quality import QualityModel
 from orchestration.simulator.route import Batch, Station, lay_out
-from orchestration.simulator.sensors import sensor_readings
+from orchestration.simulator.sensors import Telemetry
 from orchestration.simulator.shifts import ShiftCalendar
 from orchestration.simulator.streams import stream
 
 
+@dataclass
+class FactoryDay:
+    """One simulated factory day: the MES tables, the telemetry (streamed), and the day's ground truth."""
+
+    tables: dict[str, pa.Table]  # the raw tables except sensor_readings
+    telemetry: Telemetry  # sensor_readings, generated in record batches on iteration
+    truth: dict[str, pa.Table]  # orchestration.lake.tables.TRUTH_TABLES
+
+    def raw_tables(self) -> dict[str, pa.Table]:
+        """All raw tables in memory, sensor readings included: for small plants and tests."""
+        readings = pa.Table.from_batches(list(self.telemetry.batches()), schema=RAW_TABLES["sensor_readings"])
+        return {**self.tables, "sensor_readings": readings}
+
+
 def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table]:
-    """The six raw MES tables of factory day ``day``, conforming to ``orchestration.lake.tables``."""
+    """The raw MES tables of factory day ``day``, in memory, conforming to ``orchestration.lake.tables``."""
+    return run_factory_day(config, day).raw_tables()
+
+
+def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
+    """Simulate factory day ``day``; telemetry is generated only when iterated."""
     calendar = ShiftCalendar(config, day)
     stations = lay_out(config)
     mes = MesLog(calendar, stations)
@@ -39,10 +61,15 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
 
     def dispatch(batch: Batch, step: int) -> None:
         if step < len(stations):  # past the last step the batch is finished
+            batch.queued_s = env.now
             queues[step].put(batch)
 
     quality = QualityModel(config, stream(config.seed, day, "quality"), calendar)
     maintenance = maintenance_plan(config, calendar, stations)
+    wear = Wear(config, calendar) if config.effects.degradation is not None else None
+    if wear is not None:
+        for at, duration in wear.failures():
+            maintenance.setdefault(wear.spec.machine, []).append((at, duration, "breakdown"))
     machines = [
         Machine(
             env,
@@ -55,6 +82,8 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
             rng=stream(config.seed, day, f"machine:{machine_id}"),
             maintenance=maintenance.get(machine_id, []),
             on_step=mes.record_step,
+            wear=wear.level if wear is not None and machine_id == wear.spec.machine else None,
+            micro_stop_factor=wear.spec.micro_stop_factor if wear is not None else 1.0,
         )
         for station in stations
         for machine_id in station.machine_ids
@@ -65,22 +94,39 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
     env.run()  # ends when the last running batch has finished: nothing is released after the day
 
     states = {m.machine_id: mes.state_intervals(m.log) for m in machines}
-    return {
-        "production_events": mes.production_events(),
-        "machine_states": mes.machine_states(states),
-        "quality_measurements": mes.quality_measurements(),
-        "sensor_readings": sensor_readings(
-            config, calendar, stations, states, *mes.window_us, stream(config.seed, day, "sensors")
-        ),
-        "machines": machines_table(stations),
-        "shifts": mes.shifts(),
-    }
+    telemetry = Telemetry(
+        config, calendar, stations, states, mes.window_us, stream(config.seed, day, "sensors"), wear
+    )
+    return FactoryDay(
+        tables={
+            "production_events": mes.production_events(),
+            "machine_states": mes.machine_states(states),
+            "quality_measurements": mes.quality_measurements(),
+            "machines": machines_table(config, stations),
+            "products": products_table(config),
+            "shifts": mes.shifts(),
+        },
+        telemetry=telemetry,
+        truth={
+            "planted_effects": planted_effects(
+                config,
+                calendar,
+                wear,
+                bottleneck_of_day(
+                    mes.steps, states, {m: s.activity for s in stations for m in s.machine_ids}
+                ),
+                mes.us,
+            ),
+            "sensor_anomalies": telemetry.truth(),
+        },
+    )
 
 
 def release_batches(env: simpy.Environment, plan: list[tuple[float, Batch]], first: simpy.Store) -> Generator:
     """Put each batch of the plan into the first step's queue at its release time."""
     for at, batch in plan:
         yield env.timeout(at - env.now)
+        batch.queued_s = env.now
         first.put(batch)
 
 
@@ -132,8 +178,8 @@ def day_releases(config: FactoryConfig, day: date, length_s: float) -> list[tupl
 
 def maintenance_plan(
     config: FactoryConfig, calendar: ShiftCalendar, stations: list[Station]
-) -> dict[str, list[tuple[float, float]]]:
-    """Planned maintenance windows (start_s, duration_s) per machine, rotating through a step's machines."""
+) -> dict[str, list[tuple[float, float, str]]]:
+    """Planned maintenance windows (start_s, duration_s, state) per machine, rotating through the step."""
     plan = config.planned_maintenance
     windows: dict[str, list[tuple[float, float]]] = {}
     for station in stations:
@@ -145,5 +191,7 @@ def maintenance_plan(
         count = len(station.machine_ids)
         for k in range(min(plan.machines_per_step, count)):
             machine_id = station.machine_ids[(calendar.day.toordinal() + k) % count]
-            windows.setdefault(machine_id, []).append((start, plan.duration_min * 60.0))
+            windows.setdefault(machine_id, []).append(
+                (start, plan.duration_min * 60.0, "planned_maintenance")
+            )
     return windows

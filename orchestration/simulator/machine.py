@@ -36,6 +36,7 @@ class StepRecord:
     produced_qty: int
     scrap_qty: int
     is_rework: bool
+    waited_s: float  # in the step's queue before a machine took the batch (setup excluded)
 
 
 class Machine:
@@ -49,8 +50,10 @@ class Machine:
         calendar: ShiftCalendar,
         quality: QualityModel,
         rng: np.random.Generator,
-        maintenance: list[tuple[float, float]],
+        maintenance: list[tuple[float, float, str]],
         on_step: Callable[[StepRecord, list], None],
+        wear: Callable[[float], float] | None = None,
+        micro_stop_factor: float = 1.0,
     ):
         self.env = env
         self.machine_id = machine_id
@@ -60,7 +63,11 @@ class Machine:
         self._calendar = calendar
         self._quality = quality
         self._rng = rng
-        self._maintenance = sorted(maintenance)  # (start_s, duration_s), all inside the factory day
+        # (start_s, duration_s, state): planned maintenance, and the failure of a worn machine, taken between
+        # batches; all inside the factory day.
+        self._maintenance = sorted(maintenance)
+        self._wear = wear
+        self._micro_stop_factor = micro_stop_factor
         self._on_step = on_step
         self.log: list[tuple[float, float, str]] = []  # (start_s, end_s, state), in time order
         behaviour = station.behaviour
@@ -71,9 +78,16 @@ class Machine:
         self._micro_interval_s = behaviour.micro_stops.mean_interval_min * 60.0
         self._micro_duration_s = behaviour.micro_stops.mean_duration_s
         self._to_failure_s = rng.exponential(self._mtbf_s)  # operating time left until the next breakdown
-        self._to_micro_stop_s = rng.exponential(self._micro_interval_s)
+        self._to_micro_stop_s = self._next_micro_stop()
         self._last_product: str | None = None
         self._last_shift: int | None = None
+
+    def _next_micro_stop(self) -> float:
+        """Producing seconds to the next micro-stop; a worn machine stops up to micro_stop_factor as often."""
+        interval = self._micro_interval_s
+        if self._wear is not None:
+            interval /= 1.0 + (self._micro_stop_factor - 1.0) * float(self._wear(self.env.now))
+        return self._rng.exponential(interval)
 
     def _spend(self, seconds: float, state: str):
         if seconds > _EPS:
@@ -84,8 +98,8 @@ class Machine:
         env, day_end = self.env, self._calendar.length_s
         while env.now < day_end:
             if self._maintenance and env.now >= self._maintenance[0][0]:
-                _, duration = self._maintenance.pop(0)
-                yield self._spend(duration, "planned_maintenance")
+                _, duration, state = self._maintenance.pop(0)
+                yield self._spend(duration, state)
                 continue
             request = self.inbound.get()
             if self._maintenance:  # wait for material, but not past the next maintenance window
@@ -96,11 +110,12 @@ class Machine:
                 request.cancel()
                 continue
             batch = request.value
+            waited = env.now - batch.queued_s
             if env.now < day_end:
                 yield from self._set_up(batch)
             if env.now >= day_end:  # the day is over: the batch ends here, no event is emitted
                 return
-            yield from self._run_batch(batch)
+            yield from self._run_batch(batch, waited)
 
     def _set_up(self, batch: Batch) -> Generator:
         behaviour = self.station.behaviour
@@ -114,7 +129,7 @@ class Machine:
         if minutes > 0:
             yield self._spend(minutes * 60.0 * self._rng.uniform(0.8, 1.4), "setup")
 
-    def _run_batch(self, batch: Batch) -> Generator:
+    def _run_batch(self, batch: Batch, waited_s: float) -> Generator:
         station, rng = self.station, self._rng
         start = self.env.now
         produced = batch.good_qty
@@ -133,9 +148,9 @@ class Machine:
                 self._to_failure_s = rng.exponential(self._mtbf_s)
             elif self._to_micro_stop_s <= _EPS and work > _EPS:
                 yield self._spend(rng.exponential(self._micro_duration_s), "micro_stop")
-                self._to_micro_stop_s = rng.exponential(self._micro_interval_s)
+                self._to_micro_stop_s = self._next_micro_stop()
         if self._to_micro_stop_s <= _EPS:  # due exactly as the batch finished: it passes unnoticed
-            self._to_micro_stop_s = rng.exponential(self._micro_interval_s)
+            self._to_micro_stop_s = self._next_micro_stop()
         end = self.env.now
 
         inspection = self._quality.inspect(batch, station, produced, start, end)
@@ -150,6 +165,7 @@ class Machine:
             produced_qty=produced,
             scrap_qty=inspection.scrap_qty,
             is_rework=station.activity in batch.done,
+            waited_s=waited_s,
         )
         self._on_step(record, inspection.measurements)
         batch.done.add(station.activity)

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from orchestration.lake.tables import RAW_TABLES
+from orchestration.simulator.config import FactoryConfig
 from orchestration.simulator.machine import StepRecord
 from orchestration.simulator.quality import Measurement
 from orchestration.simulator.route import Station
@@ -131,7 +132,7 @@ class MesLog:
         )
 
 
-def machines_table(stations: list[Station]) -> pa.Table:
+def machines_table(config: FactoryConfig, stations: list[Station]) -> pa.Table:
     rows = [(m, s) for s in stations for m in s.machine_ids]
     return _table(
         "machines",
@@ -142,6 +143,20 @@ def machines_table(stations: list[Station]) -> pa.Table:
         planned_runtime_per_unit_s=np.array(
             [s.step.planned_runtime_per_unit_s for _, s in rows], dtype=np.float64
         ),
+        conversion_cost_per_hour=np.array([config.conversion_cost(s.activity) for _, s in rows]),
+        material_cost_share=np.array([s.step.material_cost_share for _, s in rows], dtype=np.float64),
+    )
+
+
+def products_table(config: FactoryConfig) -> pa.Table:
+    products = config.products
+    return _table(
+        "products",
+        product_id=list(products),
+        nominal_capacity_ah=[p.nominal_capacity_ah for p in products.values()],
+        material_cost_per_cell=[p.material_cost_per_cell for p in products.values()],
+        selling_price_per_cell=[p.selling_price_per_cell for p in products.values()],
+        currency=[config.economics.currency] * len(products),
     )
 
 

@@ -28,6 +28,7 @@ class Batch:
     good_qty: int
     next_step: int = 0
     reworks: int = 0
+    queued_s: float = 0.0  # when the batch joined the queue it is in
     done: set[str] = field(default_factory=set)  # activities already performed: a repeat is rework
 
 
@@ -35,14 +36,13 @@ def lay_out(config: FactoryConfig) -> list[Station]:
     order = list(config.route)
     stations = []
     for index, (activity, step) in enumerate(config.route.items()):
-        count = config.machine_count(activity)
         stations.append(
             Station(
                 index=index,
                 activity=activity,
                 step=step,
                 behaviour=config.behaviour(activity),
-                machine_ids=tuple(f"{step.machine_prefix}-{n:02d}" for n in range(1, count + 1)),
+                machine_ids=config.machine_ids(activity),
                 rework_to=order.index(step.rework.to) if step.rework.to else index,
             )
         )

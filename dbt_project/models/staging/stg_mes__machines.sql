@@ -14,6 +14,8 @@ renamed as (
         cast(activity as varchar) as activity,
         cast(room_id as varchar) as room_id,
         cast(planned_runtime_per_unit_s as double) as planned_runtime_per_unit_s,
+        cast(conversion_cost_per_hour as double) as conversion_cost_per_hour,
+        cast(material_cost_share as double) as material_cost_share,
         cast("date" as date) as production_date
 
     from source
