@@ -311,3 +311,31 @@ def test_a_bad_scenario_names_file_and_field(tmp_path, overrides, field):
     with pytest.raises(ValueError, match="broken.yaml") as raised:
         load_scenario(path)
     assert field in str(raised.value)
+
+
+def test_a_batch_crossing_midnight_shows_each_step_once(config):
+    """Days of one week replay one continuous run: the next day takes each crossing batch up where it was."""
+    tuesday, wednesday = (
+        run_factory_day(config, d).tables["production_events"] for d in (DAY, DAY + timedelta(1))
+    )
+    before: dict[str, list[dict]] = {}
+    for e in rows(tuesday):
+        before.setdefault(e["case_id"], []).append(e)
+    crossing = 0
+    for case_id, after in _by_case(rows(wednesday)).items():
+        if case_id not in before:
+            continue
+        crossing += 1
+        steps = [(e["activity"], e["is_rework"]) for e in before[case_id] + after]
+        first_passes = [activity for activity, rework in steps if not rework]
+        assert len(first_passes) == len(set(first_passes)), (case_id, steps)
+        assert first_passes == [a for a in config.route if a in first_passes], (case_id, steps)
+        assert max(e["start_ts"] for e in before[case_id]) < min(e["start_ts"] for e in after)
+    assert crossing >= 3
+
+
+def _by_case(events: list[dict]) -> dict[str, list[dict]]:
+    cases: dict[str, list[dict]] = {}
+    for e in events:
+        cases.setdefault(e["case_id"], []).append(e)
+    return cases

@@ -1,12 +1,12 @@
 """One factory day of the simulated plant: batches released into the route, machines as SimPy processes.
 
-Every day is simulated on its own, with its own random streams, so a day's tables depend only on the scenario
-and the date. The line does not start empty: the simulation starts ``release.warm_up_h`` hours before the
-window with the previous day's release plan (same case ids and products as that day's own simulation), so the
-day opens with work in progress. Only what starts inside the window is emitted: steps of warm-up batches that
-start inside the day appear as cases whose earlier steps happened the day before; machine states are clipped
-to the window. Machines start no new batch once the day is over, but a batch already running finishes (its
-event may end after the day); what is still queued is taken up again by the next day's warm-up.
+A day's tables depend only on the scenario and the date: the day is the end of a continuous run that starts
+on the Monday of its week (see ``run_start``), whose random streams are keyed by that Monday. The line does
+not start empty: the run starts ``release.warm_up_h`` hours before the Monday with the Sunday's last releases
+(same case ids and products as in that day's own plan), so Monday opens with work in progress. Only what
+starts inside the day is emitted; machine states are clipped to the day. Machines start no new batch once the
+day is over, but a batch already running finishes (its event may end after the day); the next day's run, which
+is the same run continued, takes up what is still queued.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from orchestration.simulator.planted import Wear, bottleneck_of_day, planted_eff
 from orchestration.simulator.quality import QualityModel
 from orchestration.simulator.route import Batch, Station, lay_out
 from orchestration.simulator.sensors import Telemetry
-from orchestration.simulator.shifts import ShiftCalendar
+from orchestration.simulator.shifts import RunCalendar, ShiftCalendar
 from orchestration.simulator.streams import stream
 
 
@@ -52,11 +52,13 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
 
 def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
     """Simulate factory day ``day``; telemetry is generated only when iterated."""
-    calendar = ShiftCalendar(config, day)
+    first_day = run_start(day)
+    run = RunCalendar(config, first_day, day)
+    calendar = run.target
     stations = lay_out(config)
     mes = MesLog(calendar, stations)
-    warm_up_s = config.release.warm_up_h * 3600.0
-    env = simpy.Environment(initial_time=-warm_up_s)
+    start_s = run.offsets_s[0] - config.release.warm_up_h * 3600.0
+    env = simpy.Environment(initial_time=start_s)
     queues = [simpy.Store(env) for _ in stations]
 
     def dispatch(batch: Batch, step: int) -> None:
@@ -64,11 +66,15 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
             batch.queued_s = env.now
             queues[step].put(batch)
 
-    quality = QualityModel(config, stream(config.seed, day, "quality"), calendar)
-    maintenance = maintenance_plan(config, calendar, stations)
+    # Streams are keyed by the run's first day: every day of the week replays the same run up to its own end.
+    quality = QualityModel(config, stream(config.seed, first_day, "quality"), run)
+    maintenance: dict[str, list[tuple[float, float, str]]] = {}
+    for day_calendar, offset in zip(run.days, run.offsets_s, strict=True):
+        for machine_id, windows in maintenance_plan(config, day_calendar, stations).items():
+            maintenance.setdefault(machine_id, []).extend((at + offset, d, s) for at, d, s in windows)
     wear = Wear(config, calendar) if config.effects.degradation is not None else None
     if wear is not None:
-        for at, duration in wear.failures():
+        for at, duration in wear.failures(since_s=start_s):
             maintenance.setdefault(wear.spec.machine, []).append((at, duration, "breakdown"))
     machines = [
         Machine(
@@ -77,9 +83,9 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
             station,
             inbound=queues[station.index],
             dispatch=dispatch,
-            calendar=calendar,
+            calendar=run,
             quality=quality,
-            rng=stream(config.seed, day, f"machine:{machine_id}"),
+            rng=stream(config.seed, first_day, f"machine:{machine_id}"),
             maintenance=maintenance.get(machine_id, []),
             on_step=mes.record_step,
             wear=wear.level if wear is not None and machine_id == wear.spec.machine else None,
@@ -90,7 +96,7 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
     ]
     for machine in machines:
         env.process(machine.run())
-    env.process(release_batches(env, release_plan(config, day, calendar, warm_up_s), queues[0]))
+    env.process(release_batches(env, release_plan(config, run, start_s), queues[0]))
     env.run()  # ends when the last running batch has finished: nothing is released after the day
 
     states = {m.machine_id: mes.state_intervals(m.log) for m in machines}
@@ -122,6 +128,18 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
     )
 
 
+def run_start(day: date) -> date:
+    """The first day of the run that ``day`` ends: the Monday of its week.
+
+    A plant never starts empty, and a batch crossing midnight must show each step once, in one day. So a day
+    is not simulated alone: one continuous run starts at the week's Monday (after a warm-up with the Sunday's
+    last releases) and every day of the week replays it, with the same random streams, up to its own end,
+    emitting only its own day. Consecutive days of a week therefore agree exactly at their boundary; only the
+    Sunday to Monday boundary joins two runs.
+    """
+    return day - timedelta(days=day.weekday())
+
+
 def release_batches(env: simpy.Environment, plan: list[tuple[float, Batch]], first: simpy.Store) -> Generator:
     """Put each batch of the plan into the first step's queue at its release time."""
     for at, batch in plan:
@@ -130,23 +148,21 @@ def release_batches(env: simpy.Environment, plan: list[tuple[float, Batch]], fir
         first.put(batch)
 
 
-def release_plan(
-    config: FactoryConfig, day: date, calendar: ShiftCalendar, warm_up_s: float
-) -> list[tuple[float, Batch]]:
-    """(clock_s, batch) of the releases from ``warm_up_s`` before the window to its end, in time order.
+def release_plan(config: FactoryConfig, run: RunCalendar, start_s: float) -> list[tuple[float, Batch]]:
+    """(clock_s, batch) of the run's releases from ``start_s`` to the end of its last day, in time order.
 
-    Warm-up releases are the last ones of the previous day's own plan (same draws), shifted onto this clock.
+    Warm-up releases are the last ones of the day before the run's first day (its own plan, same draws).
     """
-    plan = []
-    if warm_up_s > 0:
-        previous = day - timedelta(days=1)
-        length = ShiftCalendar(config, previous).length_s
-        plan = [
-            (at - length, batch)
-            for at, batch in day_releases(config, previous, length)
-            if at - length >= -warm_up_s
-        ]
-    return plan + day_releases(config, day, calendar.length_s)
+    first = run.days[0].day
+    previous = first - timedelta(days=1)
+    length = ShiftCalendar(config, previous).length_s
+    offset = run.offsets_s[0] - length
+    plan = [(at + offset, b) for at, b in day_releases(config, previous, length) if at + offset >= start_s]
+    for day_calendar, offset in zip(run.days, run.offsets_s, strict=True):
+        plan.extend(
+            (at + offset, b) for at, b in day_releases(config, day_calendar.day, day_calendar.length_s)
+        )
+    return plan
 
 
 def day_releases(config: FactoryConfig, day: date, length_s: float) -> list[tuple[float, Batch]]:

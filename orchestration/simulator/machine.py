@@ -17,7 +17,7 @@ import simpy
 
 from orchestration.simulator.quality import QualityModel
 from orchestration.simulator.route import Batch, Station
-from orchestration.simulator.shifts import ShiftCalendar
+from orchestration.simulator.shifts import RunCalendar
 
 _EPS = 1e-9
 
@@ -47,7 +47,7 @@ class Machine:
         station: Station,
         inbound: simpy.Store,
         dispatch: Callable[[Batch, int], None],
-        calendar: ShiftCalendar,
+        calendar: RunCalendar,
         quality: QualityModel,
         rng: np.random.Generator,
         maintenance: list[tuple[float, float, str]],

@@ -39,15 +39,14 @@ class Wear:
         since = np.asarray(clock_s, dtype=np.float64) + self._offset_s
         return np.where(since >= 0, np.mod(since, self._period_s) / self._period_s, 0.0)
 
-    def failures(self) -> list[tuple[float, float]]:
-        """(clock_s, duration_s) of the failures that reach into this day, clipped to its start."""
+    def failures(self, since_s: float = 0.0) -> list[tuple[float, float]]:
+        """(clock_s, duration_s) of failures reaching into [since_s, end of this day), clipped to since_s."""
         repair_s = self.spec.repair_h * 3600.0
         windows = []
-        first = max(1, int(np.floor((self._offset_s - repair_s) / self._period_s)))
-        k = first
+        k = max(1, int(np.floor((self._offset_s + since_s - repair_s) / self._period_s)))
         while (at := k * self._period_s - self._offset_s) < self._length_s:
-            if at + repair_s > 0:
-                start = max(at, 0.0)
+            if at + repair_s > since_s:
+                start = max(at, since_s)
                 windows.append((start, at + repair_s - start))
             k += 1
         return windows

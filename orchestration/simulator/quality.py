@@ -16,7 +16,7 @@ import numpy as np
 
 from orchestration.simulator.config import Characteristic, FactoryConfig
 from orchestration.simulator.route import Batch, Station
-from orchestration.simulator.shifts import ShiftCalendar
+from orchestration.simulator.shifts import RunCalendar
 
 
 @dataclass(frozen=True)
@@ -44,23 +44,23 @@ def out_of_spec_share(mean: float, sigma: float, lsl: float, usl: float) -> floa
 
 
 class QualityModel:
-    def __init__(
-        self, config: FactoryConfig, rng: np.random.Generator, calendar: ShiftCalendar | None = None
-    ):
+    def __init__(self, config: FactoryConfig, rng: np.random.Generator, calendar: RunCalendar | None = None):
         self._products = config.products
         self._rng = rng
         bad = config.effects.bad_shift
         self._drift_per_c = bad.drift_per_c if bad is not None else {}
         self._warm = (
-            {room: calendar.bad_shift_span(config, room) for room in config.rooms} if calendar else {}
+            {room: calendar.bad_shift_spans(config, room) for room in config.rooms} if calendar else {}
         )
 
     def _drift(self, station: Station, name: str, start_s: float) -> float:
         """Shift of the process mean of ``name`` at ``start_s``: room temperature excess times sensitivity."""
-        span = self._warm.get(station.step.room_id)
-        if span is None or name not in self._drift_per_c or not span[0] <= start_s < span[1]:
+        if name not in self._drift_per_c:
             return 0.0
-        return self._drift_per_c[name] * span[2]
+        for start, end, delta_c in self._warm.get(station.step.room_id, []):
+            if start <= start_s < end:
+                return self._drift_per_c[name] * delta_c
+        return 0.0
 
     def _spec(self, name: str, char: Characteristic, product_id: str) -> Characteristic:
         overrides = self._products[product_id].spec_overrides.get(name)
@@ -79,6 +79,9 @@ class QualityModel:
         )
         checks = [name for name, char in step.characteristics.items() if char.on_out_of_spec == "rework"]
         failing_check = checks[rng.integers(len(checks))] if fault and checks else None
+        # With checks, the decision is the measurement's: a fault whose samples happen to land inside the
+        # limits goes unnoticed, a drifted process whose samples land outside is caught.
+        rework_now = fault and not checks
 
         reject_share = step.scrap_rate
         measurements = []
@@ -99,7 +102,7 @@ class QualityModel:
                 and rework.max_per_batch > batch.reworks
                 and not spec.lsl <= float(values.mean()) <= spec.usl
             ):
-                fault = True  # the check fails on its own: the step goes back to rework
+                rework_now = True  # the check fails: the step goes back to rework
             # Samples are spread over the step: in-line gauges measure while the batch runs.
             times = start_s + (np.arange(spec.samples) + 0.5) / spec.samples * (end_s - start_s)
             measurements.extend(
@@ -107,4 +110,4 @@ class QualityModel:
                 for v, t in zip(values, times, strict=True)
             )
         scrap = int(rng.binomial(produced, min(1.0, reject_share))) if produced else 0
-        return Inspection(scrap_qty=scrap, rework=fault, measurements=measurements)
+        return Inspection(scrap_qty=scrap, rework=rework_now, measurements=measurements)

@@ -85,3 +85,42 @@ class ShiftCalendar:
     def local_hour_of_day(self, clock_s):
         """Local hour of day, 0-24, ignoring a DST change within the day: for daily cycles (room climate)."""
         return (self._day_start_hour + clock_s / 3600.0) % 24.0
+
+
+class RunCalendar:
+    """The shift calendars of the consecutive days one simulation run spans, on the run's clock.
+
+    The clock's zero is the start of the last (emitted) day; earlier days sit at negative offsets. Shift
+    indices count on across days, so the first batch after any shift change gets its start-up check.
+    """
+
+    def __init__(self, config: FactoryConfig, first_day: date, day: date):
+        self.target = ShiftCalendar(config, day)
+        count = (day - first_day).days + 1
+        self.days = [ShiftCalendar(config, first_day + timedelta(days=n)) for n in range(count - 1)]
+        self.days.append(self.target)
+        self.offsets_s = [(c.window_start - self.target.window_start).total_seconds() for c in self.days]
+        self.length_s = self.target.length_s  # the run ends with the emitted day
+        self._shifts_per_day = len(config.shifts.pattern)
+
+    def _locate(self, clock_s: float) -> tuple[int, float]:
+        """(index of the day, seconds into that day) of a run-clock instant; before the first day: day 0."""
+        index = max(0, bisect_right(self.offsets_s, clock_s) - 1)
+        return index, clock_s - self.offsets_s[index]
+
+    def shift_index_at(self, clock_s: float) -> int:
+        index, local = self._locate(clock_s)
+        return index * self._shifts_per_day + self.days[index].shift_index_at(local)
+
+    def crew_at(self, clock_s: float) -> str:
+        index, local = self._locate(clock_s)
+        return self.days[index].crew_at(local)
+
+    def bad_shift_spans(self, config: FactoryConfig, room_id: str) -> list[tuple[float, float, float]]:
+        """(start_s, end_s, delta_c) of the planted bad shift in ``room_id`` on the run's days."""
+        spans = []
+        for calendar, offset in zip(self.days, self.offsets_s, strict=True):
+            span = calendar.bad_shift_span(config, room_id)
+            if span is not None:
+                spans.append((span[0] + offset, span[1] + offset, span[2]))
+        return spans
