@@ -2,12 +2,16 @@
 
 import dagster as dg
 
-from orchestration.defs import extraction, process_mining, raw_checks, reports, schedules, warehouse
+from orchestration.defs import arrivals, extraction, process_mining, raw_checks, reports, schedules, warehouse
 from orchestration.defs.resources import build_resources
+from orchestration.settings import load_settings
+
+# The source: the plant's export when GIGAFACTORY_SOURCE names a mapping, else the simulated factory.
+plant_export = load_settings().source_mapping is not None
 
 defs = dg.Definitions(
     assets=[
-        extraction.simulated_factory,
+        extraction.plant_export if plant_export else extraction.simulated_factory,
         warehouse.warehouse_models,
         process_mining.process_mining,
         reports.daily_report,
@@ -15,6 +19,7 @@ defs = dg.Definitions(
     asset_checks=raw_checks.raw_table_checks,
     jobs=[schedules.daily_factory_job],
     schedules=[schedules.daily_report_0630],
+    sensors=[arrivals.plant_export_arrivals] if plant_export else [],
     resources=build_resources(warehouse.dbt_project),
     # DuckDB takes one writer per file: the steps of a run execute one after the other, in process.
     executor=dg.in_process_executor,

@@ -15,7 +15,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DATA_DIR = REPO_ROOT / "data"
 
 
-def _path(env_var: str, default: Path) -> Path:
+def _path(env_var: str, default: Path | None) -> Path | None:
     value = os.environ.get(env_var)
     return Path(value).expanduser().resolve() if value else default
 
@@ -27,6 +27,9 @@ class Settings:
     reports_dir: Path  # rendered reports: <reports>/<date>/
     scenario_path: Path  # the simulated factory's scenario (layered over data/factory.yaml)
     partitions_start: str  # first factory day a partition exists for
+    # The plant's own export, as a source mapping (data/mappings/*.yaml); None: the simulated factory.
+    source_mapping: Path | None = None
+    machines_csv: Path | None = None  # the plant's machine master data (CSV); None: derived from the events
 
 
 def load_settings() -> Settings:
@@ -36,4 +39,6 @@ def load_settings() -> Settings:
         reports_dir=_path("GIGAFACTORY_REPORTS", DATA_DIR / "reports"),
         scenario_path=_path("GIGAFACTORY_SCENARIO", DATA_DIR / "scenarios" / "default.yaml"),
         partitions_start=os.environ.get("GIGAFACTORY_START_DATE", "2026-01-01"),
+        source_mapping=_path("GIGAFACTORY_SOURCE", None),
+        machines_csv=_path("GIGAFACTORY_MACHINES_CSV", None),
     )

@@ -43,6 +43,14 @@ def test_one_factory_day_runs_end_to_end(platform):
         f"select oee, availability from marts.fct_oee_factory_day where production_date = '{DAY}'"
     )
     assert len(oee) == 1 and 0 < oee[0][0] <= 1.5 and 0 < oee[0][1] <= 1
+    # The simulated plant delivers everything every KPI needs.
+    coverage = platform.query(
+        f"select kpi, reason from marts.fct_kpi_coverage where production_date = '{DAY}' order by kpi"
+    )
+    assert [kpi for kpi, _ in coverage] == sorted(
+        ["availability", "cost_of_scrap", "effectiveness", "oee", "process_mining", "quality_ratio"]
+    )
+    assert [reason for _, reason in coverage if reason is not None] == []
 
     fitness = platform.query(
         f"select log_fitness, precision from process_mining.conformance where production_date = '{DAY}'"

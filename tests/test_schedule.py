@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from orchestration.definitions import defs
-from orchestration.defs.factory_days import factory_config, factory_days
+from orchestration.defs.factory_days import factory_clock, factory_days
 from orchestration.defs.schedules import daily_report_0630
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -26,7 +26,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
     ],
 )
 def test_schedule_requests_the_day_that_just_ended(scheduled, expected_day):
-    assert factory_config().timezone == "Europe/Berlin"
+    assert factory_clock().timezone == "Europe/Berlin"
     context = dg.build_schedule_context(
         scheduled_execution_time=scheduled, repository_def=defs.get_repository_def()
     )

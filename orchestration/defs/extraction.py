@@ -1,11 +1,15 @@
-"""Extraction: land each factory day's raw MES tables as Parquet in the lake, with the day's ground truth."""
+"""Extraction: land each factory day's raw MES tables as Parquet in the lake.
+
+Two sources, one contract: the simulated factory (with the day's ground truth), or the plant's own export
+through a source mapping (``GIGAFACTORY_SOURCE``). The code location loads the one the settings choose.
+"""
 
 import dagster as dg
 
 from orchestration.defs.factory_days import factory_days
-from orchestration.defs.resources import Lake, SimulatedFactory
+from orchestration.defs.resources import Lake, PlantExportSource, SimulatedFactory
 from orchestration.lake.tables import RAW_TABLES, TRUTH_TABLES
-from orchestration.lake.writer import write_partition
+from orchestration.lake.writer import write_partition, write_quarantine
 
 
 @dg.multi_asset(
@@ -50,3 +54,41 @@ def simulated_factory(context: dg.AssetExecutionContext, factory: SimulatedFacto
             asset_key=[layer, table],
             metadata={"rows": count, "factory_days": len(context.partition_keys)},
         )
+
+
+@dg.multi_asset(
+    name="plant_export",
+    specs=[
+        dg.AssetSpec(
+            ["raw", table],
+            group_name="extraction",
+            kinds={"parquet"},
+            description=f"Raw MES table `{table}` of one factory day, landed from the plant's export "
+            "(tables the export does not carry land empty).",
+        )
+        for table in RAW_TABLES
+    ],
+    partitions_def=factory_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def plant_export(context: dg.AssetExecutionContext, plant_export: PlantExportSource, lake: Lake):
+    export = plant_export.read()
+    loaded = export.loaded
+    context.log.info(f"{export.mapping.origin}: {loaded.summary()}")
+    for row in loaded.quarantine.slice(0, 20).to_pylist():
+        context.log.warning(f"quarantined {row['source_file']} line {row['source_line']}: {row['reason']}")
+    write_quarantine(lake.path, loaded.quarantine)
+    rows = dict.fromkeys(RAW_TABLES, 0)
+    for day in context.partition_keys:
+        for table, data in export.raw_tables(day).items():
+            rows[table] += write_partition(lake.path, table, day, data)
+    for table in RAW_TABLES:
+        metadata = {"rows": rows[table], "factory_days": len(context.partition_keys)}
+        if table == "production_events":
+            metadata |= {
+                "source_rows_in": loaded.rows_in,
+                "source_rows_accepted": loaded.events.num_rows,
+                "source_rows_quarantined": loaded.quarantine.num_rows,
+                "quarantine_sample": dg.MetadataValue.json(loaded.quarantine.slice(0, 10).to_pylist()),
+            }
+        yield dg.MaterializeResult(asset_key=["raw", table], metadata=metadata)

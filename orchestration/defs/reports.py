@@ -14,6 +14,7 @@ from orchestration.reporting import load_daily_report, render_daily_report
     deps=[
         ["marts", "fct_oee_factory_day"],
         ["marts", "fct_oee_machine_day"],
+        ["marts", "fct_kpi_coverage"],
         ["process_mining", "discovered_models"],
         ["process_mining", "conformance"],
     ],

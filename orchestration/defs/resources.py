@@ -5,6 +5,7 @@ import shutil
 import sys
 from contextlib import contextmanager
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from orchestration.connectors import PlantExport, load_mapping, read_plant_export
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
 from orchestration.simulator import load_scenario
 from orchestration.simulator.engine import FactoryDay, run_factory_day
@@ -24,6 +26,24 @@ class SimulatedFactory(dg.ConfigurableResource):
 
     def simulate(self, day: str) -> FactoryDay:
         return run_factory_day(load_scenario(Path(self.scenario_path)), date.fromisoformat(day))
+
+
+class PlantExportSource(dg.ConfigurableResource):
+    """The plant's own MES export, read through a source mapping (data/mappings/*.yaml)."""
+
+    mapping_path: str
+    machines_csv: str | None = None  # machine master data; None: derived from the events (no PRU, no costs)
+
+    def read(self) -> PlantExport:
+        """The export as factory days; read again only when a source file changed (new, touched, resized)."""
+        mapping = load_mapping(self.mapping_path)
+        files = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in mapping.source_files())
+        return _read_export(self.mapping_path, self.machines_csv, files)
+
+
+@lru_cache(maxsize=4)
+def _read_export(mapping_path: str, machines_csv: str | None, files: tuple) -> PlantExport:
+    return read_plant_export(load_mapping(mapping_path), Path(machines_csv) if machines_csv else None)
 
 
 class Lake(dg.ConfigurableResource):
@@ -103,10 +123,16 @@ def build_resources(dbt_project: DbtProject, settings: Settings | None = None) -
     settings = settings or load_settings()
     export_dbt_environment(settings)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    return {
+    resources = {
         "factory": SimulatedFactory(scenario_path=str(settings.scenario_path)),
         "lake": Lake(lake_dir=str(settings.lake_dir)),
         "warehouse": Warehouse(database=str(settings.warehouse_path)),
         "reports": ReportShelf(reports_dir=str(settings.reports_dir)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
+    if settings.source_mapping is not None:  # the plant's own export (see orchestration/connectors)
+        resources["plant_export"] = PlantExportSource(
+            mapping_path=str(settings.source_mapping),
+            machines_csv=str(settings.machines_csv) if settings.machines_csv else None,
+        )
+    return resources

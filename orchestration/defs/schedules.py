@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.defs.factory_days import factory_config
+from orchestration.defs.factory_days import factory_clock
 from orchestration.factory_calendar import factory_day_of
 
 # Every asset and every check, so the quality gate runs (and blocks) in the same run as the warehouse.
@@ -17,7 +17,7 @@ daily_factory_job = dg.define_asset_job(
 
 
 def previous_factory_day(scheduled_time) -> str:
-    config = factory_config()
+    config = factory_clock()
     today = factory_day_of(scheduled_time, config.timezone, config.day_start_hour)
     return (today - timedelta(days=1)).isoformat()
 
@@ -25,8 +25,8 @@ def previous_factory_day(scheduled_time) -> str:
 @dg.schedule(
     name="daily_report_0630",
     job=daily_factory_job,
-    cron_schedule=f"30 {factory_config().day_start_hour} * * *",
-    execution_timezone=factory_config().timezone,
+    cron_schedule=f"30 {factory_clock().day_start_hour} * * *",
+    execution_timezone=factory_clock().timezone,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="06:30 factory time: the previous factory day, through the director's report.",
 )

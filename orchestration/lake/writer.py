@@ -58,5 +58,15 @@ def write_partition(
     return rows
 
 
+def write_quarantine(lake_dir: Path, quarantine: pa.Table) -> Path:
+    """Replace the source's quarantine (rows held back, with file, line and reason), atomically."""
+    target = lake_dir / "quarantine" / "production_events.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".parquet.tmp")
+    pq.write_table(quarantine, tmp, compression="zstd")
+    os.replace(tmp, target)
+    return target
+
+
 def read_partition(lake_dir: Path, table: str, day: str, layer: str = "raw") -> pa.Table:
     return pq.read_table(partition_file(lake_dir, table, day, layer))

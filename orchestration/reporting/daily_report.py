@@ -94,6 +94,8 @@ class DailyReport:
     machines: list[MachineOee]  # worst OEE first, machines without an OEE last
     process_mining: ProcessMiningSummary | None
     missing: list[str] = field(default_factory=list)  # human-readable: what data were not available
+    # KPI -> why the day's data cannot support it (from marts.fct_kpi_coverage): shown instead of a number
+    not_computable: dict[str, str] = field(default_factory=dict)
 
     @property
     def process_mining_available(self) -> bool:
@@ -271,6 +273,20 @@ def _process_mining(conn, day: date, missing: list[str]) -> ProcessMiningSummary
     )
 
 
+COVERAGE_TABLE = "marts.fct_kpi_coverage"
+
+
+def _not_computable(conn, day: date) -> dict[str, str]:
+    if not _table_exists(conn, COVERAGE_TABLE):
+        return {}
+    rows = _query(
+        conn,
+        f"select kpi, reason from {COVERAGE_TABLE} where production_date = ? and not computable order by kpi",
+        [day],
+    )
+    return {row["kpi"]: row["reason"] for row in rows}
+
+
 def load_daily_report(conn, production_date: date | str) -> DailyReport:
     """Everything the day's report shows, read with SELECTs only (safe on a read-only connection)."""
     day = as_date(production_date)
@@ -285,4 +301,5 @@ def load_daily_report(conn, production_date: date | str) -> DailyReport:
         machines=machines,
         process_mining=process_mining,
         missing=missing,
+        not_computable=_not_computable(conn, day),
     )

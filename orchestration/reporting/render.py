@@ -142,6 +142,7 @@ def report_json(report: DailyReport, generated_at: datetime) -> dict[str, Any]:
             "machines": [dataclasses.asdict(machine) for machine in report.machines],
             "process_mining": dataclasses.asdict(report.process_mining) if report.process_mining else None,
             "missing": list(report.missing),
+            "not_computable": dict(report.not_computable),
         }
     )
 

@@ -1,0 +1,148 @@
+"""The platform on a plant's own export: the real Levy (2014) job-shop log through the whole asset graph,
+exactly as the README tells a user to run it, and the sensor that lands late files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pm4py
+import pytest
+
+from orchestration.defs.arrivals import plant_export_arrivals
+from orchestration.defs.resources import PlantExportSource
+
+REPO = Path(__file__).resolve().parent.parent
+LEVY_MAPPING = REPO / "data" / "mappings" / "levy2014.yaml"
+LEVY_FILE = REPO.parent / "shared" / "data" / "real" / "production_levy2014.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def levy_platform(tmp_path_factory) -> Path:
+    """The Levy export materialized for its whole period with the Dagster CLI, in a fresh process."""
+    if not LEVY_FILE.is_file():
+        pytest.skip(f"{LEVY_FILE} is not beside the repository")
+    work = tmp_path_factory.mktemp("levy")
+    (work / "home").mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", work / "home" / "dagster.yaml")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(work / "home"),
+        "GIGAFACTORY_SOURCE": str(LEVY_MAPPING),
+        "GIGAFACTORY_START_DATE": "2012-01-01",
+        "GIGAFACTORY_WAREHOUSE": str(work / "warehouse.duckdb"),
+        "GIGAFACTORY_LAKE": str(work / "lake"),
+        "GIGAFACTORY_REPORTS": str(work / "reports"),
+        "GX_ANALYTICS_ENABLED": "false",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    command = ["dagster", "asset", "materialize", "-m", "orchestration.definitions", "--select", "*"]
+    command += ["--partition-range", "2012-01-01...2012-03-31"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return work
+
+
+def query(work: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_every_levy_operation_reaches_the_event_log(levy_platform):
+    assert query(
+        levy_platform,
+        "select count(*), count(distinct case_id), count(distinct activity), count(distinct machine_id) "
+        "from marts.fct_process_events",
+    ) == [(4503, 225, 24, 46)]
+    assert query(levy_platform, "select count(*) from raw.production_events") == [(4503,)]
+
+
+def test_process_mining_runs_and_the_reports_render_on_levy(levy_platform):
+    mined = query(levy_platform, "select count(*), count(log_fitness) from process_mining.conformance")
+    assert mined[0][0] == 91 and mined[0][1] >= 80  # days without enough cases carry a note instead
+    reports = sorted((levy_platform / "reports").glob("*/daily_report.html"))
+    assert len(reports) == 91
+    busy_day = json.loads((levy_platform / "reports" / "2012-01-30" / "daily_report.json").read_text())
+    assert busy_day["factory"]["produced_qty"] > 0
+    # No machine states nor planned runtimes in the export: OEE is not invented, and the report says why.
+    assert busy_day["factory"]["oee"] is None
+    assert "no machine states" in busy_day["not_computable"]["availability"]
+    assert "quality_ratio" not in busy_day["not_computable"]
+    assert (
+        "KPIs the data cannot support"
+        in (levy_platform / "reports" / "2012-01-30" / "daily_report.html").read_text()
+    )
+
+
+def test_the_event_log_exports_to_xes_and_ocel_that_pm4py_reads_back(levy_platform, tmp_path):
+    command = [sys.executable, "-m", "orchestration.connectors.export_cli", "--from", "2012-01-01"]
+    command += [
+        "--to",
+        "2012-03-31",
+        "--out",
+        str(tmp_path),
+        "--warehouse",
+        str(levy_platform / "warehouse.duckdb"),
+    ]
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+    log = pm4py.read_xes(str(tmp_path / "event_log.xes"))
+    mart = query(levy_platform, "select case_id, activity, start_ts, end_ts from marts.fct_process_events")
+    assert log["case:concept:name"].nunique() == 225
+    completes = log[log["lifecycle:transition"] == "complete"]
+    assert len(completes) == len(mart) == 4503
+    assert sorted(completes["time:timestamp"].dt.tz_convert("UTC")) == sorted(row[3] for row in mart)
+    ocel = pm4py.read_ocel2_json(str(tmp_path / "event_log.jsonocel"))
+    assert len(ocel.events) == 4503
+    assert set(ocel.objects["ocel:type"]) == {"batch", "machine"}
+
+
+def write_export(folder: Path, name: str, rows: list[str]) -> None:
+    (folder / name).write_text("order,step,machine,start,end\n" + "\n".join(rows) + "\n")
+
+
+def test_a_late_file_lands_only_the_days_it_changes(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "format: csv\npath: exports/*.csv\n"
+        "columns: {case_id: order, activity: step, machine: machine, start_ts: start, end_ts: end}\n"
+        "timezone: Europe/Berlin\nfactory: {day_start_hour: 6}\n"
+    )
+    write_export(
+        exports,
+        "day1.csv",
+        [
+            "A,Cut,M1,2026-11-09T08:00:00,2026-11-09T09:00:00",
+            "A,Weld,M2,2026-11-09T10:00:00,2026-11-09T11:00:00",
+        ],
+    )
+    source = PlantExportSource(mapping_path=str(mapping))
+
+    def evaluate(cursor: str | None):
+        context = dg.build_sensor_context(cursor=cursor, resources={"plant_export": source})
+        result = plant_export_arrivals(context)
+        return result, context.cursor
+
+    first, cursor = evaluate(None)
+    assert [r.partition_key for r in first] == ["2026-11-09"]
+    again, cursor = evaluate(cursor)
+    assert isinstance(again, dg.SkipReason)
+    # A late file: one more step on the 9th (before 06:00 on the 10th) and a new day.
+    write_export(
+        exports,
+        "day2.csv",
+        [
+            "A,Paint,M3,2026-11-10T05:00:00,2026-11-10T05:30:00",
+            "B,Cut,M1,2026-11-10T07:00:00,2026-11-10T08:00:00",
+        ],
+    )
+    late, cursor = evaluate(cursor)
+    assert sorted(r.partition_key for r in late) == ["2026-11-09", "2026-11-10"]
+    assert len({r.run_key for r in late}) == 2
