@@ -24,6 +24,7 @@ from orchestration.connectors import (
     load_events,
     load_machines_csv,
     load_mapping,
+    read_plant_export,
     split_by_factory_day,
 )
 from orchestration.connectors.mapping import parse_mapping
@@ -524,3 +525,32 @@ def test_ocel2_sqlite_example_loads() -> None:
     assert sorted(set(loaded.events["case_id"].to_pylist())) == ["PO1", "PO2"]
     assert set(loaded.quarantine["field"].to_pylist()) == {"case_id"}
     assert date(2022, 1, 10) == loaded.events["start_ts"].to_pylist()[0].date()
+
+
+def test_a_plant_export_lands_as_factory_days_with_its_master_data(tmp_path: Path) -> None:
+    text = (
+        "batch,step,started,finished,machine\n"
+        "B1,Coating,2026-11-09T08:00:00,2026-11-09T09:00:00,COAT-01\n"
+        "B1,Calendering,2026-11-10T05:00:00,2026-11-10T05:30:00,CAL-01\n"  # before 06:00: still the 9th
+        "B2,Coating,2026-11-10T07:00:00,2026-11-10T08:00:00,COAT-01\n"
+        "B2,Slitting,2026-11-10T09:00:00,2026-11-10T10:00:00,SLIT-09\n"  # not in the master data
+    )
+    machines_csv = tmp_path / "machines.csv"
+    machines_csv.write_text(
+        "machine_id,line_id,activity,room_id,planned_runtime_per_unit_s\n"
+        "COAT-01,ELEC-1,Coating,R1,2.0\nCAL-01,ELEC-1,Calendering,R1,1.4\n"
+    )
+    export = read_plant_export(load_mapping(_csv_source(tmp_path, text)), machines_csv)
+    assert export.loaded.rows_in == 4 and export.loaded.quarantine["source_line"].to_pylist() == [5]
+    assert sorted(export.days) == ["2026-11-09", "2026-11-10"]
+    ninth = export.raw_tables("2026-11-09")
+    assert set(ninth) == set(RAW_TABLES)
+    assert ninth["production_events"]["activity"].to_pylist() == ["Coating", "Calendering"]
+    assert ninth["machines"]["planned_runtime_per_unit_s"].to_pylist() == [2.0, 1.4]
+    assert (
+        ninth["machine_states"].num_rows == 0
+        and ninth["machine_states"].schema == RAW_TABLES["machine_states"]
+    )
+    quiet = export.raw_tables("2026-11-11")  # a day without events: empty, not missing
+    assert quiet["production_events"].num_rows == 0 and quiet["machines"].num_rows == 2
+    assert export.day_fingerprints().keys() == export.days.keys()
