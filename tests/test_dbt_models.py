@@ -26,7 +26,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from orchestration.lake.tables import RAW_TABLES, TRUTH_TABLES
+from orchestration.lake.tables import QUARANTINE_TABLES, RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import partition_dir, write_partition
 
 pytest.importorskip("dbt.adapters.duckdb")
@@ -453,7 +453,7 @@ def test_rerunning_a_day_is_idempotent(builds: Builds) -> None:
 def test_source_column_types_match_the_landed_parquet(builds: Builds) -> None:
     """_sources.yml declares the contract's types (the hook builds empty views from them): they must match."""
     sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml").read_text())
-    mes, truth = sources["sources"]
+    mes, truth, quarantine = sources["sources"]
     for table in mes["tables"]:
         declared = [(column["name"], column["data_type"]) for column in table["columns"]]
         landed = query(builds.full, f"describe raw.{table['name']}")
@@ -461,8 +461,10 @@ def test_source_column_types_match_the_landed_parquet(builds: Builds) -> None:
     assert {table["name"] for table in mes["tables"]} == set(RAW_TABLES)
     # The test lake holds no truth: compare with the contract's Arrow schema as DuckDB reads it.
     assert {table["name"] for table in truth["tables"]} == set(TRUTH_TABLES)
-    for table in truth["tables"]:
+    assert {table["name"] for table in quarantine["tables"]} == set(QUARANTINE_TABLES)
+    contracts = {**TRUTH_TABLES, **QUARANTINE_TABLES}
+    for table in truth["tables"] + quarantine["tables"]:
         declared = [(column["name"], column["data_type"]) for column in table["columns"]]
-        empty = TRUTH_TABLES[table["name"]].empty_table()  # noqa: F841 - read by DuckDB below
+        empty = contracts[table["name"]].empty_table()  # noqa: F841 - read by DuckDB below
         contract = duckdb.sql("describe select *, current_date as date from empty").fetchall()
         assert declared == [(name, kind.lower()) for name, kind, *_ in contract], table["name"]

@@ -18,8 +18,8 @@
     {%- endif -%}
     {%- set lake = lake.rstrip('/') | replace("'", "''") -%}
 
-    {%- set layers = {'mes': 'raw', 'truth': 'truth'} -%}
-    {%- set statements = ['create schema if not exists raw', 'create schema if not exists truth'] -%}
+    {%- set layers = {'mes': 'raw', 'truth': 'truth', 'quarantine': 'quarantine'} -%}
+    {%- set statements = ['create schema if not exists raw', 'create schema if not exists truth', 'create schema if not exists quarantine'] -%}
     {%- for source_node in graph.sources.values() | selectattr('source_name', 'in', layers) | sort(attribute='unique_id') -%}
         {%- set layer = layers[source_node.source_name] -%}
         {%- set view = layer ~ '.' ~ adapter.quote(source_node.identifier) -%}

@@ -5,11 +5,13 @@ through a source mapping (``GIGAFACTORY_SOURCE``). The code location loads the o
 """
 
 import dagster as dg
+import pyarrow as pa
 
-from orchestration.defs.factory_days import factory_days
+from orchestration.defs.factory_days import day_window, factory_days
 from orchestration.defs.resources import Lake, PlantExportSource, SimulatedFactory
 from orchestration.lake.tables import RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import write_partition, write_quarantine
+from orchestration.quality.gate import GateContext, StreamGate, gate_table, reconciliation
 
 
 @dg.multi_asset(
@@ -37,22 +39,19 @@ from orchestration.lake.writer import write_partition, write_quarantine
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def simulated_factory(context: dg.AssetExecutionContext, factory: SimulatedFactory, lake: Lake):
-    rows = {("raw", t): 0 for t in RAW_TABLES} | {("truth", t): 0 for t in TRUTH_TABLES}
+    ledgers = []
+    truth_rows = dict.fromkeys(TRUTH_TABLES, 0)
     for day in context.partition_keys:
         simulated = factory.simulate(day)
-        for table, data in simulated.tables.items():
-            rows["raw", table] += write_partition(lake.path, table, day, data)
         # Telemetry is streamed to its file in record batches: memory stays bounded at 1,000 sensors at 1 Hz.
-        rows["raw", "sensor_readings"] += write_partition(
-            lake.path, "sensor_readings", day, simulated.telemetry.batches()
-        )
+        tables = {**simulated.tables, "sensor_readings": simulated.telemetry.batches()}
+        ledgers.append(land_day(context, lake, day, tables))
         for table, data in simulated.truth.items():
-            rows["truth", table] += write_partition(lake.path, table, day, data, layer="truth")
-        context.log.info(f"factory day {day} landed")
-    for (layer, table), count in rows.items():
+            truth_rows[table] += write_partition(lake.path, table, day, data, layer="truth")
+    yield from landed_results(context, ledgers)
+    for table, count in truth_rows.items():
         yield dg.MaterializeResult(
-            asset_key=[layer, table],
-            metadata={"rows": count, "factory_days": len(context.partition_keys)},
+            asset_key=["truth", table], metadata={"rows": count, "factory_days": len(context.partition_keys)}
         )
 
 
@@ -78,17 +77,60 @@ def plant_export(context: dg.AssetExecutionContext, plant_export: PlantExportSou
     for row in loaded.quarantine.slice(0, 20).to_pylist():
         context.log.warning(f"quarantined {row['source_file']} line {row['source_line']}: {row['reason']}")
     write_quarantine(lake.path, loaded.quarantine)
-    rows = dict.fromkeys(RAW_TABLES, 0)
-    for day in context.partition_keys:
-        for table, data in export.raw_tables(day).items():
-            rows[table] += write_partition(lake.path, table, day, data)
-    for table in RAW_TABLES:
-        metadata = {"rows": rows[table], "factory_days": len(context.partition_keys)}
-        if table == "production_events":
-            metadata |= {
-                "source_rows_in": loaded.rows_in,
-                "source_rows_accepted": loaded.events.num_rows,
-                "source_rows_quarantined": loaded.quarantine.num_rows,
-                "quarantine_sample": dg.MetadataValue.json(loaded.quarantine.slice(0, 10).to_pylist()),
-            }
+    ledgers = [land_day(context, lake, day, export.raw_tables(day)) for day in context.partition_keys]
+    source = {
+        "source_rows_in": loaded.rows_in,
+        "source_rows_accepted": loaded.events.num_rows,
+        "source_rows_quarantined": loaded.quarantine.num_rows,
+        "source_quarantine_sample": dg.MetadataValue.json(loaded.quarantine.slice(0, 10).to_pylist()),
+    }
+    yield from landed_results(context, ledgers, {"production_events": source})
+
+
+def land_day(context, lake: Lake, day: str, tables: dict) -> pa.Table:
+    """Pass the day's raw tables through the row gate: accepted rows to raw/, the others to quarantine/,
+    and the ledger (rows in = accepted + quarantined) to quarantine/reconciliation/. Returns the ledger."""
+    start, end = day_window(day)
+    machines = tables["machines"]
+    known = frozenset(machines["machine_id"].to_pylist())
+    rooms = frozenset(r for r in machines["room_id"].to_pylist() if r is not None)
+    gate_context = GateContext(day, start, end, known_machines=known, known_places=known | rooms)
+    outcomes = []
+    for table, data in tables.items():
+        if isinstance(data, pa.Table):
+            outcome = gate_table(table, data, gate_context)
+            write_partition(lake.path, table, day, outcome.accepted)
+        else:
+            stream = StreamGate(table, gate_context)
+            write_partition(lake.path, table, day, stream.accepted_batches(data))
+            outcome = stream.outcome()
+        write_partition(lake.path, table, day, outcome.quarantined, layer="quarantine")
+        for row in outcome.quarantined.slice(0, 5).to_pylist():
+            context.log.warning(f"{day} {table} row {row['row_number']} quarantined: {row['reason']}")
+        outcomes.append(outcome)
+    ledger = reconciliation(outcomes)
+    write_partition(lake.path, "reconciliation", day, ledger, layer="quarantine")
+    context.log.info(
+        f"factory day {day} landed: {sum(o.rows_accepted for o in outcomes)} rows accepted, "
+        f"{sum(o.quarantined.num_rows for o in outcomes)} quarantined"
+    )
+    return ledger
+
+
+def landed_results(context, ledgers: list[pa.Table], extra: dict | None = None):
+    """One materialization per raw table: rows accepted and quarantined over the run's days."""
+    totals = (
+        pa.concat_tables(ledgers)
+        .group_by("table_name")
+        .aggregate([("rows_in", "sum"), ("rows_accepted", "sum"), ("rows_quarantined", "sum")])
+    )
+    for row in totals.to_pylist():
+        table = row["table_name"]
+        metadata = {
+            "rows": row["rows_accepted_sum"],
+            "rows_in": row["rows_in_sum"],
+            "rows_quarantined": row["rows_quarantined_sum"],
+            "factory_days": len(context.partition_keys),
+            **(extra or {}).get(table, {}),
+        }
         yield dg.MaterializeResult(asset_key=["raw", table], metadata=metadata)

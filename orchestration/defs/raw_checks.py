@@ -1,14 +1,25 @@
-"""The data-quality gate: one blocking Great Expectations check per raw table and factory day.
+"""The data-quality gate, per raw table and factory day, on what the row gate (quality/gate.py) landed.
 
-A failed check stops the warehouse models of that run, so a bad day never reaches the marts.
+Blocking checks stop the warehouse models of the run, so a bad day never reaches the marts:
+- `<table>_meets_expectations`: the Great Expectations suite (columns, keys, ranges, time order);
+- `<table>_reconciles`: rows in = rows accepted + rows quarantined, and the raw file holds the accepted rows;
+- `production_events_volume_is_steady`, `sensor_readings_volume_is_steady`: no sudden collapse of the rows in.
+Warning checks say what is notable without stopping anything:
+- `<table>_has_no_quarantined_rows`: rows held back, counted by reason, with samples;
+- `sensor_readings_have_no_gaps`: sensors that fell silent, and when.
 """
 
+import json
+from datetime import date, timedelta
+
 import dagster as dg
+import pyarrow.parquet as pq
 
 from orchestration.defs.factory_days import day_window, factory_days
 from orchestration.defs.resources import Lake
 from orchestration.lake.tables import RAW_TABLES
-from orchestration.lake.writer import read_partition
+from orchestration.lake.writer import partition_file, read_partition
+from orchestration.quality.ledger import HISTORY_DAYS, reconciliation_problems, sensor_gaps, volume_collapse
 from orchestration.quality.raw_suites import validate_raw_table
 from orchestration.settings import load_settings
 
@@ -46,7 +57,7 @@ def _raw_table_check(table: str) -> dg.AssetChecksDefinition:
                 "rows": sum(o.rows for o in outcomes),
                 "expectations_evaluated": sum(o.evaluated for o in outcomes),
                 "failed_days": [o.day for o in failed],
-                "failed_expectations": dg.MetadataValue.json(
+                "failed_expectations": _json(
                     [
                         {
                             "day": o.day,
@@ -65,4 +76,123 @@ def _raw_table_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-raw_table_checks = [_raw_table_check(table) for table in RAW_TABLES]
+def _json(value) -> dg.JsonMetadataValue:
+    """Metadata as JSON; timestamps as ISO text."""
+    return dg.MetadataValue.json(json.loads(json.dumps(value, default=str)))
+
+
+def _result(context, problems: dict[str, list[str]], severity, metadata: dict) -> dg.AssetCheckResult:
+    """One result for the run's days: failed when any day has a problem, saying which days and why."""
+    failing = {day: found for day, found in problems.items() if found}
+    for day, found in failing.items():
+        context.log.log(40 if severity == dg.AssetCheckSeverity.ERROR else 30, f"{day}: {'; '.join(found)}")
+    return dg.AssetCheckResult(
+        passed=not failing,
+        severity=severity,
+        description="; ".join(f"{day}: {'; '.join(found)}" for day, found in failing.items())
+        or f"{len(problems)} factory day(s) passed",
+        metadata={"failed_days": sorted(failing), **metadata},
+    )
+
+
+def _reconciles_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=["raw", table],
+        name=f"{table}_reconciles",
+        description="Rows in = rows accepted + rows quarantined, and the raw file holds the accepted rows.",
+        blocking=True,
+        partitions_def=factory_days,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+        problems, ledger_rows = {}, []
+        for day in context.partition_keys:
+            ledger = read_partition(lake.path, "reconciliation", day, layer="quarantine")
+            landed = pq.ParquetFile(partition_file(lake.path, table, day)).metadata.num_rows
+            problems[day] = reconciliation_problems(ledger, table, landed)
+            ledger_rows += [{"day": day, **r} for r in ledger.to_pylist() if r["table_name"] == table]
+        return _result(context, problems, dg.AssetCheckSeverity.ERROR, {"ledger": _json(ledger_rows)})
+
+    return _check
+
+
+def _quarantine_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=["raw", table],
+        name=f"{table}_has_no_quarantined_rows",
+        description="Rows the gate held back, by reason, with samples (a warning: the good rows went on).",
+        blocking=False,
+        partitions_def=factory_days,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+        problems, samples = {}, []
+        for day in context.partition_keys:
+            held = read_partition(lake.path, table, day, layer="quarantine")
+            reasons: dict[str, int] = {}
+            for row in held.to_pylist():
+                reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+            problems[day] = [
+                f"{n} row(s): {reason}" for reason, n in sorted(reasons.items(), key=lambda i: -i[1])
+            ]
+            samples += [{"day": day, **row} for row in held.slice(0, 5).to_pylist()]
+        return _result(context, problems, dg.AssetCheckSeverity.WARN, {"sample": _json(samples)})
+
+    return _check
+
+
+def _volume_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=["raw", table],
+        name=f"{table}_volume_is_steady",
+        description=f"The day's rows in are at least half the median of the {HISTORY_DAYS} days before.",
+        blocking=True,
+        partitions_def=factory_days,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+        problems = {}
+        for day in context.partition_keys:
+            history = []
+            for back in range(1, HISTORY_DAYS + 1):
+                earlier = (date.fromisoformat(day) - timedelta(days=back)).isoformat()
+                path = partition_file(lake.path, "reconciliation", earlier, layer="quarantine")
+                if path.exists():
+                    history += [
+                        r["rows_in"] for r in pq.read_table(path).to_pylist() if r["table_name"] == table
+                    ]
+            ledger = read_partition(lake.path, "reconciliation", day, layer="quarantine").to_pylist()
+            rows_in = next(r["rows_in"] for r in ledger if r["table_name"] == table)
+            collapse = volume_collapse(rows_in, history)
+            problems[day] = [collapse] if collapse else []
+        return _result(context, problems, dg.AssetCheckSeverity.ERROR, {})
+
+    return _check
+
+
+@dg.asset_check(
+    asset=["raw", "sensor_readings"],
+    name="sensor_readings_have_no_gaps",
+    description="Sensors silent for longer than 2.5 of their usual reading intervals (a warning, listed).",
+    blocking=False,
+    partitions_def=factory_days,
+)
+def sensor_gap_check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+    problems, gaps = {}, []
+    for day in context.partition_keys:
+        found = sensor_gaps(
+            pq.read_table(
+                partition_file(lake.path, "sensor_readings", day), columns=["sensor_id", "reading_ts"]
+            )
+        )
+        problems[day] = [
+            f"{g['sensor_id']} silent {g['silent_min']:.0f} min after {g['last_reading_ts']}" for g in found
+        ]
+        gaps += [{"day": day, **g} for g in found[:50]]
+    return _result(context, problems, dg.AssetCheckSeverity.WARN, {"gaps": _json(gaps)})
+
+
+raw_table_checks = (
+    [_raw_table_check(table) for table in RAW_TABLES]
+    + [_reconciles_check(table) for table in RAW_TABLES]
+    + [_quarantine_check(table) for table in RAW_TABLES]
+    + [_volume_check(table) for table in ("production_events", "sensor_readings")]
+    + [sensor_gap_check]
+)

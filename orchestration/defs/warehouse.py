@@ -19,7 +19,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":  # the lake's tables: raw/<table>, truth/<table>
-            layer = "truth" if dbt_resource_props["source_name"] == "truth" else "raw"
+            layer = {"truth": "truth", "quarantine": "quarantine"}.get(
+                dbt_resource_props["source_name"], "raw"
+            )
             return dg.AssetKey([layer, dbt_resource_props["name"]])
         return dg.AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
 

@@ -153,8 +153,36 @@ TRUTH_KEYS: dict[str, tuple[str, ...]] = {
     "sensor_anomalies": ("anomaly_id", "sensor_id"),
 }
 
+# Rows the row gate held back (orchestration/quality/gate.py), one table per raw table and factory day.
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("row_number", pa.int64()),  # 1-based position of the row in the day's landed table
+        ("field", pa.string()),  # the column the first broken rule is about
+        ("reason", pa.string()),  # the broken rule, in a sentence
+        ("record", pa.string()),  # the row as JSON: nothing is lost
+    ]
+)
+
+QUARANTINE_TABLES: dict[str, pa.Schema] = {
+    **{table: QUARANTINE_SCHEMA for table in RAW_TABLES},
+    # The ledger: per raw table and day, rows in = rows accepted + rows quarantined.
+    "reconciliation": pa.schema(
+        [
+            ("table_name", pa.string()),
+            ("rows_in", pa.int64()),
+            ("rows_accepted", pa.int64()),
+            ("rows_quarantined", pa.int64()),
+        ]
+    ),
+}
+
 # Lake layers: the directory under the lake and the tables it holds.
-LAYERS: dict[str, dict[str, pa.Schema]] = {"raw": RAW_TABLES, "truth": TRUTH_TABLES}
+LAYERS: dict[str, dict[str, pa.Schema]] = {
+    "raw": RAW_TABLES,
+    "truth": TRUTH_TABLES,
+    "quarantine": QUARANTINE_TABLES,
+}
 
 SENSOR_ANOMALY_KINDS = ("spike", "drift", "level_shift", "stuck", "gap")
 

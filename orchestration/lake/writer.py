@@ -59,8 +59,8 @@ def write_partition(
 
 
 def write_quarantine(lake_dir: Path, quarantine: pa.Table) -> Path:
-    """Replace the source's quarantine (rows held back, with file, line and reason), atomically."""
-    target = lake_dir / "quarantine" / "production_events.parquet"
+    """Replace a plant export's own quarantine (rows its connector could not read: file, line, reason)."""
+    target = lake_dir / "source_quarantine" / "production_events.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".parquet.tmp")
     pq.write_table(quarantine, tmp, compression="zstd")

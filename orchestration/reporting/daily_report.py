@@ -96,6 +96,8 @@ class DailyReport:
     missing: list[str] = field(default_factory=list)  # human-readable: what data were not available
     # KPI -> why the day's data cannot support it (from marts.fct_kpi_coverage): shown instead of a number
     not_computable: dict[str, str] = field(default_factory=dict)
+    # Rows the quality gate held back that day: table, rows in, rows quarantined, reasons with counts
+    held_back: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def process_mining_available(self) -> bool:
@@ -274,6 +276,32 @@ def _process_mining(conn, day: date, missing: list[str]) -> ProcessMiningSummary
 
 
 COVERAGE_TABLE = "marts.fct_kpi_coverage"
+LEDGER_TABLE = "quarantine.reconciliation"
+
+
+def _held_back(conn, day: date) -> list[dict[str, Any]]:
+    """Per raw table with rows quarantined that day: counts from the ledger, reasons from quarantine."""
+    if not _table_exists(conn, LEDGER_TABLE):
+        return []
+    ledger = _query(
+        conn,
+        f"select table_name, rows_in, rows_quarantined from {LEDGER_TABLE} "
+        "where date = ? and rows_quarantined > 0 order by table_name",
+        [day],
+    )
+    for row in ledger:
+        table = f"quarantine.{row['table_name']}"
+        row["reasons"] = (
+            _query(
+                conn,
+                f"select reason, count(*) as rows from {table} where date = ? group by reason "
+                "order by rows desc, reason limit 10",
+                [day],
+            )
+            if _table_exists(conn, table)
+            else []
+        )
+    return ledger
 
 
 def _not_computable(conn, day: date) -> dict[str, str]:
@@ -302,4 +330,5 @@ def load_daily_report(conn, production_date: date | str) -> DailyReport:
         process_mining=process_mining,
         missing=missing,
         not_computable=_not_computable(conn, day),
+        held_back=_held_back(conn, day),
     )

@@ -143,6 +143,7 @@ def report_json(report: DailyReport, generated_at: datetime) -> dict[str, Any]:
             "process_mining": dataclasses.asdict(report.process_mining) if report.process_mining else None,
             "missing": list(report.missing),
             "not_computable": dict(report.not_computable),
+            "held_back": list(report.held_back),
         }
     )
 

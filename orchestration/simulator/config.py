@@ -251,6 +251,20 @@ class Effects(_Strict):
     sensor_gaps: SensorGaps = SensorGaps()
 
 
+class Corruption(_Strict):
+    """Damage the day's MES tables on purpose (see simulator/corruption.py): rows per kind, on ``days``."""
+
+    days: list[date] | None = None  # None: every day
+    null_keys: int = Field(0, ge=0)  # production events without an event id
+    duplicate_events: int = Field(0, ge=0)  # events sent twice
+    end_before_start: int = Field(0, ge=0)
+    unknown_machines: int = Field(0, ge=0)  # events on a machine the master data does not know
+    wrong_day: int = Field(0, ge=0)  # events stamped two days late
+    out_of_range_measurements: int = Field(0, ge=0)  # a unit mix-up: the value x1000
+    collapse_share: float = Field(0.0, ge=0, lt=1)  # share of the day's production events lost
+    missing_column: str | None = None  # a production_events column the feed stops sending
+
+
 class FactoryConfig(_Strict):
     name: str = "Simulated gigafactory"
     timezone: str
@@ -269,6 +283,7 @@ class FactoryConfig(_Strict):
     route: dict[str, Step] = Field(min_length=1)  # activity -> step, in route order
     economics: Economics
     effects: Effects = Effects()
+    corruption: Corruption = Corruption()  # none by default
 
     @field_validator("timezone")
     @classmethod

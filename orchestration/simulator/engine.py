@@ -21,6 +21,7 @@ import simpy
 
 from orchestration.lake.tables import RAW_TABLES
 from orchestration.simulator.config import FactoryConfig, minutes_after_midnight
+from orchestration.simulator.corruption import corrupt
 from orchestration.simulator.machine import Machine
 from orchestration.simulator.mes import MesLog, machines_table, products_table
 from orchestration.simulator.planted import Wear, bottleneck_of_day, planted_effects
@@ -103,15 +104,16 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
     telemetry = Telemetry(
         config, calendar, stations, states, mes.window_us, stream(config.seed, day, "sensors"), wear
     )
+    tables = {
+        "production_events": mes.production_events(),
+        "machine_states": mes.machine_states(states),
+        "quality_measurements": mes.quality_measurements(),
+        "machines": machines_table(config, stations),
+        "products": products_table(config),
+        "shifts": mes.shifts(),
+    }
     return FactoryDay(
-        tables={
-            "production_events": mes.production_events(),
-            "machine_states": mes.machine_states(states),
-            "quality_measurements": mes.quality_measurements(),
-            "machines": machines_table(config, stations),
-            "products": products_table(config),
-            "shifts": mes.shifts(),
-        },
+        tables=corrupt(config.corruption, config.seed, day, tables),
         telemetry=telemetry,
         truth={
             "planted_effects": planted_effects(

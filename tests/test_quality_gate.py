@@ -1,0 +1,156 @@
+"""The quality gate against each class of corruption, on simulated days with known damage: detected,
+explained, the bad rows quarantined, the good rows delivered, and rows in = accepted + quarantined."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
+from orchestration.defs.resources import SimulatedFactory
+from orchestration.factory_calendar import factory_day_window
+from orchestration.lake.tables import RAW_TABLES
+from orchestration.quality.gate import GateContext, gate_table
+from orchestration.quality.ledger import sensor_gaps, volume_collapse
+from orchestration.simulator import load_scenario
+from orchestration.simulator.engine import run_factory_day
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = REPO / "data" / "scenarios" / "test_small.yaml"
+DAY = date(2026, 11, 10)
+
+
+def corrupted(tmp_path: Path, **damage) -> dict:
+    path = tmp_path / "corrupted.yaml"
+    path.write_text(yaml.safe_dump({"base": str(SMALL), "corruption": damage}))
+    return run_factory_day(load_scenario(path), DAY).tables
+
+
+def gate(tables: dict, table: str):
+    start, end = factory_day_window(DAY, "Europe/Berlin", 6)
+    machines = frozenset(tables["machines"]["machine_id"].to_pylist())
+    return gate_table(table, tables[table], GateContext(DAY.isoformat(), start, end, machines, machines))
+
+
+@pytest.fixture(scope="module")
+def clean():
+    return run_factory_day(load_scenario(SMALL), DAY).tables
+
+
+@pytest.mark.parametrize(
+    ("damage", "table", "count", "reason"),
+    [
+        ({"null_keys": 3}, "production_events", 3, "missing event_id"),
+        ({"duplicate_events": 4}, "production_events", 4, "duplicate of an earlier row"),
+        ({"end_before_start": 5}, "production_events", 5, "end_ts is before start_ts"),
+        ({"unknown_machines": 2}, "production_events", 2, "unknown machine 'GHOST-01'"),
+        ({"wrong_day": 3}, "production_events", 3, "is outside factory day 2026-11-10"),
+        ({"out_of_range_measurements": 6}, "quality_measurements", 6, "implausible value"),
+    ],
+)
+def test_each_damaged_row_is_held_back_with_its_reason_and_the_rest_delivered(
+    tmp_path, clean, damage, table, count, reason
+):
+    damaged = corrupted(tmp_path, **damage)
+    outcome = gate(damaged, table)
+    assert outcome.reconciles
+    assert outcome.quarantined.num_rows == count
+    assert all(reason in r for r in outcome.quarantined["reason"].to_pylist()), outcome.quarantined["reason"]
+    # The good rows go on untouched: every clean row that was not damaged is delivered.
+    key = RAW_TABLES[table].names[0]
+    delivered = set(outcome.accepted[key].to_pylist())
+    assert outcome.rows_accepted == damaged[table].num_rows - count
+    untouched = set(clean[table][key].to_pylist()) - {None}
+    assert len(untouched - delivered) <= count  # only the damaged rows are missing
+
+
+def test_a_clean_day_passes_the_gate_unchanged(clean):
+    for table in clean:
+        outcome = gate(clean, table)
+        assert outcome.quarantined.num_rows == 0 and outcome.accepted.equals(clean[table]), table
+
+
+def test_a_missing_column_holds_the_table_back_and_names_the_column(tmp_path):
+    damaged = corrupted(tmp_path, missing_column="machine_id")
+    outcome = gate(damaged, "production_events")
+    assert (
+        outcome.rows_accepted == 0 and outcome.quarantined.num_rows == damaged["production_events"].num_rows
+    )
+    assert "['machine_id'] missing" in outcome.quarantined["reason"][0].as_py()
+
+
+def test_a_collapse_of_the_rows_in_is_detected_against_the_days_before():
+    assert volume_collapse(400, [1000, 980, 1010]) is not None
+    assert volume_collapse(900, [1000, 980, 1010]) is None
+    assert volume_collapse(5, []) is None  # no history, no judgement
+
+
+def test_sensor_gaps_are_found_where_the_truth_says(tmp_path):
+    simulated = run_factory_day(load_scenario(SMALL), DAY)
+    readings = simulated.raw_tables()["sensor_readings"]
+    found = {(g["sensor_id"]) for g in sensor_gaps(readings)}
+    planted = {a["sensor_id"] for a in simulated.truth["sensor_anomalies"].to_pylist() if a["kind"] == "gap"}
+    assert planted and planted <= found
+    assert found == planted  # nothing else falls silent in the simulated plant
+
+
+def materialize(platform, day: str, raise_on_error: bool = False) -> dg.ExecuteInProcessResult:
+    assets = [extraction.simulated_factory, warehouse.warehouse_models, process_mining.process_mining]
+    return dg.materialize(
+        [*assets, reports.daily_report, *raw_checks.raw_table_checks],
+        partition_key=day,
+        resources=platform.resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
+    )
+
+
+def test_a_corrupted_day_delivers_its_good_rows_and_its_report_says_what_was_held_back(platform, tmp_path):
+    scenario = tmp_path / "corrupted.yaml"
+    damage = {"days": [DAY], "null_keys": 2, "end_before_start": 3, "out_of_range_measurements": 4}
+    scenario.write_text(yaml.safe_dump({"base": str(SMALL), "corruption": damage}))
+    platform.resources["factory"] = SimulatedFactory(scenario_path=str(scenario))
+    result = materialize(platform, DAY.isoformat())
+    assert result.success  # row damage is quarantined, not fatal
+    warned = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
+    assert warned.keys() == {
+        "production_events_has_no_quarantined_rows",
+        "quality_measurements_has_no_quarantined_rows",
+        "sensor_readings_have_no_gaps",
+    }
+    assert (
+        "3 row(s): end_ts is before start_ts"
+        in warned["production_events_has_no_quarantined_rows"].description
+    )
+    ledger = platform.query(
+        f"select table_name, rows_in, rows_accepted, rows_quarantined from quarantine.reconciliation "
+        f"where date = '{DAY}' and rows_quarantined > 0 order by 1"
+    )
+    assert [(t, q) for t, _, _, q in ledger] == [("production_events", 5), ("quality_measurements", 4)]
+    assert all(rows_in == accepted + held for _, rows_in, accepted, held in ledger)
+    events_in_mart = platform.query(
+        f"select count(*) from marts.fct_process_events where production_date = '{DAY}'"
+    )
+    assert events_in_mart[0][0] == ledger[0][2]  # every accepted event, and only those
+    html = (platform.settings.reports_dir / DAY.isoformat() / "daily_report.html").read_text()
+    assert "Data held back by the quality gate" in html and "end_ts is before start_ts" in html
+
+
+def test_a_collapsed_day_is_blocked_and_the_days_around_it_go_on(platform, tmp_path):
+    scenario = tmp_path / "collapse.yaml"
+    scenario.write_text(
+        yaml.safe_dump({"base": str(SMALL), "corruption": {"days": ["2026-11-11"], "collapse_share": 0.8}})
+    )
+    platform.resources["factory"] = SimulatedFactory(scenario_path=str(scenario))
+    for day in ("2026-11-09", "2026-11-10"):
+        assert materialize(platform, day).success
+    blocked = materialize(platform, "2026-11-11")
+    failed = {e.check_name for e in blocked.get_asset_check_evaluations() if not e.passed and e.blocking}
+    assert failed == {"production_events_volume_is_steady"}
+    assert materialize(platform, "2026-11-12").success
+    days = platform.query("select distinct production_date::varchar from marts.fct_process_events order by 1")
+    assert [d for (d,) in days] == ["2026-11-09", "2026-11-10", "2026-11-12"]
