@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint dev clean
+.PHONY: install demo test lint checks dev clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: install
 
 test: install lint
 	$(BIN)/python -m pytest
+
+# Every asset check of the demo window against the current lake and warehouse (after `make demo`), as CI runs it.
+checks: install
+	$(BIN)/python -m orchestration.checks --from $(DEMO_START) --to $(DEMO_END)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,62 @@
+"""Run every asset check of a factory-day window against the current lake and warehouse, as CI would.
+
+    python -m orchestration.checks --from 2026-11-09 --to 2026-11-15
+
+Two kinds, as in the Dagster UI: the quality gate's checks on the raw tables (Great Expectations suites,
+reconciliation, volume, quarantine, sensor gaps), executed in process on the window's partitions; and the dbt
+data tests on staging and marts (`dbt test` over the same window). Prints one line per check and exits 1 when
+an error-severity check fails (warnings are printed, not fatal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import dagster as dg
+
+from orchestration.defs.resources import dbt_executable
+from orchestration.settings import DBT_PROJECT_DIR
+
+
+def run_gate_checks(first: str, last: str) -> list[dg.AssetCheckEvaluation]:
+    from orchestration.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    checks = {key for key in defs.resolve_asset_graph().asset_check_keys if key.asset_key.path[0] == "raw"}
+    subset = job.get_subset(asset_check_selection=checks, asset_selection=set())
+    result = subset.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        raise_on_error=False,
+    )
+    return result.get_asset_check_evaluations()
+
+
+def run_dbt_tests(first: str, last: str) -> int:
+    window = json.dumps({"min_date": first, "max_date": last})
+    command = [dbt_executable(), "test", "--vars", window, "--quiet"]
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="checks", description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="first", required=True, help="first factory day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="last", required=True, help="last factory day, YYYY-MM-DD")
+    args = parser.parse_args(argv)
+    failed_errors = 0
+    for evaluation in sorted(run_gate_checks(args.first, args.last), key=lambda e: e.check_name):
+        status = "passed" if evaluation.passed else evaluation.severity.value.lower()
+        failed_errors += not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        line = f"{status:7} {evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        print(line if evaluation.passed else f"{line}: {evaluation.description}")
+    dbt_status = run_dbt_tests(args.first, args.last)
+    status = "passed" if dbt_status == 0 else "error"
+    print(f"{status:7} dbt data tests on staging and marts ({args.first}..{args.last})")
+    return 1 if failed_errors or dbt_status else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
