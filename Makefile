@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint checks dev clean
+.PHONY: install demo test lint checks dev ingest clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ checks: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Live sensor ingestion: MQTT broker, ingestion service and the simulated factory's telemetry, live (Ctrl-C stops all).
+ingest: install
+	$(BIN)/python -m orchestration.ingestion all --live
 
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml --port $(DAGSTER_PORT)

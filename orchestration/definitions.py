@@ -2,7 +2,16 @@
 
 import dagster as dg
 
-from orchestration.defs import arrivals, extraction, process_mining, raw_checks, reports, schedules, warehouse
+from orchestration.defs import (
+    arrivals,
+    extraction,
+    live_sensors,
+    process_mining,
+    raw_checks,
+    reports,
+    schedules,
+    warehouse,
+)
 from orchestration.defs.resources import build_resources
 from orchestration.settings import load_settings
 
@@ -17,9 +26,9 @@ defs = dg.Definitions(
         reports.daily_report,
     ],
     asset_checks=raw_checks.raw_table_checks,
-    jobs=[schedules.daily_factory_job],
+    jobs=[schedules.daily_factory_job, live_sensors.live_sensor_job],
     schedules=[schedules.daily_report_0630],
-    sensors=[arrivals.plant_export_arrivals] if plant_export else [],
+    sensors=[live_sensors.live_sensor_minutes] + ([arrivals.plant_export_arrivals] if plant_export else []),
     resources=build_resources(warehouse.dbt_project),
     # DuckDB takes one writer per file: the steps of a run execute one after the other, in process.
     executor=dg.in_process_executor,

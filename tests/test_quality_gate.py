@@ -138,6 +138,11 @@ def test_a_corrupted_day_delivers_its_good_rows_and_its_report_says_what_was_hel
     assert events_in_mart[0][0] == ledger[0][2]  # every accepted event, and only those
     html = (platform.settings.reports_dir / DAY.isoformat() / "daily_report.html").read_text()
     assert "Data held back by the quality gate" in html and "end_ts is before start_ts" in html
+    # The day's data-quality page: every suite's outcome and the held-back rows, linked from the report.
+    assert 'href="quality/index.html"' in html
+    page = (platform.settings.reports_dir / DAY.isoformat() / "quality" / "index.html").read_text()
+    assert page.count("all met") == len(RAW_TABLES) and "unknown machine" not in page
+    assert "end_ts is before start_ts" in page and "implausible value" in page
 
 
 def test_a_collapsed_day_is_blocked_and_the_days_around_it_go_on(platform, tmp_path):

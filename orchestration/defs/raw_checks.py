@@ -16,11 +16,12 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from orchestration.defs.factory_days import day_window, factory_days
-from orchestration.defs.resources import Lake
+from orchestration.defs.resources import Lake, ReportShelf
 from orchestration.lake.tables import RAW_TABLES
 from orchestration.lake.writer import partition_file, read_partition
 from orchestration.quality.ledger import HISTORY_DAYS, reconciliation_problems, sensor_gaps, volume_collapse
 from orchestration.quality.raw_suites import validate_raw_table
+from orchestration.quality.validation_report import write_outcome
 from orchestration.settings import load_settings
 
 # Tables the source delivers every day: empty means a broken feed. A plant export may well have a quiet day
@@ -40,12 +41,16 @@ def _raw_table_check(table: str) -> dg.AssetChecksDefinition:
         blocking=True,
         partitions_def=factory_days,
     )
-    def _check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, lake: Lake, reports: ReportShelf
+    ) -> dg.AssetCheckResult:
         outcomes = []
         for day in context.partition_keys:
             frame = read_partition(lake.path, table, day).to_pandas()
             start, end = day_window(day)
-            outcomes.append(validate_raw_table(table, day, frame, start, end, table in ALWAYS_DELIVERED))
+            outcome = validate_raw_table(table, day, frame, start, end, table in ALWAYS_DELIVERED)
+            write_outcome(reports.day_dir(day), outcome)  # for the day's data-quality page
+            outcomes.append(outcome)
         failed = [o for o in outcomes if not o.success]
         for outcome in failed:
             context.log.error(outcome.summary())

@@ -98,6 +98,7 @@ class DailyReport:
     not_computable: dict[str, str] = field(default_factory=dict)
     # Rows the quality gate held back that day: table, rows in, rows quarantined, reasons with counts
     held_back: list[dict[str, Any]] = field(default_factory=list)
+    quality_page: str | None = None  # the day's data-quality page, relative to the report's folder
 
     @property
     def process_mining_available(self) -> bool:

@@ -1,0 +1,356 @@
+"""The ingestion service: MQTT subscriber and HTTP endpoint in front of the write-ahead log and the lander.
+
+Threads: paho's network loop (puts each message in the inbox), the committer (validates, writes the WAL and
+the quarantine, fsyncs, then acknowledges), the lander (writes part files every ``flush_interval``, compacts
+closed minutes, moves the WAL checkpoint) and the HTTP server.
+
+Acknowledgement happens only after the fsync, in three ways: the MQTT PUBACK to the broker (``manual_ack``),
+a receipt ``{"batches": [...]}`` on ``gigafactory/receipts/<source>`` for enveloped batches, and the HTTP 200.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from orchestration.ingestion.lander import Lander
+from orchestration.ingestion.payload import Parsed, Rejection, parse_message
+from orchestration.ingestion.wal import WriteAheadLog
+
+READINGS_TOPIC = "gigafactory/sensors/#"
+RECEIPTS_TOPIC = "gigafactory/receipts/{source}"
+
+
+@dataclass
+class ServiceConfig:
+    lake_dir: Path
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_topic: str = READINGS_TOPIC
+    client_id: str = "gigafactory-ingest"
+    username: str = "ingest"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8787  # 0: any free port (printed on start-up)
+    tz: str = "Europe/Berlin"
+    day_start_hour: int = 6
+    flush_interval_s: float = 0.2
+    checkpoint_interval_s: float = 2.0
+    lateness_s: float = 5.0
+    idle_close_s: float = 10.0
+    max_future_skew_s: float = 300.0
+    default_interval_s: float = 1.0
+    gap_factor: float = 3.0
+    extra: dict = field(default_factory=dict)
+
+
+class _Waiter:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: dict = {}
+
+
+class IngestionService:
+    def __init__(self, config: ServiceConfig):
+        self.config = config
+        ingest_dir = config.lake_dir / "ingest"
+        ingest_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(ingest_dir / "service.lock", "w")  # noqa: SIM115 - held for the process' life
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"another ingestion service is running on {config.lake_dir}") from None
+        self.quarantine_dir = ingest_dir / "quarantine"
+        self.quarantine_dir.mkdir(exist_ok=True)
+        self.wal = WriteAheadLog(ingest_dir / "wal")
+        self.lander = Lander(
+            config.lake_dir,
+            tz=config.tz,
+            day_start_hour=config.day_start_hour,
+            lateness_s=config.lateness_s,
+            idle_close_s=config.idle_close_s,
+            default_interval_s=config.default_interval_s,
+            gap_factor=config.gap_factor,
+        )
+        self.inbox: queue.Queue = queue.Queue()
+        self._to_land: list = []
+        self._to_land_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._lander_lock = threading.Lock()
+        self.counters = {"messages": 0, "accepted": 0, "quarantined": 0, "commits": 0, "replayed": 0}
+        self.source_lag_s: dict[str, float] = {}
+        self.mqtt = None
+        self.http = None
+        self._threads: list[threading.Thread] = []
+
+    # ---- life cycle
+    def start(self) -> None:
+        self._replay()
+        self._threads = [
+            threading.Thread(target=self._commit_loop, name="committer", daemon=True),
+            threading.Thread(target=self._land_loop, name="lander", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._start_http()
+        self._start_mqtt()
+
+    def _replay(self) -> None:
+        """Land what the WAL holds beyond the checkpoint (the readings acknowledged before a crash)."""
+        batch, position = [], None
+        for readings, committed in self.wal.replay():
+            position = committed
+            batch.extend(readings)
+            if len(batch) >= 200_000:
+                self.lander.land(batch)
+                self.counters["replayed"] += len(batch)
+                batch = []
+        if batch:
+            self.lander.land(batch)
+            self.counters["replayed"] += len(batch)
+        if position is not None:
+            self.lander.sync()
+            self.wal.checkpoint(position)
+        self.lander.reset_latencies()  # replayed readings are old: not a measure of live latency
+
+    def stop(self) -> None:
+        """Stop taking readings, commit and land what was received, then checkpoint."""
+        if self.mqtt is not None:
+            self.mqtt.disconnect()
+            self.mqtt.loop_stop()
+        if self.http is not None:
+            self.http.shutdown()
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._land_pending(final=True)
+        self.wal.close()
+
+    def serve_forever(self) -> None:
+        done = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: done.set())
+        self.start()
+        print(
+            f"ingestion service ready: mqtt {self.config.mqtt_host}:{self.config.mqtt_port} "
+            f"http http://{self.config.http_host}:{self.http_port}",
+            flush=True,
+        )
+        done.wait()
+        self.stop()
+
+    @property
+    def http_port(self) -> int:
+        return self.http.server_address[1] if self.http else self.config.http_port
+
+    # ---- receiving
+    def _start_mqtt(self) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.config.client_id, clean_session=False, manual_ack=True
+        )
+        client.username_pw_set(self.config.username)
+        client.max_inflight_messages_set(1000)
+        client.reconnect_delay_set(0.1, 2)
+
+        def on_connect(client, userdata, flags, reason_code, properties):
+            if not reason_code.is_failure:
+                client.subscribe(self.config.mqtt_topic, qos=1)
+
+        def on_message(client, userdata, message):
+            self.inbox.put(
+                ("mqtt", message.payload, time.time_ns() // 1000, (message.mid, message.qos, message.topic))
+            )
+
+        client.on_connect = on_connect
+        client.on_message = on_message
+        client.connect_async(self.config.mqtt_host, self.config.mqtt_port, keepalive=10)
+        client.loop_start()
+        self.mqtt = client
+
+    def _start_http(self) -> None:
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _reply(self, status: int, body: object) -> None:
+                data = json.dumps(body, default=str).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path == "/health":
+                    self._reply(200, {"status": "ok"})
+                elif self.path == "/stats":
+                    self._reply(200, service.stats())
+                elif self.path.startswith("/score"):
+                    from orchestration.ingestion.hooks import score_latest
+
+                    self._reply(200, score_latest(service.config.lake_dir))
+                else:
+                    self._reply(404, {"error": "unknown path"})
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                if self.path == "/stats/reset":
+                    with service._lander_lock:
+                        service.lander.reset_latencies()
+                    self._reply(200, {"reset": True})
+                    return
+                if self.path != "/readings":
+                    self._reply(404, {"error": "unknown path"})
+                    return
+                waiter = _Waiter()
+                service.inbox.put(("http", body, time.time_ns() // 1000, waiter))
+                if waiter.done.wait(timeout=30):
+                    self._reply(200, waiter.result)
+                else:
+                    self._reply(503, {"error": "not committed in time; send again (duplicates are dropped)"})
+
+        self.http = ThreadingHTTPServer((self.config.http_host, self.config.http_port), Handler)
+        self.http.daemon_threads = True
+        thread = threading.Thread(target=self.http.serve_forever, name="http", daemon=True)
+        thread.start()
+
+    # ---- committing
+    def _commit_loop(self) -> None:
+        max_future_us = int(self.config.max_future_skew_s * 1e6)
+        while not (self._stop.is_set() and self.inbox.empty()):
+            try:
+                items = [self.inbox.get(timeout=0.05)]
+            except queue.Empty:
+                continue
+            while len(items) < 20_000:
+                try:
+                    items.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            self._commit(items, max_future_us)
+
+    def _commit(self, items: list, max_future_us: int) -> None:
+        readings, rejected = [], []
+        outcomes: list[Parsed] = []
+        for channel, payload, received_us, meta in items:
+            parsed = parse_message(payload, received_us, max_future_us)
+            outcomes.append(parsed)
+            readings.extend(parsed.readings)
+            origin = f"mqtt:{meta[2]}" if channel == "mqtt" else "http"
+            for rejection in parsed.rejections:
+                rejected.append((received_us, origin, parsed.source, rejection))
+            if parsed.readings:
+                lag = (received_us - max(r[4] for r in parsed.readings)) / 1e6
+                source = parsed.source or origin
+                previous = self.source_lag_s.get(source)
+                self.source_lag_s[source] = lag if previous is None else 0.9 * previous + 0.1 * lag
+        position = self.wal.append(readings) if readings else None
+        if rejected:
+            self._quarantine(rejected)
+        self.counters["messages"] += len(items)
+        self.counters["accepted"] += len(readings)
+        self.counters["quarantined"] += len(rejected)
+        self.counters["commits"] += 1
+        # durable: now acknowledge
+        receipts: dict[str, list[int]] = {}
+        for (channel, _, _, meta), parsed in zip(items, outcomes, strict=True):
+            if channel == "mqtt":
+                mid, qos, _topic = meta
+                if qos > 0 and self.mqtt is not None:
+                    self.mqtt.ack(mid, qos)
+            else:
+                meta.result = {
+                    "accepted": len(parsed.readings),
+                    "quarantined": len(parsed.rejections),
+                    "reasons": sorted({r.reason for r in parsed.rejections}),
+                }
+                meta.done.set()
+            if parsed.source is not None and parsed.batch is not None:
+                receipts.setdefault(parsed.source, []).append(parsed.batch)
+        if self.mqtt is not None:
+            for source, batches in receipts.items():
+                self.mqtt.publish(
+                    RECEIPTS_TOPIC.format(source=source), json.dumps({"batches": batches}), qos=1
+                )
+        if readings:
+            with self._to_land_lock:
+                self._to_land.append((readings, position))
+
+    def _quarantine(self, rejected: list[tuple[int, str, str | None, Rejection]]) -> None:
+        by_day: dict[str, list[str]] = {}
+        for received_us, origin, source, rejection in rejected:
+            received = datetime.fromtimestamp(received_us / 1e6, UTC)
+            line = json.dumps(
+                {
+                    "received_ts": received.isoformat(),
+                    "channel": origin,
+                    "source": source,
+                    "reason": rejection.reason,
+                    "field": rejection.field,
+                    "record": rejection.record,
+                }
+            )
+            by_day.setdefault(received.date().isoformat(), []).append(line)
+        for day, lines in by_day.items():
+            with open(self.quarantine_dir / f"quarantine-{day}.jsonl", "a") as handle:
+                handle.write("\n".join(lines) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    # ---- landing
+    def _land_loop(self) -> None:
+        last_checkpoint = time.monotonic()
+        self._landed_position = None
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self._land_pending()
+            if time.monotonic() - last_checkpoint >= self.config.checkpoint_interval_s:
+                self._checkpoint()
+                last_checkpoint = time.monotonic()
+            self._stop.wait(max(0.0, self.config.flush_interval_s - (time.monotonic() - started)))
+
+    def _land_pending(self, final: bool = False) -> None:
+        with self._to_land_lock:
+            pending, self._to_land = self._to_land, []
+        with self._lander_lock:
+            if pending:
+                self.lander.land([r for readings, _ in pending for r in readings])
+                self._landed_position = pending[-1][1]
+            self.lander.compact_due()
+            if final:
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if getattr(self, "_landed_position", None) is None:
+            return
+        self.lander.sync()
+        self.wal.checkpoint(self._landed_position)
+        self._landed_position = None
+
+    def stats(self) -> dict:
+        with self._lander_lock:
+            latency = self.lander.latency_percentiles()
+            landed = dict(self.lander.counters)
+        return {
+            **self.counters,
+            **landed,
+            "inbox": self.inbox.qsize(),
+            "latency_source_to_landed": latency,
+            "source_clock_lag_s": {k: round(v, 3) for k, v in self.source_lag_s.items()},
+        }
