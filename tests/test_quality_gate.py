@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from orchestration.backfill import RANGE_END, RANGE_START, backfill, days_between
 from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
 from orchestration.defs.resources import SimulatedFactory
 from orchestration.factory_calendar import factory_day_window
@@ -145,17 +146,40 @@ def test_a_corrupted_day_delivers_its_good_rows_and_its_report_says_what_was_hel
     assert "end_ts is before start_ts" in page and "implausible value" in page
 
 
-def test_a_collapsed_day_is_blocked_and_the_days_around_it_go_on(platform, tmp_path):
+def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_path):
     scenario = tmp_path / "collapse.yaml"
     scenario.write_text(
         yaml.safe_dump({"base": str(SMALL), "corruption": {"days": ["2026-11-11"], "collapse_share": 0.8}})
     )
     platform.resources["factory"] = SimulatedFactory(scenario_path=str(scenario))
-    for day in ("2026-11-09", "2026-11-10"):
-        assert materialize(platform, day).success
-    blocked = materialize(platform, "2026-11-11")
-    failed = {e.check_name for e in blocked.get_asset_check_evaluations() if not e.passed and e.blocking}
-    assert failed == {"production_events_volume_is_steady"}
-    assert materialize(platform, "2026-11-12").success
+    instance = dg.DagsterInstance.ephemeral()
+    runs = []
+
+    def run(first: str, last: str) -> dg.ExecuteInProcessResult:
+        runs.append((first, last))
+        assets = [extraction.simulated_factory, warehouse.warehouse_models, process_mining.process_mining]
+        return dg.materialize(
+            [*assets, reports.daily_report, *raw_checks.raw_table_checks],
+            resources=platform.resources,
+            instance=instance,
+            tags={RANGE_START: first, RANGE_END: last},
+            raise_on_error=False,
+        )
+
+    assert materialize(platform, "2026-11-08").success  # a day of history before the range
+    blocked: dict[str, list[str]] = {}
+    done = backfill(days_between("2026-11-09", "2026-11-12"), run, blocked)
+    assert blocked == {"2026-11-11": ["production_events_volume_is_steady"]}
+    assert done == ["2026-11-09", "2026-11-10", "2026-11-12"]
+    # One run for the range, then halves, then the bad half's days.
+    assert runs == [
+        ("2026-11-09", "2026-11-12"),
+        ("2026-11-09", "2026-11-10"),
+        ("2026-11-11", "2026-11-12"),
+        ("2026-11-11", "2026-11-11"),
+        ("2026-11-12", "2026-11-12"),
+    ]
     days = platform.query("select distinct production_date::varchar from marts.fct_process_events order by 1")
-    assert [d for (d,) in days] == ["2026-11-09", "2026-11-10", "2026-11-12"]
+    assert [d for (d,) in days] == ["2026-11-08", "2026-11-09", "2026-11-10", "2026-11-12"]
+    assert not (platform.settings.reports_dir / "2026-11-11" / "daily_report.html").exists()
+    assert (platform.settings.reports_dir / "2026-11-12" / "daily_report.html").exists()
