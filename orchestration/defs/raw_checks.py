@@ -33,6 +33,14 @@ ALWAYS_DELIVERED = (
 )
 
 
+# A plant running around the clock (the simulated factory) cannot lose half its day quietly: that blocks. A
+# plant export may come from a job shop with quiet weekends and bursty days, where a low day is not a broken
+# feed: there it is a warning.
+VOLUME_SEVERITY = (
+    dg.AssetCheckSeverity.WARN if load_settings().source_mapping is not None else dg.AssetCheckSeverity.ERROR
+)
+
+
 def _raw_table_check(table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=["raw", table],
@@ -167,7 +175,7 @@ def _volume_check(table: str) -> dg.AssetChecksDefinition:
             rows_in = next(r["rows_in"] for r in ledger if r["table_name"] == table)
             collapse = volume_collapse(rows_in, history)
             problems[day] = [collapse] if collapse else []
-        return _result(context, problems, dg.AssetCheckSeverity.ERROR, {})
+        return _result(context, problems, VOLUME_SEVERITY, {})
 
     return _check
 
