@@ -26,6 +26,11 @@ def days_between(first: str, last: str) -> list[str]:
     return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
+def halves(days: list[str]) -> list[list[str]]:
+    middle = len(days) // 2
+    return [days[:middle], days[middle:]]
+
+
 def backfill(
     days: list[str], run: Callable[[str, str], dg.ExecuteInProcessResult], blocked: dict[str, list[str]]
 ) -> list[str]:
@@ -37,8 +42,8 @@ def backfill(
         failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed and e.blocking]
         blocked[days[0]] = failed or ["the run failed (see its logs in the Dagster UI)"]
         return []
-    middle = len(days) // 2
-    return backfill(days[:middle], run, blocked) + backfill(days[middle:], run, blocked)
+    first_half, second_half = halves(days)
+    return backfill(first_half, run, blocked) + backfill(second_half, run, blocked)
 
 
 def main(argv: list[str] | None = None) -> int:

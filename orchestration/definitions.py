@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs import (
     arrivals,
     extraction,
+    isolation,
     live_sensors,
     process_mining,
     raw_checks,
@@ -28,7 +29,8 @@ defs = dg.Definitions(
     asset_checks=raw_checks.raw_table_checks,
     jobs=[schedules.daily_factory_job, live_sensors.live_sensor_job],
     schedules=[schedules.daily_report_0630],
-    sensors=[live_sensors.live_sensor_minutes] + ([arrivals.plant_export_arrivals] if plant_export else []),
+    sensors=[live_sensors.live_sensor_minutes, isolation.isolate_blocked_days]
+    + ([arrivals.plant_export_arrivals] if plant_export else []),
     resources=build_resources(warehouse.dbt_project),
     # DuckDB takes one writer per file: the steps of a run execute one after the other, in process.
     executor=dg.in_process_executor,

@@ -12,6 +12,7 @@ import yaml
 
 from orchestration.backfill import RANGE_END, RANGE_START, backfill, days_between
 from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
+from orchestration.defs.isolation import isolate_blocked_days
 from orchestration.defs.resources import SimulatedFactory
 from orchestration.factory_calendar import factory_day_window
 from orchestration.lake.tables import RAW_TABLES
@@ -153,18 +154,21 @@ def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_pa
     )
     platform.resources["factory"] = SimulatedFactory(scenario_path=str(scenario))
     instance = dg.DagsterInstance.ephemeral()
-    runs = []
+    runs, results = [], []
 
     def run(first: str, last: str) -> dg.ExecuteInProcessResult:
         runs.append((first, last))
         assets = [extraction.simulated_factory, warehouse.warehouse_models, process_mining.process_mining]
-        return dg.materialize(
-            [*assets, reports.daily_report, *raw_checks.raw_table_checks],
-            resources=platform.resources,
-            instance=instance,
-            tags={RANGE_START: first, RANGE_END: last},
-            raise_on_error=False,
+        results.append(
+            dg.materialize(
+                [*assets, reports.daily_report, *raw_checks.raw_table_checks],
+                resources=platform.resources,
+                instance=instance,
+                tags={RANGE_START: first, RANGE_END: last},
+                raise_on_error=False,
+            )
         )
+        return results[-1]
 
     assert materialize(platform, "2026-11-08").success  # a day of history before the range
     blocked: dict[str, list[str]] = {}
@@ -183,3 +187,24 @@ def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_pa
     assert [d for (d,) in days] == ["2026-11-08", "2026-11-09", "2026-11-10", "2026-11-12"]
     assert not (platform.settings.reports_dir / "2026-11-11" / "daily_report.html").exists()
     assert (platform.settings.reports_dir / "2026-11-12" / "daily_report.html").exists()
+
+    # A backfill launched from the UI gets the same split: the failure sensor asks for the two halves.
+    failed = results[0]
+    context = dg.build_run_status_sensor_context(
+        sensor_name="isolate_blocked_days",
+        dagster_event=failed.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(failed.run_id),
+    )
+    requests = isolate_blocked_days(context.for_run_failure())
+    assert [(r.tags.get(RANGE_START), r.tags.get(RANGE_END)) for r in requests] == [
+        ("2026-11-09", "2026-11-10"),
+        ("2026-11-11", "2026-11-12"),
+    ]
+    single = dg.build_run_status_sensor_context(
+        sensor_name="isolate_blocked_days",
+        dagster_event=results[3].get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(results[3].run_id),
+    )
+    assert isinstance(isolate_blocked_days(single.for_run_failure()), dg.SkipReason)  # day 11 stays blocked
