@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 import pytest
 import yaml
 
@@ -74,6 +75,20 @@ def test_a_clean_day_passes_the_gate_unchanged(clean):
     for table in clean:
         outcome = gate(clean, table)
         assert outcome.quarantined.num_rows == 0 and outcome.accepted.equals(clean[table]), table
+
+
+def test_an_activity_unknown_to_the_master_data_is_held_back(clean):
+    events = clean["production_events"]
+    steps = events["activity"].to_pylist()
+    steps[0] = "Painting"
+    tables = {**clean, "production_events": events.set_column(3, "activity", pa.array(steps))}
+    start, end = factory_day_window(DAY, "Europe/Berlin", 6)
+    context = GateContext(
+        DAY.isoformat(), start, end, known_activities=frozenset(clean["machines"]["activity"].to_pylist())
+    )
+    outcome = gate_table("production_events", tables["production_events"], context)
+    assert outcome.quarantined["reason"].to_pylist() == ["unknown activity 'Painting'"]
+    assert outcome.rows_accepted == events.num_rows - 1
 
 
 def test_a_missing_column_holds_the_table_back_and_names_the_column(tmp_path):

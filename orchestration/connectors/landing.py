@@ -27,6 +27,7 @@ class PlantExport:
     loaded: LoadedEvents
     days: dict[str, pa.Table]  # factory day -> its production events
     machines: pa.Table  # master data: the plant's machines CSV, or derived from the events
+    master_data_given: bool  # the machines came from the plant's CSV (authoritative), not from the events
 
     def day_fingerprints(self) -> dict[str, str]:
         """Factory day -> a digest of its events: a day whose digest changes needs landing again."""
@@ -57,4 +58,5 @@ def read_plant_export(mapping: SourceMapping, machines_csv: Path | None = None) 
         loaded=loaded,
         days=days,
         machines=machines if machines is not None else derive_machines(loaded.events),
+        master_data_given=machines is not None,
     )

@@ -77,7 +77,10 @@ def plant_export(context: dg.AssetExecutionContext, plant_export: PlantExportSou
     for row in loaded.quarantine.slice(0, 20).to_pylist():
         context.log.warning(f"quarantined {row['source_file']} line {row['source_line']}: {row['reason']}")
     write_quarantine(lake.path, loaded.quarantine)
-    ledgers = [land_day(context, lake, day, export.raw_tables(day)) for day in context.partition_keys]
+    ledgers = [
+        land_day(context, lake, day, export.raw_tables(day), check_activities=export.master_data_given)
+        for day in context.partition_keys
+    ]
     source = {
         "source_rows_in": loaded.rows_in,
         "source_rows_accepted": loaded.events.num_rows,
@@ -87,14 +90,21 @@ def plant_export(context: dg.AssetExecutionContext, plant_export: PlantExportSou
     yield from landed_results(context, ledgers, {"production_events": source})
 
 
-def land_day(context, lake: Lake, day: str, tables: dict) -> pa.Table:
+def land_day(context, lake: Lake, day: str, tables: dict, check_activities: bool = True) -> pa.Table:
     """Pass the day's raw tables through the row gate: accepted rows to raw/, the others to quarantine/,
     and the ledger (rows in = accepted + quarantined) to quarantine/reconciliation/. Returns the ledger."""
     start, end = day_window(day)
     machines = tables["machines"]
     known = frozenset(machines["machine_id"].to_pylist())
     rooms = frozenset(r for r in machines["room_id"].to_pylist() if r is not None)
-    gate_context = GateContext(day, start, end, known_machines=known, known_places=known | rooms)
+    # Activities are checked against master data only when it is authoritative (the simulated plant's, or a
+    # plant's machines CSV); machines derived from the events know only each one's most frequent step.
+    steps = (
+        frozenset(a for a in machines["activity"].to_pylist() if a is not None) if check_activities else None
+    )
+    gate_context = GateContext(
+        day, start, end, known_machines=known, known_places=known | rooms, known_activities=steps
+    )
     outcomes = []
     for table, data in tables.items():
         if isinstance(data, pa.Table):

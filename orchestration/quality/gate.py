@@ -45,6 +45,7 @@ class GateContext:
     window_end: datetime
     known_machines: frozenset[str] | None = None  # None: no master data to check against
     known_places: frozenset[str] | None = None  # machines and rooms (for sensors): None, no check
+    known_activities: frozenset[str] | None = None  # route steps of the master data: None, no check
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,11 @@ def _rules(table: str, context: GateContext) -> list[tuple[str, str, str]]:
         )
     if table == "sensor_readings":
         rules.append(("value", "value is null or not isfinite(value)", "'missing or non-finite value'"))
+    if context.known_activities is not None and table == "production_events":
+        steps = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(context.known_activities))
+        rules.append(
+            ("activity", f"activity not in ({steps or 'null'})", "'unknown activity ''' || activity || ''''")
+        )
     known = context.known_places if table == "sensor_readings" else context.known_machines
     if known is not None and "machine_id" in RAW_TABLES[table].names and table != "machines":
         rules.append(
