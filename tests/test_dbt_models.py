@@ -208,6 +208,17 @@ def lake_tables(day: date, extra_events: int = 0) -> dict[str, list[dict]]:
         "sensor_readings": readings,
         "machines": machines,
         "products": products,
+        "sensors": [
+            {
+                "sensor_id": r["sensor_id"],
+                "machine_id": r["machine_id"],
+                "measure": r["measure"],
+                "unit": r["unit"],
+                "plausible_min": -1000.0,
+                "plausible_max": 1000.0,
+            }
+            for r in {r["sensor_id"]: r for r in readings}.values()
+        ],
         "shifts": shifts,
     }
 

@@ -36,12 +36,15 @@ def corrupted(tmp_path: Path, **damage) -> dict:
 def gate(tables: dict, table: str):
     start, end = factory_day_window(DAY, "Europe/Berlin", 6)
     machines = frozenset(tables["machines"]["machine_id"].to_pylist())
-    return gate_table(table, tables[table], GateContext(DAY.isoformat(), start, end, machines, machines))
+    places = machines | frozenset(tables["machines"]["room_id"].to_pylist())
+    steps = frozenset(tables["machines"]["activity"].to_pylist())
+    context = GateContext(DAY.isoformat(), start, end, machines, places, steps, tables["sensors"])
+    return gate_table(table, tables[table], context)
 
 
 @pytest.fixture(scope="module")
 def clean():
-    return run_factory_day(load_scenario(SMALL), DAY).tables
+    return run_factory_day(load_scenario(SMALL), DAY).raw_tables()
 
 
 @pytest.mark.parametrize(
@@ -89,6 +92,20 @@ def test_an_activity_unknown_to_the_master_data_is_held_back(clean):
     outcome = gate_table("production_events", tables["production_events"], context)
     assert outcome.quarantined["reason"].to_pylist() == ["unknown activity 'Painting'"]
     assert outcome.rows_accepted == events.num_rows - 1
+
+
+def test_a_reading_outside_its_sensors_plausible_range_is_held_back_but_planted_anomalies_are_not(clean):
+    readings = clean["sensor_readings"]
+    values = readings["value"].to_pylist()
+    faulty = [10, 500]
+    for row in faulty:
+        values[row] = values[row] * 1000.0 + 1e6  # a stuck-at-full-scale transmitter
+    damaged = {**clean, "sensor_readings": readings.set_column(5, "value", pa.array(values))}
+    outcome = gate(damaged, "sensor_readings")
+    assert [r - 1 for r in outcome.quarantined["row_number"].to_pylist()] == faulty
+    assert all("implausible reading" in r for r in outcome.quarantined["reason"].to_pylist())
+    # The clean day (planted spikes, drifts, level shifts and stuck values included) passes whole.
+    assert gate(clean, "sensor_readings").quarantined.num_rows == 0
 
 
 def test_a_missing_column_holds_the_table_back_and_names_the_column(tmp_path):

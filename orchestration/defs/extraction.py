@@ -102,8 +102,15 @@ def land_day(context, lake: Lake, day: str, tables: dict, check_activities: bool
     steps = (
         frozenset(a for a in machines["activity"].to_pylist() if a is not None) if check_activities else None
     )
+    sensors = tables.get("sensors")  # the equipment's plausible sensor ranges, where the source knows them
     gate_context = GateContext(
-        day, start, end, known_machines=known, known_places=known | rooms, known_activities=steps
+        day,
+        start,
+        end,
+        known_machines=known,
+        known_places=known | rooms,
+        known_activities=steps,
+        sensor_ranges=sensors if sensors is not None and sensors.num_rows else None,
     )
     outcomes = []
     for table, data in tables.items():

@@ -29,7 +29,7 @@ from orchestration.settings import load_settings
 ALWAYS_DELIVERED = (
     {"machines"}
     if load_settings().source_mapping is not None
-    else {"production_events", "machines", "products", "shifts"}
+    else {"production_events", "machines", "products", "sensors", "shifts"}
 )
 
 

@@ -77,6 +77,18 @@ RAW_TABLES: dict[str, pa.Schema] = {
             ("material_cost_share", pa.float64()),  # share of a cell's material cost added at this step
         ]
     ),
+    # The plant's sensors with the range a reading can physically take (from the equipment configuration):
+    # a reading outside it is a faulty reading, not a process deviation, and is quarantined.
+    "sensors": pa.schema(
+        [
+            ("sensor_id", pa.string()),
+            ("machine_id", pa.string()),  # the machine, or the room for ambient sensors
+            ("measure", pa.string()),
+            ("unit", pa.string()),
+            ("plausible_min", pa.float64()),
+            ("plausible_max", pa.float64()),
+        ]
+    ),
     # The products (cell types) made, with their economics; costs and prices in `currency` per cell.
     "products": pa.schema(
         [
@@ -108,6 +120,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sensor_readings": ("sensor_id", "reading_ts"),
     "machines": ("machine_id",),
     "products": ("product_id",),
+    "sensors": ("sensor_id",),
     "shifts": ("shift_id",),
 }
 

@@ -46,6 +46,7 @@ class GateContext:
     known_machines: frozenset[str] | None = None  # None: no master data to check against
     known_places: frozenset[str] | None = None  # machines and rooms (for sensors): None, no check
     known_activities: frozenset[str] | None = None  # route steps of the master data: None, no check
+    sensor_ranges: pa.Table | None = None  # RAW_TABLES["sensors"]: plausible range per sensor; None, no check
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,21 @@ def _rules(table: str, context: GateContext) -> list[tuple[str, str, str]]:
         )
     if table == "sensor_readings":
         rules.append(("value", "value is null or not isfinite(value)", "'missing or non-finite value'"))
+        if context.sensor_ranges is not None:
+            rules.append(
+                (
+                    "value",
+                    "_plausible_min is not null and (value < _plausible_min or value > _plausible_max)",
+                    "'implausible reading ' || value || ' ' || coalesce(unit, '') || ' outside the sensor''s "
+                    "range [' || _plausible_min || ', ' || _plausible_max || ']'",
+                )
+            )
     if context.known_activities is not None and table == "production_events":
         steps = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(context.known_activities))
         rules.append(
             ("activity", f"activity not in ({steps or 'null'})", "'unknown activity ''' || activity || ''''")
         )
-    known = context.known_places if table == "sensor_readings" else context.known_machines
+    known = context.known_places if table in ("sensor_readings", "sensors") else context.known_machines
     if known is not None and "machine_id" in RAW_TABLES[table].names and table != "machines":
         rules.append(
             (
@@ -149,17 +159,33 @@ def gate_table(table: str, data: pa.Table, context: GateContext) -> GateOutcome:
     keys = ", ".join(f'"{k}"' for k in PRIMARY_KEYS[table])
     verdict_field = "case " + " ".join(f"when {cond} then '{field}'" for field, cond, _ in rules) + " end"
     verdict_reason = "case " + " ".join(f"when {cond} then {reason}" for _, cond, reason in rules) + " end"
-    known = sorted(context.known_places if table == "sensor_readings" else context.known_machines or [])
+    places = table in ("sensor_readings", "sensors")  # sensors hang on machines or on rooms
+    known = sorted((context.known_places if places else context.known_machines) or [])
     with duckdb.connect() as conn:
         conn.register("_landed", data)
         conn.register("_known", pa.table({"machine_id": pa.array(known, pa.string())}))
+        ranges = context.sensor_ranges if table == "sensor_readings" else None
+        if ranges is None:
+            ranges = pa.table(
+                {"sensor_id": pa.array([], pa.string()), "plausible_min": [], "plausible_max": []}
+            )
+        conn.register("_ranges", ranges.select(["sensor_id", "plausible_min", "plausible_max"]))
+        numbered = (
+            "select landed.*, r.plausible_min as _plausible_min, r.plausible_max as _plausible_max "
+            "from landed left join _ranges as r on r.sensor_id = landed.sensor_id"
+            if table == "sensor_readings"
+            else "select * from landed"
+        )
         params = {"window_start": context.window_start, "window_end": context.window_end}
         used = {k: v for k, v in params.items() if f"${k}" in verdict_reason}
         conn.execute(
             f"""
             create temp table _judged as
-            with numbered as (
+            with landed as (
                 select *, row_number() over () as _row from _landed
+            ),
+            numbered as (
+                {numbered}
             ),
             copies as (
                 select *, row_number() over (partition by {keys} order by _row) as _copy from numbered

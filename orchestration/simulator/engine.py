@@ -110,6 +110,7 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
         "quality_measurements": mes.quality_measurements(),
         "machines": machines_table(config, stations),
         "products": products_table(config),
+        "sensors": telemetry.sensors_table(),
         "shifts": mes.shifts(),
     }
     return FactoryDay(

@@ -85,6 +85,35 @@ class Telemetry:
     def sensor_count(self) -> int:
         return len(self._sensors.ids)
 
+    def sensors_table(self) -> pa.Table:
+        """Master data of the sensors: each one's plausible range, its levels widened by their span and 20
+        noise sigmas either side, so that no state, drift or planted anomaly of a working sensor leaves it."""
+        s = self._sensors
+        lows, highs = [], []
+        room_levels = [
+            (base - swing, base + swing + (abs(warm[2]) if warm else 0.0)) for _, base, swing, warm in s.rooms
+        ]
+        for row in range(len(s.ids)):
+            if s.is_machine[row]:
+                levels = s.levels[row]
+                low, high = float(levels.min()), float(levels.max())
+            else:
+                low, high = room_levels[row - len(s.levels)]
+            margin = (high - low) + 20.0 * float(max(s.noise[row], s.scale[row]))
+            lows.append(round(low - margin, 4))
+            highs.append(round(high + margin, 4))
+        return pa.table(
+            {
+                "sensor_id": s.ids,
+                "machine_id": s.machines,
+                "measure": s.measures,
+                "unit": s.units,
+                "plausible_min": lows,
+                "plausible_max": highs,
+            },
+            schema=RAW_TABLES["sensors"],
+        )
+
     def truth(self) -> pa.Table:
         s = self._sensors
         return sensor_fault_truth(self.faults, s.ids, s.machines, s.units, self._start_us, self.interval_us)
