@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
 from orchestration.defs.resources import SimulatedFactory
@@ -43,6 +44,19 @@ def test_one_factory_day_runs_end_to_end(platform):
         f"select oee, availability from marts.fct_oee_factory_day where production_date = '{DAY}'"
     )
     assert len(oee) == 1 and 0 < oee[0][0] <= 1.5 and 0 < oee[0][1] <= 1
+    # Per shift, intervals crossing a shift change are split: the shifts add up to the machine-day exactly.
+    by_shift = platform.query(
+        "select machine_id, sum(planned_operation_time_s), sum(actual_production_time_s), sum(produced_qty) "
+        f"from marts.fct_oee_machine_shift where production_date = '{DAY}' group by 1 order by 1"
+    )
+    by_day = platform.query(
+        "select machine_id, planned_operation_time_s, actual_production_time_s, produced_qty "
+        f"from marts.fct_oee_machine_day where production_date = '{DAY}' order by 1"
+    )
+    assert len(by_shift) == len(by_day) > 0
+    for shifted, daily in zip(by_shift, by_day, strict=True):
+        assert shifted[0] == daily[0] and shifted[3] == daily[3]
+        assert shifted[1] == pytest.approx(daily[1]) and shifted[2] == pytest.approx(daily[2])
     # The simulated plant delivers everything every KPI needs.
     coverage = platform.query(
         f"select kpi, reason from marts.fct_kpi_coverage where production_date = '{DAY}' order by kpi"
