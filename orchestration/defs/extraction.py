@@ -14,27 +14,28 @@ from orchestration.lake.writer import write_partition, write_quarantine
 from orchestration.quality.gate import GateContext, StreamGate, gate_table, reconciliation
 
 
+def lake_specs(layer: str, tables, description: str) -> list[dg.AssetSpec]:
+    """One asset per lake table of ``layer``; ``description`` names the table as ``{table}``."""
+    return [
+        dg.AssetSpec(
+            [layer, table],
+            group_name="extraction",
+            kinds={"parquet"},
+            description=description.format(table=table),
+        )
+        for table in tables
+    ]
+
+
 @dg.multi_asset(
     name="simulated_factory",
-    specs=[
-        dg.AssetSpec(
-            ["raw", table],
-            group_name="extraction",
-            kinds={"parquet"},
-            description=f"Raw MES table `{table}` of one factory day, landed as Parquet.",
-        )
-        for table in RAW_TABLES
-    ]
-    + [
-        dg.AssetSpec(
-            ["truth", table],
-            group_name="extraction",
-            kinds={"parquet"},
-            description=f"Ground truth `{table}` of one simulated factory day: what was planted, for "
-            "tests and evaluations (reports never read it).",
-        )
-        for table in TRUTH_TABLES
-    ],
+    specs=lake_specs("raw", RAW_TABLES, "Raw MES table `{table}` of one factory day, landed as Parquet.")
+    + lake_specs(
+        "truth",
+        TRUTH_TABLES,
+        "Ground truth `{table}` of one simulated factory day: what was planted, for tests and evaluations "
+        "(reports never read it).",
+    ),
     partitions_def=factory_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
@@ -57,16 +58,12 @@ def simulated_factory(context: dg.AssetExecutionContext, factory: SimulatedFacto
 
 @dg.multi_asset(
     name="plant_export",
-    specs=[
-        dg.AssetSpec(
-            ["raw", table],
-            group_name="extraction",
-            kinds={"parquet"},
-            description=f"Raw MES table `{table}` of one factory day, landed from the plant's export "
-            "(tables the export does not carry land empty).",
-        )
-        for table in RAW_TABLES
-    ],
+    specs=lake_specs(
+        "raw",
+        RAW_TABLES,
+        "Raw MES table `{table}` of one factory day, landed from the plant's export "
+        "(tables the export does not carry land empty).",
+    ),
     partitions_def=factory_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )

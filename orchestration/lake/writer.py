@@ -40,15 +40,25 @@ def write_partition(
     lake_dir: Path, table: str, day: str, data: pa.Table | Iterable[pa.RecordBatch], layer: str = "raw"
 ) -> int:
     """Replace the table's partition for ``day`` with ``data``; returns the number of rows written."""
-    target = partition_file(lake_dir, table, day, layer)
+    parts = (conform(table, part, layer) for part in ([data] if isinstance(data, pa.Table) else data))
+    return _write_atomically(partition_file(lake_dir, table, day, layer), LAYERS[layer][table], parts)
+
+
+def write_quarantine(lake_dir: Path, quarantine: pa.Table) -> Path:
+    """Replace a plant export's own quarantine (rows its connector could not read: file, line, reason)."""
+    target = lake_dir / "source_quarantine" / "production_events.parquet"
+    _write_atomically(target, quarantine.schema, [quarantine])
+    return target
+
+
+def _write_atomically(target: Path, schema: pa.Schema, parts: Iterable[pa.Table]) -> int:
+    """Stream ``parts`` into ``target`` through a temporary file renamed at the end; returns rows written."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".parquet.tmp")
-    schema = LAYERS[layer][table]
     rows = 0
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for part in [data] if isinstance(data, pa.Table) else data:
-                part = conform(table, part, layer)
+            for part in parts:
                 writer.write_table(part)
                 rows += part.num_rows
     except BaseException:
@@ -56,16 +66,6 @@ def write_partition(
         raise
     os.replace(tmp, target)
     return rows
-
-
-def write_quarantine(lake_dir: Path, quarantine: pa.Table) -> Path:
-    """Replace a plant export's own quarantine (rows its connector could not read: file, line, reason)."""
-    target = lake_dir / "source_quarantine" / "production_events.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".parquet.tmp")
-    pq.write_table(quarantine, tmp, compression="zstd")
-    os.replace(tmp, target)
-    return target
 
 
 def read_partition(lake_dir: Path, table: str, day: str, layer: str = "raw") -> pa.Table:

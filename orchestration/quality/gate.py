@@ -63,6 +63,11 @@ class GateOutcome:
         return self.rows_in == self.rows_accepted + self.quarantined.num_rows
 
 
+def _known_machines(table: str, context: GateContext) -> frozenset[str] | None:
+    """What a row's machine_id may name: sensors hang on machines or on rooms, everything else on machines."""
+    return context.known_places if table in ("sensor_readings", "sensors") else context.known_machines
+
+
 def _rules(table: str, context: GateContext) -> list[tuple[str, str, str]]:
     """(field, SQL condition that is true for a bad row, SQL text of the reason), in the order they apply."""
     rules = [(key, f'"{key}" is null', f"'missing {key}'") for key in PRIMARY_KEYS[table]]
@@ -138,8 +143,11 @@ def _rules(table: str, context: GateContext) -> list[tuple[str, str, str]]:
         rules.append(
             ("activity", f"activity not in ({steps or 'null'})", "'unknown activity ''' || activity || ''''")
         )
-    known = context.known_places if table in ("sensor_readings", "sensors") else context.known_machines
-    if known is not None and "machine_id" in RAW_TABLES[table].names and table != "machines":
+    if (
+        _known_machines(table, context) is not None
+        and "machine_id" in RAW_TABLES[table].names
+        and table != "machines"
+    ):
         rules.append(
             (
                 "machine_id",
@@ -159,8 +167,7 @@ def gate_table(table: str, data: pa.Table, context: GateContext) -> GateOutcome:
     keys = ", ".join(f'"{k}"' for k in PRIMARY_KEYS[table])
     verdict_field = "case " + " ".join(f"when {cond} then '{field}'" for field, cond, _ in rules) + " end"
     verdict_reason = "case " + " ".join(f"when {cond} then {reason}" for _, cond, reason in rules) + " end"
-    places = table in ("sensor_readings", "sensors")  # sensors hang on machines or on rooms
-    known = sorted((context.known_places if places else context.known_machines) or [])
+    known = sorted(_known_machines(table, context) or [])
     with duckdb.connect() as conn:
         conn.register("_landed", data)
         conn.register("_known", pa.table({"machine_id": pa.array(known, pa.string())}))

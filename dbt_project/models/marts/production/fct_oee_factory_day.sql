@@ -113,17 +113,7 @@ factory_oee as (
         cast(factory_days.rework_qty as bigint) as rework_qty,
         cast(factory_days.planned_runtime_of_output_s as double) as planned_runtime_of_output_s,
 
-        {{ safe_divide('factory_days.actual_production_time_s', 'factory_days.planned_busy_time_s') }} as availability,
-        {{ safe_divide('factory_days.planned_runtime_of_output_s', 'factory_days.actual_production_time_s') }}
-            as effectiveness,
-        {{ safe_divide('factory_days.good_qty', 'factory_days.produced_qty') }} as quality_ratio,
-        {{ safe_divide('factory_days.actual_production_time_s', 'factory_days.planned_busy_time_s') }}
-            * {{ safe_divide('factory_days.planned_runtime_of_output_s', 'factory_days.actual_production_time_s') }}
-            * {{ safe_divide('factory_days.good_qty', 'factory_days.produced_qty') }} as oee,
-        {{ safe_divide('factory_days.scrap_qty', 'factory_days.produced_qty') }} as scrap_ratio,
-        {{ safe_divide('factory_days.rework_qty', 'factory_days.produced_qty') }} as rework_ratio,
-        {{ safe_divide('factory_days.actual_production_time_s', 'factory_days.breakdown_count') }} as mtbf_s,
-        {{ safe_divide('factory_days.breakdown_time_s', 'factory_days.breakdown_count') }} as mttr_s,
+        {{ iso22400_kpis('factory_days.', planned_output='planned_runtime_of_output_s') }},
 
         cast(coalesce(completions.cells_completed, 0) as bigint) as cells_completed,
         cast(coalesce(completions.cases_completed, 0) as bigint) as cases_completed,

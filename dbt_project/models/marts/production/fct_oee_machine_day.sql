@@ -146,17 +146,7 @@ oee as (
         cast(rework_qty as bigint) as rework_qty,
         cast(planned_runtime_per_unit_s * produced_qty as double) as planned_runtime_of_output_s,
 
-        {{ safe_divide('actual_production_time_s', 'planned_busy_time_s') }} as availability,
-        -- not clamped: a machine running faster than planned has effectiveness > 1
-        {{ safe_divide('planned_runtime_per_unit_s * produced_qty', 'actual_production_time_s') }} as effectiveness,
-        {{ safe_divide('good_qty', 'produced_qty') }} as quality_ratio,
-        {{ safe_divide('actual_production_time_s', 'planned_busy_time_s') }}
-            * {{ safe_divide('planned_runtime_per_unit_s * produced_qty', 'actual_production_time_s') }}
-            * {{ safe_divide('good_qty', 'produced_qty') }} as oee,
-        {{ safe_divide('scrap_qty', 'produced_qty') }} as scrap_ratio,
-        {{ safe_divide('rework_qty', 'produced_qty') }} as rework_ratio,
-        {{ safe_divide('actual_production_time_s', 'breakdown_count') }} as mtbf_s,
-        {{ safe_divide('breakdown_time_s', 'breakdown_count') }} as mttr_s
+        {{ iso22400_kpis() }}
 
     from times_and_quantities
 

@@ -2,7 +2,7 @@
   OEE per machine and shift, ISO 22400-2, with the crew and its staffing: the grain of shift comparison.
   A state interval that crosses a shift boundary is split at it, so each shift gets exactly its own seconds;
   a production event counts in the shift in which it started. Ratios as in fct_oee_machine_day, from this
-  shift's times and quantities. Incremental by factory day (delete+insert on production_date); window from --vars.
+  shift's times and quantities (macro iso22400_kpis). Incremental by factory day (delete+insert on production_date); window from --vars.
 -#}
 with
 
@@ -175,12 +175,5 @@ select
     cast(good_qty as bigint) as good_qty,
     cast(scrap_qty as bigint) as scrap_qty,
     cast(rework_qty as bigint) as rework_qty,
-    {{ safe_divide('actual_production_time_s', 'planned_busy_time_s') }} as availability,
-    -- not clamped: a machine running faster than planned has effectiveness > 1
-    {{ safe_divide('planned_runtime_per_unit_s * produced_qty', 'actual_production_time_s') }} as effectiveness,
-    {{ safe_divide('good_qty', 'produced_qty') }} as quality_ratio,
-    {{ safe_divide('actual_production_time_s', 'planned_busy_time_s') }}
-        * {{ safe_divide('planned_runtime_per_unit_s * produced_qty', 'actual_production_time_s') }}
-        * {{ safe_divide('good_qty', 'produced_qty') }} as oee,
-    {{ safe_divide('rework_qty', 'produced_qty') }} as rework_ratio
+    {{ iso22400_kpis() }}
 from times_and_quantities
