@@ -1,6 +1,6 @@
 {#-
-  OEE of the whole factory per factory day, ISO 22400-2: times and quantities of fct_oee_machine_day are summed
-  first and the ratios taken from the sums (ratios are never averaged).
+  OEE of the whole factory per factory day, ISO 22400-2: times, quantities and six big losses of
+  fct_oee_machine_day are summed first and the ratios taken from the sums (ratios are never averaged).
   Incremental by factory day (delete+insert on production_date, see dbt_project.yml); window from --vars.
 -#}
 with
@@ -16,23 +16,8 @@ factory_days as (
 
     select
         production_date,
-        count(*) as machine_count,
-        sum(planned_operation_time_s) as planned_operation_time_s,
-        sum(planned_downtime_s) as planned_downtime_s,
-        sum(planned_busy_time_s) as planned_busy_time_s,
-        sum(actual_production_time_s) as actual_production_time_s,
-        sum(setup_time_s) as setup_time_s,
-        sum(delay_time_s) as delay_time_s,
-        sum(breakdown_time_s) as breakdown_time_s,
-        sum(micro_stop_time_s) as micro_stop_time_s,
-        sum(idle_time_s) as idle_time_s,
-        sum(breakdown_count) as breakdown_count,
-        sum(event_count) as event_count,
-        sum(produced_qty) as produced_qty,
-        sum(good_qty) as good_qty,
-        sum(scrap_qty) as scrap_qty,
-        sum(rework_qty) as rework_qty,
-        sum(planned_runtime_of_output_s) as planned_runtime_of_output_s
+        {{ oee_rollup_sums() }}
+        cast(count(*) as bigint) as machine_count
     from machine_days
     group by production_date
 
@@ -92,26 +77,7 @@ completions as (
 factory_oee as (
 
     select
-        factory_days.production_date,
-        cast(factory_days.machine_count as bigint) as machine_count,
-
-        cast(factory_days.planned_operation_time_s as double) as planned_operation_time_s,
-        cast(factory_days.planned_downtime_s as double) as planned_downtime_s,
-        cast(factory_days.planned_busy_time_s as double) as planned_busy_time_s,
-        cast(factory_days.actual_production_time_s as double) as actual_production_time_s,
-        cast(factory_days.setup_time_s as double) as setup_time_s,
-        cast(factory_days.delay_time_s as double) as delay_time_s,
-        cast(factory_days.breakdown_time_s as double) as breakdown_time_s,
-        cast(factory_days.micro_stop_time_s as double) as micro_stop_time_s,
-        cast(factory_days.idle_time_s as double) as idle_time_s,
-        cast(factory_days.breakdown_count as bigint) as breakdown_count,
-
-        cast(factory_days.event_count as bigint) as event_count,
-        cast(factory_days.produced_qty as bigint) as produced_qty,
-        cast(factory_days.good_qty as bigint) as good_qty,
-        cast(factory_days.scrap_qty as bigint) as scrap_qty,
-        cast(factory_days.rework_qty as bigint) as rework_qty,
-        cast(factory_days.planned_runtime_of_output_s as double) as planned_runtime_of_output_s,
+        factory_days.*,
 
         {{ iso22400_kpis('factory_days.', planned_output='planned_runtime_of_output_s') }},
 

@@ -18,6 +18,7 @@ states as (
         production_date,
         machine_id,
         state,
+        start_ts,
         duration_s,
         lag(state) over (partition by production_date, machine_id order by start_ts) as previous_state
     from {{ ref('stg_mes__machine_states') }}
@@ -44,10 +45,25 @@ state_times as (
 
 ),
 
+-- the producing intervals that directly follow a setup: a step starting one is a start-up step
+producing_after_setup as (
+
+    select machine_id, start_ts
+    from states
+    where state = 'producing' and previous_state = 'setup'
+
+),
+
 events as (
 
-    select * from {{ ref('stg_mes__production_events') }}
-    where {{ production_date_window() }}
+    select
+        events.*,
+        producing_after_setup.start_ts is not null as is_startup
+    from {{ ref('stg_mes__production_events') }} as events
+    left join producing_after_setup
+        on  producing_after_setup.machine_id = events.machine_id
+        and producing_after_setup.start_ts = events.start_ts
+    where {{ production_date_window('events.production_date') }}
 
 ),
 
@@ -62,6 +78,7 @@ event_quantities as (
         sum(produced_qty) as produced_qty,
         sum(good_qty) as good_qty,
         sum(scrap_qty) as scrap_qty,
+        coalesce(sum(scrap_qty) filter (where is_startup), 0) as startup_scrap_qty,
         coalesce(sum(produced_qty) filter (where is_rework), 0) as rework_qty
     from events
     group by production_date, machine_id
@@ -104,6 +121,7 @@ times_and_quantities as (
         coalesce(event_quantities.produced_qty, 0) as produced_qty,
         coalesce(event_quantities.good_qty, 0) as good_qty,
         coalesce(event_quantities.scrap_qty, 0) as scrap_qty,
+        coalesce(event_quantities.startup_scrap_qty, 0) as startup_scrap_qty,
         coalesce(event_quantities.rework_qty, 0) as rework_qty
 
     from machine_days
@@ -143,10 +161,13 @@ oee as (
         cast(produced_qty as bigint) as produced_qty,
         cast(good_qty as bigint) as good_qty,
         cast(scrap_qty as bigint) as scrap_qty,
+        cast(startup_scrap_qty as bigint) as startup_scrap_qty,
         cast(rework_qty as bigint) as rework_qty,
         cast(planned_runtime_per_unit_s * produced_qty as double) as planned_runtime_of_output_s,
 
-        {{ iso22400_kpis() }}
+        {{ iso22400_kpis() }},
+
+        {{ six_big_losses() }}
 
     from times_and_quantities
 

@@ -76,6 +76,15 @@ state_times as (
 
 ),
 
+-- the producing intervals that directly follow a setup: a step starting one is a start-up step
+producing_after_setup as (
+
+    select machine_id, start_ts
+    from states
+    where state = 'producing' and previous_state = 'setup'
+
+),
+
 event_quantities as (
 
     select
@@ -88,8 +97,13 @@ event_quantities as (
         sum(events.produced_qty) as produced_qty,
         sum(events.good_qty) as good_qty,
         sum(events.scrap_qty) as scrap_qty,
+        coalesce(sum(events.scrap_qty) filter (where producing_after_setup.start_ts is not null), 0)
+            as startup_scrap_qty,
         coalesce(sum(events.produced_qty) filter (where events.is_rework), 0) as rework_qty
     from {{ ref('stg_mes__production_events') }} as events
+    left join producing_after_setup
+        on  producing_after_setup.machine_id = events.machine_id
+        and producing_after_setup.start_ts = events.start_ts
     join shifts
         on  shifts.production_date = events.production_date
         and events.start_ts >= shifts.start_ts
@@ -133,6 +147,7 @@ times_and_quantities as (
         coalesce(eq.produced_qty, 0) as produced_qty,
         coalesce(eq.good_qty, 0) as good_qty,
         coalesce(eq.scrap_qty, 0) as scrap_qty,
+        coalesce(eq.startup_scrap_qty, 0) as startup_scrap_qty,
         coalesce(eq.rework_qty, 0) as rework_qty
     from machine_shifts as ms
     join shifts
@@ -174,6 +189,9 @@ select
     cast(produced_qty as bigint) as produced_qty,
     cast(good_qty as bigint) as good_qty,
     cast(scrap_qty as bigint) as scrap_qty,
+    cast(startup_scrap_qty as bigint) as startup_scrap_qty,
     cast(rework_qty as bigint) as rework_qty,
-    {{ iso22400_kpis() }}
+    cast(planned_runtime_per_unit_s * produced_qty as double) as planned_runtime_of_output_s,
+    {{ iso22400_kpis() }},
+    {{ six_big_losses() }}
 from times_and_quantities

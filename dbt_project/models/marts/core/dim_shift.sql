@@ -1,0 +1,22 @@
+{#- The factory's shifts with crew and staffing. Incremental by factory day; window from --vars. -#}
+with
+
+shifts as (
+
+    select * from {{ ref('stg_mes__shifts') }}
+    where {{ production_date_window() }}
+
+)
+
+select
+    cast(shift_id as varchar) as shift_id,
+    production_date,
+    cast(shift_name as varchar) as shift_name,
+    cast(crew_id as varchar) as crew_id,
+    cast(staffed_headcount as bigint) as staffed_headcount,
+    start_ts,
+    end_ts,
+    cast((epoch(end_ts) - epoch(start_ts)) / 3600.0 as double) as shift_hours,
+    cast(staffed_headcount * (epoch(end_ts) - epoch(start_ts)) / 3600.0 as double) as staffed_hours,
+    cast(dayname(production_date) as varchar) as weekday
+from shifts
