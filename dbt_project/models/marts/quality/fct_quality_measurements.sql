@@ -8,11 +8,20 @@ measurements as (
 
 ),
 
+shifts as (
+
+    select production_date, shift_id, start_ts, end_ts
+    from {{ ref('stg_mes__shifts') }}
+    where {{ production_date_window() }}
+
+),
+
 checked as (
 
     select
         measurement_id,
-        case_id,
+        measurements.case_id,
+        batches.product_id,
         activity,
         machine_id,
         characteristic,
@@ -26,9 +35,16 @@ checked as (
             else (lsl is null or measured_value >= lsl) and (usl is null or measured_value <= usl)
         end as in_spec,
         measured_ts,
-        production_date
+        measurements.production_date,
+        shifts.shift_id
 
     from measurements
+    left join {{ ref('dim_batch') }} as batches
+        on batches.case_id = measurements.case_id
+    left join shifts
+        on  shifts.production_date = measurements.production_date
+        and measurements.measured_ts >= shifts.start_ts
+        and measurements.measured_ts < shifts.end_ts
 
 )
 
