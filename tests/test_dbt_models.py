@@ -13,10 +13,7 @@ parallel runs do not clash). Three dbt invocations in all, shared by every test 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,23 +25,33 @@ import yaml
 
 from orchestration.lake.tables import QUARANTINE_TABLES, RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import partition_dir, write_partition
+from tests.dbt_cli import DBT_PROJECT_DIR
+from tests.dbt_cli import run_dbt as dbt
 
 pytest.importorskip("dbt.adapters.duckdb")
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
 DAY_1, DAY_2 = date(2026, 11, 9), date(2026, 11, 10)
 # Factory days start 06:00 Europe/Berlin = 05:00 UTC in November.
 DAY_START = {DAY_1: datetime(2026, 11, 9, 5, tzinfo=UTC), DAY_2: datetime(2026, 11, 10, 5, tzinfo=UTC)}
 DAY_S = 86_400
 
+# The incremental marts (dims rebuilt in full are not day-partitioned).
 MARTS = (
     "fct_process_events",
     "fct_machine_state_intervals",
     "fct_oee_machine_day",
+    "fct_oee_machine_shift",
+    "fct_oee_line_day",
+    "fct_oee_step_day",
     "fct_oee_factory_day",
+    "fct_shift_comparison",
     "fct_quality_measurements",
+    "fct_quality_yield",
+    "fct_process_capability",
+    "fct_defect_pareto",
+    "fct_economics_day",
     "fct_sensor_hourly",
+    "dim_shift",
 )
 
 # (machine, line, activity, planned runtime per unit in s)
@@ -228,33 +235,6 @@ def write_day(lake: Path, day: date, extra_events: int = 0) -> None:
         write_partition(lake, table, day.isoformat(), pa.Table.from_pylist(rows, schema=RAW_TABLES[table]))
 
 
-def dbt(work: Path, *args: str) -> None:
-    """One dbt invocation as Dagster makes it (a dbt process in dbt_project/ with the two env vars), with
-    target and logs kept in `work`. A subprocess, not dbtRunner: dbt-duckdb keeps its connection open in the
-    calling process, which would keep the tests from opening the warehouse."""
-    env = {
-        **os.environ,
-        "GIGAFACTORY_WAREHOUSE": str(work / "warehouse.duckdb"),
-        "GIGAFACTORY_LAKE": str(work / "lake"),
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        *args,
-        "--profiles-dir",
-        ".",
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    run = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        pytest.fail(f"{' '.join(command)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
-
-
 def raw_event_counts(lake: Path) -> dict[date, int]:
     files = str(lake / "raw" / "production_events" / "date=*" / "*.parquet")
     with duckdb.connect() as con:
@@ -434,17 +414,22 @@ def test_quality_and_sensor_marts(builds: Builds) -> None:
     assert [row["in_spec"] for row in in_spec] == [m[3] for day in (DAY_1, DAY_2) for m in MEASUREMENTS[day]]
     hours = query(
         builds.full,
-        "select hour, reading_count, min_value, max_value, mean_value, stddev_value"
+        "select hour, reading_count, min_value, max_value, mean_value, stddev_value, gap_minutes, interval_s"
         " from marts.fct_sensor_hourly where production_date = ? order by hour",
         DAY_1,
     )
-    assert [h["hour"] for h in hours] == [at(DAY_1, 0), at(DAY_1, 3_600)]
-    assert [(h["reading_count"], h["min_value"], h["max_value"], h["mean_value"]) for h in hours] == [
+    # every hour of the factory day has a row; the sensor's usual interval is the median gap, 600 s
+    assert [h["hour"] for h in hours] == [at(DAY_1, 3_600 * n) for n in range(24)]
+    assert [(h["reading_count"], h["min_value"], h["max_value"], h["mean_value"]) for h in hours[:3]] == [
         (3, 10.0, 30.0, 20.0),
         (1, 50.0, 50.0, 50.0),
+        (0, None, None, None),
     ]
     assert hours[0]["stddev_value"] == pytest.approx(10.0)
     assert hours[1]["stddev_value"] is None
+    assert {h["interval_s"] for h in hours} == {600.0}
+    # 3 readings cover 30 minutes, 1 reading 10, a silent hour none
+    assert [h["gap_minutes"] for h in hours] == [30.0, 50.0] + [60.0] * 22
 
 
 def test_day_rebuild_replaces_its_day_and_leaves_the_others(builds: Builds) -> None:
