@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint checks dev ingest clean
+.PHONY: install demo test lint checks docs dev ingest clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: install lint
 # Every asset check of the demo window against the current lake and warehouse (after `make demo`), as CI runs it.
 checks: install
 	$(BIN)/python -m orchestration.checks --from $(DEMO_START) --to $(DEMO_END)
+
+# The warehouse's documentation site (dbt docs: every model and column, lineage, catalog), after `make demo`.
+docs: install
+	$(BIN)/python -m orchestration.warehouse_docs
 
 lint: install
 	$(BIN)/ruff check .
