@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs import (
+    anomalies,
     arrivals,
     extraction,
     isolation,
@@ -24,6 +25,8 @@ defs = dg.Definitions(
         extraction.plant_export if plant_export else extraction.simulated_factory,
         warehouse.warehouse_models,
         process_mining.process_mining,
+        anomalies.sensor_anomalies,
+        anomalies.spc_violations,
         reports.daily_report,
     ],
     asset_checks=raw_checks.raw_table_checks,

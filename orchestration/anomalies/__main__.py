@@ -1,0 +1,5 @@
+import sys
+
+from orchestration.anomalies.cli import main
+
+sys.exit(main())

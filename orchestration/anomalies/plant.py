@@ -1,0 +1,231 @@
+"""Sensor anomalies of one factory day in the warehouse: readings on a grid, in their machine's context.
+
+Context is what tells a fault from a legitimate change:
+
+- the machine's state sets the regime a reading is judged in (producing, idle or micro-stop, down), and each
+  sensor's expected reading follows the regime's level with the sensor's own lag, learnt from the reference
+  days (a dryer's temperature takes many minutes to settle after a stop; ``response``);
+- changeovers (setup) and planned maintenance are excluded context, never judged;
+- a product the machine did not make in the reference days has no history: its readings get the wider,
+  explicit warm-up thresholds, and the events say so.
+
+The reference is the ``history_days`` factory days before the judged day; on the first day (no history)
+the day is its own robust baseline, with warm-up thresholds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+
+from orchestration.anomalies.detectors import DetectorSettings, Event, SensorGrid
+from orchestration.anomalies.scoring import detect, fit_detectors
+from orchestration.factory_calendar import factory_day_window
+
+REGIMES = ("producing", "idle", "down")
+REGIME_OF_STATE = {"producing": 0, "idle": 1, "micro_stop": 1, "breakdown": 2}
+EXCLUDED_STATES = ("setup", "planned_maintenance")  # changeovers and planned maintenance: not anomalies
+
+ANOMALY_COLUMNS = (
+    "production_date date, sensor_id varchar, machine_id varchar, start_ts timestamptz, end_ts timestamptz, "
+    "kind varchar, severity varchar, score double, evidence varchar"
+)
+
+
+@dataclass(frozen=True)
+class FactoryClock:
+    timezone: str
+    day_start_hour: int
+
+
+def detect_day(
+    conn: duckdb.DuckDBPyConnection,
+    day: str,
+    clock: FactoryClock,
+    history_days: int = 1,
+    settings: DetectorSettings | None = None,
+) -> list[Event]:
+    """Events of every sensor of factory day ``day`` (raw sensor readings, machine states, production)."""
+    judged_day = date.fromisoformat(day)
+    start, end = factory_day_window(judged_day, clock.timezone, clock.day_start_hour)
+    ref_start, _ = factory_day_window(
+        judged_day - timedelta(days=history_days), clock.timezone, clock.day_start_hour
+    )
+    interval_us = _reading_interval_us(conn, day)
+    if interval_us is None:
+        return []
+    sensors = _sensors(conn, [day])
+    history = [(judged_day - timedelta(days=n)).isoformat() for n in range(1, history_days + 1)]
+    grid = load_grid(conn, sensors, [day], _us(start), _us(end), interval_us, clock)
+    reference = load_grid(conn, sensors, history, _us(ref_start), _us(start), interval_us, clock)
+    has_history = np.isfinite(reference.values).sum() >= 0.5 * np.isfinite(grid.values).sum()
+    if not has_history:
+        reference = grid
+    if has_history:
+        grid.warm_up = _new_products(conn, grid, history, day)
+    detectors = fit_detectors(
+        reference, judged=grid if has_history else None, from_judged_data=not has_history
+    )
+    return detect(grid, detectors, settings).events
+
+
+def load_grid(
+    conn: duckdb.DuckDBPyConnection,
+    sensors: list[tuple[str, str]],
+    days: list[str],
+    start_us: int,
+    end_us: int,
+    interval_us: int,
+    clock: FactoryClock,
+) -> SensorGrid:
+    """The readings of ``sensors`` in [start, end) on a grid of ``interval_us``, with their regimes."""
+    n_times = max(0, -(-(end_us - start_us) // interval_us))
+    row_of = {sensor: row for row, (sensor, _) in enumerate(sensors)}
+    values = np.full((len(sensors), n_times), np.nan)
+    readings = conn.execute(
+        """
+        select sensor_id, (epoch_us(reading_ts) - $start) // $interval as slot, value
+        from raw.sensor_readings
+        where "date" in (select unnest($days::date[])) and epoch_us(reading_ts) >= $start
+          and epoch_us(reading_ts) < $end
+        """,
+        {"start": start_us, "interval": interval_us, "end": end_us, "days": days},
+    ).fetchnumpy()
+    if len(readings["slot"]):
+        rows = np.array([row_of.get(s, -1) for s in readings["sensor_id"]])
+        known = rows >= 0
+        values[rows[known], readings["slot"][known].astype(np.int64)] = readings["value"][known]
+    grid_us = start_us + np.arange(n_times, dtype=np.int64) * interval_us
+    states = _states(conn, days, start_us, end_us)
+    machine_ids = [machine for _, machine in sensors]
+    regime = np.zeros(values.shape, dtype=np.int8)
+    for machine in set(machine_ids):
+        if machine not in states:
+            continue  # a room: ambient sensors have no machine state
+        rows = [r for r, m in enumerate(machine_ids) if m == machine]
+        regime[rows] = _regime_on_grid(states[machine], grid_us)
+    hour = _local_hour(grid_us, clock)
+    grid = SensorGrid(
+        sensor_ids=[s for s, _ in sensors],
+        machine_ids=machine_ids,
+        start_us=start_us,
+        interval_us=interval_us,
+        values=values,
+        regime=regime,
+        hour=hour,
+        regime_names=REGIMES,
+    )
+    return grid
+
+
+def _regime_on_grid(intervals: list[tuple[int, int, str]], grid_us: np.ndarray) -> np.ndarray:
+    """The regime of the machine's state at each grid instant (idle before its first known state)."""
+    starts = np.array([i[0] for i in intervals], dtype=np.int64)
+    codes = np.array([-1 if i[2] in EXCLUDED_STATES else REGIME_OF_STATE.get(i[2], 1) for i in intervals])
+    at = np.searchsorted(starts, grid_us, side="right") - 1
+    return np.where(at < 0, 1, codes[np.clip(at, 0, None)]).astype(np.int8)
+
+
+def _states(conn, days: list[str], start_us: int, end_us: int) -> dict[str, list[tuple[int, int, str]]]:
+    rows = conn.execute(
+        """
+        select machine_id, epoch_us(start_ts), epoch_us(end_ts), state
+        from raw.machine_states
+        where "date" in (select unnest($days::date[]))
+          and epoch_us(end_ts) > $start and epoch_us(start_ts) < $end
+        order by machine_id, start_ts
+        """,
+        {"days": days, "start": start_us, "end": end_us},
+    ).fetchall()
+    states: dict[str, list[tuple[int, int, str]]] = {}
+    for machine, a, b, state in rows:
+        states.setdefault(machine, []).append((a, b, state))
+    return states
+
+
+def _new_products(conn, grid: SensorGrid, history: list[str], day: str) -> np.ndarray:
+    """Readings of a machine while it makes a product it did not make in the reference days."""
+    rows = conn.execute(
+        """
+        select machine_id, epoch_us(start_ts), epoch_us(end_ts)
+        from raw.production_events as judged
+        where "date" = $day::date and not exists (
+            select 1 from raw.production_events as seen
+            where seen."date" in (select unnest($history::date[]))
+              and seen.machine_id = judged.machine_id and seen.product_id = judged.product_id
+        )
+        """,
+        {"day": day, "history": history},
+    ).fetchall()
+    warm_up = np.zeros(grid.values.shape, dtype=bool)
+    for machine, a, b in rows:
+        first = max(0, (a - grid.start_us) // grid.interval_us)
+        stop = min(grid.n_times, -(-(b - grid.start_us) // grid.interval_us))
+        for row in (r for r, m in enumerate(grid.machine_ids) if m == machine):
+            warm_up[row, first:stop] = True
+    return warm_up
+
+
+def _sensors(conn, days: list[str]) -> list[tuple[str, str]]:
+    return conn.execute(
+        """select distinct sensor_id, machine_id from raw.sensor_readings
+           where "date" in (select unnest($days::date[])) order by sensor_id""",
+        {"days": days},
+    ).fetchall()
+
+
+def _reading_interval_us(conn, day: str) -> int | None:
+    """The sensors' sampling interval: the most common step between a sensor's consecutive readings."""
+    row = conn.execute(
+        """
+        select mode(step) from (
+            select epoch_us(reading_ts)
+                - lag(epoch_us(reading_ts)) over (partition by sensor_id order by reading_ts)
+                as step
+            from raw.sensor_readings where "date" = $day::date
+        ) where step > 0
+        """,
+        {"day": day},
+    ).fetchone()
+    return int(row[0]) if row and row[0] else None
+
+
+def _local_hour(grid_us: np.ndarray, clock: FactoryClock) -> np.ndarray:
+    import pandas as pd
+
+    local = pd.to_datetime(grid_us, unit="us", utc=True).tz_convert(clock.timezone)
+    return np.asarray(local.hour + local.minute / 60.0 + local.second / 3600.0, dtype=np.float64)
+
+
+def _us(instant) -> int:
+    return int(instant.timestamp() * 1_000_000)
+
+
+def write_sensor_anomalies(conn: duckdb.DuckDBPyConnection, day: str, events: list[Event]) -> int:
+    """Replace the day's rows of analytics.sensor_anomalies (idempotent reruns)."""
+    conn.execute("create schema if not exists analytics")
+    conn.execute(f"create table if not exists analytics.sensor_anomalies ({ANOMALY_COLUMNS})")
+    conn.execute("delete from analytics.sensor_anomalies where production_date = $day::date", {"day": day})
+    if events:
+        conn.executemany(
+            """insert into analytics.sensor_anomalies values
+               ($1::date, $2, $3, make_timestamptz($4), make_timestamptz($5), $6, $7, $8, $9)""",
+            [
+                (
+                    day,
+                    e.sensor_id,
+                    e.machine_id,
+                    e.start_us,
+                    e.end_us,
+                    e.kind,
+                    e.severity,
+                    e.score,
+                    e.evidence_json(),
+                )
+                for e in events
+            ],
+        )
+    return len(events)

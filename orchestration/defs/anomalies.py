@@ -1,0 +1,65 @@
+"""Anomaly detection on each factory day's sensor readings, and SPC on its quality measurements."""
+
+import dagster as dg
+
+from orchestration.anomalies.plant import FactoryClock, detect_day, write_sensor_anomalies
+from orchestration.anomalies.quality_control import spc_day, write_spc
+from orchestration.defs.factory_days import factory_clock, factory_days
+from orchestration.defs.resources import Warehouse
+
+
+class SensorAnomalyConfig(dg.Config):
+    history_days: int = 1  # factory days before the judged one that form the sensors' baseline
+
+
+@dg.asset(
+    key=["analytics", "sensor_anomalies"],
+    group_name="analytics",
+    kinds={"numpy", "duckdb"},
+    deps=[
+        ["raw", "sensor_readings"],
+        ["marts", "fct_sensor_hourly"],
+        ["marts", "fct_machine_state_intervals"],
+        ["marts", "fct_process_events"],
+    ],
+    partitions_def=factory_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Spikes, level shifts, drifts, stuck values, gaps and multivariate deviations of the day's "
+    "sensors, judged in their machine's context (changeovers and planned maintenance excluded).",
+)
+def sensor_anomalies(context: dg.AssetExecutionContext, config: SensorAnomalyConfig, warehouse: Warehouse):
+    clock = factory_clock()
+    by_day: dict[str, dict[str, int]] = {}
+    for day in context.partition_keys:
+        with warehouse.connect(read_only=True) as conn:
+            events = detect_day(
+                conn, day, FactoryClock(clock.timezone, clock.day_start_hour), config.history_days
+            )
+        with warehouse.connect() as conn:  # one short write per day: DuckDB allows one writer
+            write_sensor_anomalies(conn, day, events)
+        counts: dict[str, int] = {}
+        for event in events:
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+        by_day[day] = counts
+    return dg.MaterializeResult(metadata={"events_by_day_and_kind": dg.MetadataValue.json(by_day)})
+
+
+@dg.asset(
+    key=["analytics", "spc_violations"],
+    group_name="analytics",
+    kinds={"duckdb"},
+    deps=[["marts", "fct_quality_measurements"]],
+    partitions_def=factory_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Individuals / moving-range charts per characteristic and machine with limits from the "
+    "measurements before the day; Western Electric and Nelson rule firings (analytics.spc_violations) and "
+    "Cp/Cpk per chart (analytics.spc_charts).",
+)
+def spc_violations(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    fired: dict[str, int] = {}
+    for day in context.partition_keys:
+        with warehouse.connect() as conn:
+            violations, charts = spc_day(conn, day)
+            write_spc(conn, day, violations, charts)
+        fired[day] = len(violations)
+    return dg.MaterializeResult(metadata={"violations_by_day": dg.MetadataValue.json(fired)})
