@@ -49,11 +49,12 @@ sums as (
 
     select
         production_date,
-        {{ group_column }},
+        -- a plant export without line (or step) master data still gets its row
+        coalesce({{ group_column }}, '(unassigned)') as {{ group_column }},
         {{ oee_rollup_sums() }}
         cast(count(*) as bigint) as machine_count
     from machine_days
-    group by production_date, {{ group_column }}
+    group by production_date, coalesce({{ group_column }}, '(unassigned)')
 
 )
 

@@ -133,8 +133,8 @@ TRUTH_TABLES: dict[str, pa.Schema] = {
                 "effect_id",
                 pa.string(),
             ),  # stable across the days an effect spans, e.g. "degradation:CAL-02:..."
-            ("effect", pa.string()),  # bad_shift | bottleneck | degradation | wear_failure
-            ("target_kind", pa.string()),  # room | step | machine
+            ("effect", pa.string()),  # bad_shift | bottleneck | degradation | wear_failure | route_deviation
+            ("target_kind", pa.string()),  # room | step | machine | case
             ("target_id", pa.string()),
             ("start_ts", UTC_TS),
             ("end_ts", UTC_TS),

@@ -82,6 +82,22 @@ def render_model_picture(model: DiscoveredModel, out_dir: Path | str, stem: str)
         source = model_dot_source(model)
     except Exception as exc:  # a picture is never worth failing the run
         return ModelPicture(None, None, None, f"no picture: pm4py could not build the graph ({exc})")
+    return render_dot(source, out_dir, stem)
+
+
+def process_map_dot_source(dfg, start_activities, end_activities, performance: bool) -> str:
+    """Graphviz source of the directly-follows graph: edge counts, or mean waiting times (``dfg`` values)."""
+    from pm4py.visualization.dfg import visualizer
+
+    variant = visualizer.Variants.PERFORMANCE if performance else visualizer.Variants.FREQUENCY
+    parameters = {"start_activities": start_activities, "end_activities": end_activities}
+    return visualizer.apply(dfg, variant=variant, parameters=parameters).source
+
+
+def render_dot(
+    source: str, out_dir: Path | str, stem: str, formats: tuple[str, ...] = FORMATS
+) -> ModelPicture:
+    """Render Graphviz ``source`` as ``out_dir/stem.<format>``; never raises, the note says what failed."""
     renderers = find_renderers()
     if not renderers:
         return ModelPicture(None, None, None, "no picture: no Graphviz renderer (dot or graphviz-pure) found")
@@ -95,7 +111,7 @@ def render_model_picture(model: DiscoveredModel, out_dir: Path | str, stem: str)
     for renderer in renderers:
         paths: dict[str, Path] = {}
         errors: list[str] = []
-        for fmt in FORMATS:
+        for fmt in formats:
             target = out / f"{stem}.{fmt}"
             try:
                 _render_one(renderer, source, fmt, target)
@@ -103,7 +119,7 @@ def render_model_picture(model: DiscoveredModel, out_dir: Path | str, stem: str)
             except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
                 errors.append(f"{Path(renderer).name} -T{fmt}: {exc}")
         if paths:
-            missing = [fmt for fmt in FORMATS if fmt not in paths]
+            missing = [fmt for fmt in formats if fmt not in paths]
             note = f"rendered with {Path(renderer).name}"
             if missing:
                 note += f"; {', '.join(missing)} failed ({'; '.join(errors)})"

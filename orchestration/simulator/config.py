@@ -242,11 +242,27 @@ class SensorGaps(_Strict):
     max_minutes: float = Field(60.0, gt=0)
 
 
+class RouteDeviations(_Strict):
+    """A planted effect: a share of the released batches leave the designed route once.
+
+    Each chosen batch gets one deviation: it skips a step, repeats a step (without a failed check), or swaps a
+    step with the next one. Only ``steps`` deviate (default: every step without a rework loop, neither the
+    first nor the last, so a deviation is never mistaken for designed rework and a case still runs from the
+    usual start to the usual end). Drawn from the day's own random stream, recorded as ``route_deviation``
+    rows of the planted effects.
+    """
+
+    share: float = Field(gt=0, le=1)  # of the day's released batches
+    kinds: list[Literal["skip", "repeat", "swap"]] = Field(["skip", "repeat", "swap"], min_length=1)
+    steps: list[str] | None = None
+
+
 class Effects(_Strict):
     """Planted effects for the analytics to find, with their ground truth in the `truth` tables."""
 
     bad_shift: BadShift | None = None
     degradation: Degradation | None = None
+    route_deviations: RouteDeviations | None = None
     sensor_anomalies: SensorAnomalies = SensorAnomalies()
     sensor_gaps: SensorGaps = SensorGaps()
 
@@ -327,6 +343,14 @@ class FactoryConfig(_Strict):
                     f"effects.degradation.sensor {wear.sensor!r} is not a sensor of {step}: "
                     f"{list(self.route[step].sensors)}"
                 )
+        deviations = self.effects.route_deviations
+        if deviations is not None:
+            order = list(self.route)
+            for name in deviations.steps or []:
+                if name not in order or name in (order[0], order[-1]):
+                    raise ValueError(
+                        f"effects.route_deviations.steps: {name!r} is not an inner step of the route {order}"
+                    )
         shares = sum(step.material_cost_share for step in self.route.values())
         if abs(shares - 1.0) > 1e-6:
             raise ValueError(f"route.*.material_cost_share must add up to 1, got {shares:g}")

@@ -22,6 +22,7 @@ import simpy
 from orchestration.lake.tables import RAW_TABLES
 from orchestration.simulator.config import FactoryConfig, minutes_after_midnight
 from orchestration.simulator.corruption import corrupt
+from orchestration.simulator.deviations import RouteDeviation, plan_route_deviations
 from orchestration.simulator.machine import Machine
 from orchestration.simulator.mes import MesLog, machines_table, products_table
 from orchestration.simulator.planted import Wear, bottleneck_of_day, planted_effects
@@ -125,6 +126,7 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
                     mes.steps, states, {m: s.activity for s in stations for m in s.machine_ids}
                 ),
                 mes.us,
+                route_deviations_of_day(config, calendar.day, calendar.length_s),
             ),
             "sensor_anomalies": telemetry.truth(),
         },
@@ -182,7 +184,7 @@ def day_releases(config: FactoryConfig, day: date, length_s: float) -> list[tupl
     campaigns = -(-count // config.product_campaign_batches)
     campaign_products = rng.choice(len(products), size=campaigns, p=shares / shares.sum())
     stamp = day.strftime("%Y%m%d")
-    return [
+    releases = [
         (
             float(at),
             Batch(
@@ -193,6 +195,22 @@ def day_releases(config: FactoryConfig, day: date, length_s: float) -> list[tupl
         )
         for n, at in enumerate(times)
     ]
+    deviations = plan_route_deviations(config, day, [batch.case_id for _, batch in releases])
+    for _, batch in releases:
+        if batch.case_id in deviations:
+            batch.detour = dict(deviations[batch.case_id].detour)
+    return releases
+
+
+def route_deviations_of_day(
+    config: FactoryConfig, day: date, length_s: float
+) -> list[tuple[float, RouteDeviation]]:
+    """(release clock_s, deviation) of the batches released on ``day`` that leave the designed route."""
+    if config.effects.route_deviations is None:
+        return []
+    releases = day_releases(config, day, length_s)
+    plan = plan_route_deviations(config, day, [batch.case_id for _, batch in releases])
+    return [(at, plan[batch.case_id]) for at, batch in releases if batch.case_id in plan]
 
 
 def maintenance_plan(

@@ -174,4 +174,4 @@ class Machine:
             batch.reworks += 1
             self._dispatch(batch, station.rework_to)
         else:
-            self._dispatch(batch, station.index + 1)
+            self._dispatch(batch, batch.next_station(station.index))

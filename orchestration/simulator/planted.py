@@ -16,6 +16,7 @@ import pyarrow as pa
 from orchestration.factory_calendar import factory_day_window
 from orchestration.lake.tables import TRUTH_TABLES
 from orchestration.simulator.config import FactoryConfig
+from orchestration.simulator.deviations import RouteDeviation
 from orchestration.simulator.machine import StepRecord
 from orchestration.simulator.shifts import ShiftCalendar
 from orchestration.simulator.streams import stream
@@ -156,11 +157,33 @@ def bottleneck_of_day(
 
 
 def planted_effects(
-    config: FactoryConfig, calendar: ShiftCalendar, wear: Wear | None, bottleneck: Bottleneck | None, us
+    config: FactoryConfig,
+    calendar: ShiftCalendar,
+    wear: Wear | None,
+    bottleneck: Bottleneck | None,
+    us,
+    route_deviations: list[tuple[float, RouteDeviation]] = (),
 ) -> pa.Table:
-    """The truth rows of the day's process effects; ``us`` turns simulation-clock seconds into UTC µs."""
+    """The truth rows of the day's process effects; ``us`` turns simulation-clock seconds into UTC µs.
+
+    A route deviation is a row per deviating batch (target: the case), from its release to the day's end:
+    effect_id ``route_deviation:<kind>:<step>:<case>``, magnitude 1 (one deviation)."""
     day = calendar.day.isoformat()
     rows = []
+    for released_s, deviation in route_deviations:
+        rows.append(
+            (
+                f"route_deviation:{deviation.kind}:{deviation.step}:{deviation.case_id}",
+                "route_deviation",
+                "case",
+                deviation.case_id,
+                released_s,
+                calendar.length_s,
+                1.0,
+                "deviation",
+                deviation.description,
+            )
+        )
     if bottleneck is not None:
         b = bottleneck
         rows.append(

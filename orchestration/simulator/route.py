@@ -30,6 +30,12 @@ class Batch:
     reworks: int = 0
     queued_s: float = 0.0  # when the batch joined the queue it is in
     done: set[str] = field(default_factory=set)  # activities already performed: a repeat is rework
+    # A planted route deviation: station passed -> the station it sends the batch to instead, used once.
+    detour: dict[int, int] = field(default_factory=dict)
+
+    def next_station(self, passed: int) -> int:
+        """The station after a passed check: the next one on the route unless a detour says otherwise."""
+        return self.detour.pop(passed, passed + 1)
 
 
 def lay_out(config: FactoryConfig) -> list[Station]:

@@ -1,0 +1,124 @@
+"""The routes batches really took (variants) and how long they took (throughput time), in DuckDB.
+
+A variant is a case's activities in time order. Only complete cases count here (from a usual start to a
+usual end): a batch cut by the window would look like a new, shorter route.
+Throughput time is from the start of a case's first step to the end of its last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from orchestration.mining.case_steps import activity_code_type
+
+DEFAULT_MIN_END_SHARE = 0.1
+VARIANT_SEPARATOR = " > "
+THROUGHPUT_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
+
+
+@dataclass(frozen=True)
+class RouteVariants:
+    """Every variant of the complete cases with its cases and throughput, most frequent first."""
+
+    table: pd.DataFrame  # variant (tuple), cases, share, mean/median throughput_s
+    cases: int  # complete cases
+    all_cases: int  # cases in the window, cut ones included
+    throughput: (
+        pd.DataFrame
+    )  # the complete cases' throughput time: statistic (cases, mean, q000..q100), value
+
+    def counts(self, top: int | None = None) -> list[tuple[tuple[str, ...], int]]:
+        rows = self.table if top is None else self.table.head(top)
+        return [(tuple(v), int(n)) for v, n in zip(rows["variant"], rows["cases"], strict=True)]
+
+
+def case_routes_sql(events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> str:
+    """One row per case: its variant (list of activities), throughput time and completeness (one pass over
+    the events: the first and last activities are the variant's ends)."""
+    return f"""
+        with routes as (
+            select case_id, list(activity order by end_ts, event_seq) as variant,
+                   min(start_ts) as first_start_ts, max(end_ts) as last_end_ts
+            from {events} group by case_id
+        ),
+        starts as (
+            select variant[1] as activity from routes group by 1
+            having count(*) >= {min_share} * (select count(*) from routes)
+        ),
+        finishes as (
+            select variant[-1] as activity from routes group by 1
+            having count(*) >= {min_share} * (select count(*) from routes)
+        )
+        select case_id, variant, len(variant) as steps, first_start_ts, last_end_ts,
+               epoch(last_end_ts) - epoch(first_start_ts) as throughput_s,
+               variant[1] in (select activity from starts)
+                   and variant[-1] in (select activity from finishes) as is_complete
+        from routes
+    """
+
+
+def route_variants(conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> RouteVariants:
+    """The variants and the throughput-time distribution in one pass over the events (a per-case aggregate,
+    kept for the few small queries after it), activities as one-byte codes."""
+    code = activity_code_type(conn, events)
+    quantiles = ", ".join(str(q) for q in THROUGHPUT_QUANTILES)
+    frame = conn.execute(
+        f"""
+        with cases as materialized (
+            select list(activity::{code} order by end_ts, event_seq) as variant,
+                   epoch(max(end_ts)) - epoch(min(start_ts)) as throughput_s
+            from {events} group by case_id
+        ),
+        ends as materialized (
+            select variant[1] as first_activity, variant[-1] as last_activity, count(*) as cases
+            from cases group by all
+        ),
+        starts as (
+            select first_activity as activity from ends group by 1
+            having sum(cases) >= {min_share} * (select sum(cases) from ends)
+        ),
+        finishes as (
+            select last_activity as activity from ends group by 1
+            having sum(cases) >= {min_share} * (select sum(cases) from ends)
+        ),
+        flagged as (
+            select variant, throughput_s,
+                   variant[1] in (select activity from starts)
+                       and variant[-1] in (select activity from finishes) as is_complete
+            from cases
+        )
+        select variant::varchar[] as variant, is_complete, grouping(variant) = 1 as is_total,
+               count(*) as cases, avg(throughput_s) as mean_throughput_s,
+               quantile_cont(throughput_s, [{quantiles}]) as throughput_quantiles
+        from flagged group by grouping sets ((variant, is_complete), (is_complete))
+        """
+    ).df()
+    per_variant = frame[~frame["is_total"]]
+    all_cases = int(per_variant["cases"].sum()) if len(per_variant) else 0
+    complete = per_variant[per_variant["is_complete"]].copy()
+    median = THROUGHPUT_QUANTILES.index(0.5)
+    complete["median_throughput_s"] = [q[median] for q in complete["throughput_quantiles"]]
+    complete = complete[["variant", "cases", "mean_throughput_s", "median_throughput_s"]]
+    complete["variant"] = [tuple(v) for v in complete["variant"]]
+    complete = complete.sort_values(["cases", "variant"], ascending=[False, True], kind="stable")
+    cases = int(complete["cases"].sum()) if len(complete) else 0
+    complete.insert(2, "share", complete["cases"] / cases if cases else complete["cases"])
+    total = frame[frame["is_total"] & frame["is_complete"].fillna(False).astype(bool)]
+    throughput = _distribution(total.iloc[0] if len(total) else None)
+    return RouteVariants(complete.reset_index(drop=True), cases, all_cases, throughput)
+
+
+def _distribution(total) -> pd.DataFrame:
+    """One row per statistic (cases, mean, q000 .. q100) of the complete cases' throughput time."""
+    values = [0 if total is None else total["cases"], None if total is None else total["mean_throughput_s"]]
+    quantiles = [None] * len(THROUGHPUT_QUANTILES) if total is None else list(total["throughput_quantiles"])
+    names = ["cases", "mean", *(f"q{round(q * 100):03d}" for q in THROUGHPUT_QUANTILES)]
+    return pd.DataFrame(
+        {"statistic": names, "throughput_s": pd.array([*values, *quantiles], dtype="float64")}
+    )
+
+
+def variant_label(variant: tuple[str, ...]) -> str:
+    return VARIANT_SEPARATOR.join(variant)

@@ -1,0 +1,260 @@
+"""Process mining of one window of factory days (a day, or the 7 or 30 days ending on it), minus the write.
+
+Frequency and performance statistics come from DuckDB over the event relation; pm4py gets only the variant
+log of the complete cases, for discovery, replay and alignments. Every result is a frame for one table of
+window_results, keyed there by the window's last day and its length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from orchestration.mining.bottlenecks import activity_bottlenecks, machine_bottlenecks
+from orchestration.mining.case_attributes import case_attribute_effects
+from orchestration.mining.discovery import (
+    ALGORITHM,
+    HEURISTICS,
+    DiscoveredModel,
+    discover_process_model,
+    write_pnml,
+)
+from orchestration.mining.event_log import variant_log
+from orchestration.mining.flow import directly_follows, start_end_activities
+from orchestration.mining.model_picture import (
+    ModelPicture,
+    process_map_dot_source,
+    render_dot,
+    render_model_picture,
+)
+from orchestration.mining.model_quality import (
+    DEFAULT_ALIGN_TIME_S,
+    DEFAULT_ALIGN_VARIANTS,
+    DEFAULT_MAX_VARIANTS,
+    ModelQuality,
+    evaluate_model,
+)
+from orchestration.mining.rework import rework_loops, rework_rates
+from orchestration.mining.variants import (
+    DEFAULT_MIN_END_SHARE,
+    case_routes_sql,
+    route_variants,
+    variant_label,
+)
+
+TOP_VARIANTS = 50
+
+
+@dataclass(frozen=True)
+class MiningSettings:
+    noise_threshold: float = 0.2  # inductive miner
+    dependency_threshold: float = 0.5  # heuristics miner
+    max_variants: int = DEFAULT_MAX_VARIANTS  # token replay, precision, generalization
+    align_variants: int = DEFAULT_ALIGN_VARIANTS
+    align_time_s: float = DEFAULT_ALIGN_TIME_S  # per model and window
+    min_end_share: float = DEFAULT_MIN_END_SHARE  # usual start / end activities of a complete case
+    pictures: bool = True
+
+
+@dataclass
+class WindowMining:
+    models: dict[str, DiscoveredModel]  # inductive, heuristics, reference (when given)
+    quality: dict[str, ModelQuality]
+    pictures: dict[str, ModelPicture]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # window_results table -> rows
+
+
+def mine_window(
+    conn,
+    events: str,
+    picture_dir: Path | str | None,
+    stem: str,
+    reference: DiscoveredModel | None = None,
+    settings: MiningSettings = MiningSettings(),
+    batches: str | None = None,
+) -> WindowMining:
+    """Everything about the window's event relation ``events``; files go to ``picture_dir`` as ``stem_*``.
+    ``batches``: the window's batches with their attributes (see case_attributes); None: there are none."""
+    dfg = directly_follows(conn, events)
+    ends = start_end_activities(conn, events)
+    variants = route_variants(conn, events, settings.min_end_share)
+    counts = variants.counts()
+    log = variant_log(counts)
+    models = {
+        "inductive": discover_process_model(
+            log, noise_threshold=settings.noise_threshold, algorithm=ALGORITHM
+        ),
+        "heuristics": discover_process_model(
+            log, algorithm=HEURISTICS, dependency_threshold=settings.dependency_threshold
+        ),
+    }
+    if reference is not None:
+        models["reference"] = reference
+    left_out = variants.all_cases - variants.cases
+    note = (
+        f"{variants.cases} of {variants.all_cases} cases run from a usual start to a usual end (mined); "
+        f"{left_out} cut by the window's boundaries are left out"
+        if left_out
+        else None
+    )
+    quality = {
+        role: evaluate_model(
+            counts, model, settings.max_variants, settings.align_variants, settings.align_time_s
+        )
+        for role, model in models.items()
+    }
+
+    pictures: dict[str, ModelPicture] = {}
+    pnml: dict[str, str | None] = {}
+    if picture_dir is not None:
+        out = Path(picture_dir)
+        for role, model in models.items():
+            path = write_pnml(model, out / f"{stem}_{role}.pnml")
+            pnml[role] = None if path is None else str(path)
+        if settings.pictures:
+            pictures["inductive"] = render_model_picture(models["inductive"], out, f"{stem}_inductive")
+            if len(dfg):
+                starts = ends[ends["kind"] == "start"].set_index("activity")["cases"].to_dict()
+                finishes = ends[ends["kind"] == "end"].set_index("activity")["cases"].to_dict()
+                for kind, column in (("frequency", "frequency"), ("performance", "mean_wait_s")):
+                    graph = {
+                        (s, t): float(v)
+                        for s, t, v in zip(dfg["source"], dfg["target"], dfg[column], strict=True)
+                    }
+                    try:
+                        source = process_map_dot_source(
+                            graph, starts, finishes, performance=kind == "performance"
+                        )
+                        pictures[f"dfg_{kind}"] = render_dot(source, out, f"{stem}_dfg_{kind}", ("svg",))
+                    except Exception as exc:  # a picture is never worth failing the run
+                        pictures[f"dfg_{kind}"] = ModelPicture(None, None, None, f"no picture: {exc}")
+
+    tables = {
+        "models": pd.DataFrame(
+            [
+                {
+                    "role": role,
+                    "algorithm": m.algorithm,
+                    "model_name": m.name,
+                    "threshold": m.noise_threshold,
+                    "places": m.places,
+                    "transitions": m.transitions,
+                    "silent_transitions": m.silent_transitions,
+                    "arcs": m.arcs,
+                    "pnml_path": pnml.get(role),
+                    "picture_svg_path": _path(pictures.get(role), "svg"),
+                    "picture_png_path": _path(pictures.get(role), "png"),
+                    "note": "; ".join(filter(None, [note if role != "reference" else None, m.note])),
+                }
+                for role, m in models.items()
+            ]
+        ),
+        "model_quality": pd.DataFrame(
+            [
+                {
+                    "role": role,
+                    "model_name": q.model_name,
+                    "cases": q.cases,
+                    "variants": q.variants,
+                    "variants_replayed": q.variants_replayed,
+                    "cases_replayed": q.cases_replayed,
+                    "token_fitness": q.token_fitness,
+                    "fitting_cases_share": q.fitting_cases_share,
+                    "alignment_fitness": q.alignment_fitness,
+                    "variants_aligned": q.variants_aligned,
+                    "cases_aligned": q.cases_aligned,
+                    "precision": q.precision,
+                    "generalization": q.generalization,
+                    "simplicity": q.simplicity,
+                    "note": q.note,
+                }
+                for role, q in quality.items()
+            ]
+        ),
+        "deviations": _deviations(quality),
+        "deviating_cases": _deviating_cases(conn, events, quality, settings.min_end_share),
+        "variants": _top_variants(variants.table),
+        "dfg": dfg,
+        "start_end_activities": ends,
+        "throughput": variants.throughput,
+        "activity_bottlenecks": activity_bottlenecks(conn, events),
+        "machine_bottlenecks": machine_bottlenecks(conn, events),
+        "rework_loops": rework_loops(conn, events),
+        "rework_rates": rework_rates(conn, events),
+        "case_attribute_effects": case_attribute_effects(conn, batches),
+        "process_maps": pd.DataFrame(
+            [
+                {"picture": name, "svg_path": _path(p, "svg"), "png_path": _path(p, "png"), "note": p.note}
+                for name, p in pictures.items()
+            ],
+            columns=["picture", "svg_path", "png_path", "note"],
+        ),
+    }
+    return WindowMining(models, quality, pictures, tables)
+
+
+def _path(picture: ModelPicture | None, fmt: str) -> str | None:
+    if picture is None:
+        return None
+    path = picture.svg_path if fmt == "svg" else picture.png_path
+    return None if path is None else str(path)
+
+
+def _top_variants(table: pd.DataFrame) -> pd.DataFrame:
+    top = table.head(TOP_VARIANTS).copy()
+    top.insert(0, "rank", range(1, len(top) + 1))
+    top["steps"] = [len(v) for v in top["variant"]]
+    top["variant"] = [variant_label(v) for v in top["variant"]]
+    return top
+
+
+def _deviations(quality: dict[str, ModelQuality]) -> pd.DataFrame:
+    """The most common deviations per model: kind, activity and the cases (of aligned variants) showing it."""
+    rows: dict[tuple[str, str, str], list[int]] = {}
+    for role, q in quality.items():
+        for v in q.by_variant:
+            for kind, activity in v.deviations:
+                entry = rows.setdefault((role, kind, activity), [0, 0])
+                entry[0] += v.cases
+                entry[1] += 1
+    frame = pd.DataFrame(
+        [(role, kind, activity, cases, n) for (role, kind, activity), (cases, n) in rows.items()],
+        columns=["role", "kind", "activity", "cases", "variants"],
+    )
+    return frame.sort_values(["role", "cases", "kind", "activity"], ascending=[True, False, True, True])
+
+
+def _deviating_cases(conn, events: str, quality: dict[str, ModelQuality], min_share: float) -> pd.DataFrame:
+    """Every complete case whose variant does not fit a model, with what the alignment says about it."""
+    deviating = [
+        {
+            "role": role,
+            "variant": variant_label(v.variant),
+            "token_fitness": v.token_fitness,
+            "alignment_fitness": v.alignment_fitness,
+            "deviations": "; ".join(f"{kind} {activity}" for kind, activity in v.deviations) or None,
+        }
+        for role, q in quality.items()
+        for v in q.by_variant
+        if not v.fits or (v.alignment_fitness is not None and v.alignment_fitness < 1.0)
+    ]
+    columns = ["role", "case_id", "variant", "token_fitness", "alignment_fitness", "deviations"]
+    if not deviating:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(deviating)
+    conn.register("_deviating_variants", frame)
+    try:
+        return conn.execute(
+            f"""
+            with cases as ({case_routes_sql(events, min_share)})
+            select d.role, c.case_id, d.variant, d.token_fitness, d.alignment_fitness, d.deviations
+            from cases c join _deviating_variants d
+              on array_to_string(c.variant, ' > ') = d.variant
+            where c.is_complete
+            order by d.role, c.case_id
+            """
+        ).df()
+    finally:
+        conn.unregister("_deviating_variants")
