@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint checks docs dev ingest clean
+.PHONY: install demo test lint checks docs screenshots dev ingest clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,11 @@ demo: install
 	$(BIN)/python -m orchestration.backfill --from $(DEMO_START) --to $(DEMO_END)
 	@$(BIN)/python -m orchestration.reporting.where
 
+# Two workers, a test file each at a time (module fixtures build their warehouse once). The dbt manifest is
+# parsed first, once, so that the workers do not both write it.
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -c "import orchestration.defs.warehouse"
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Every asset check of the demo window against the current lake and warehouse (after `make demo`), as CI runs it.
 checks: install
@@ -37,6 +40,12 @@ checks: install
 # The warehouse's documentation site (dbt docs: every model and column, lineage, catalog), after `make demo`.
 docs: install
 	$(BIN)/python -m orchestration.warehouse_docs
+
+# Screenshots of the director and quality reports of the last demo day (Debian's headless Chromium), after `make demo`.
+screenshots: install
+	@command -v chromium >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+	$(BIN)/python -m orchestration.reporting.screenshots --day $(DEMO_END) --out docs/screenshots --pdf
 
 lint: install
 	$(BIN)/ruff check .

@@ -5,11 +5,13 @@ import dagster as dg
 from orchestration.defs import (
     anomalies,
     arrivals,
+    distribution,
     extraction,
     isolation,
     live_sensors,
     process_mining,
     raw_checks,
+    rca,
     reports,
     schedules,
     warehouse,
@@ -27,12 +29,24 @@ defs = dg.Definitions(
         process_mining.process_mining,
         anomalies.sensor_anomalies,
         anomalies.spc_violations,
+        rca.rca_cases,
         reports.daily_report,
+        reports.shift_handovers,
+        distribution.deliveries,
     ],
     asset_checks=raw_checks.raw_table_checks,
-    jobs=[schedules.daily_factory_job, live_sensors.live_sensor_job],
-    schedules=[schedules.daily_report_0630],
-    sensors=[live_sensors.live_sensor_minutes, isolation.isolate_blocked_days]
+    jobs=[
+        schedules.daily_factory_job,
+        live_sensors.live_sensor_job,
+        reports.daily_report_job,
+        reports.shift_handover_job,
+    ],
+    schedules=[schedules.daily_report_0630, schedules.shift_handover_at_shift_end],
+    sensors=[
+        live_sensors.live_sensor_minutes,
+        isolation.isolate_blocked_days,
+        schedules.report_despite_blocked_day,
+    ]
     + ([arrivals.plant_export_arrivals] if plant_export else []),
     resources=build_resources(warehouse.dbt_project),
     # DuckDB takes one writer per file: the steps of a run execute one after the other, in process.

@@ -30,6 +30,13 @@ class Settings:
     # The plant's own export, as a source mapping (data/mappings/*.yaml); None: the simulated factory.
     source_mapping: Path | None = None
     machines_csv: Path | None = None  # the plant's machine master data (CSV); None: derived from the events
+    # Operational state the teams own (delivery log, RCA cases and their history), schemas `distribution` and
+    # `rca`: a file of its own, so that rebuilding the warehouse never erases it. None: beside the warehouse.
+    state_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.state_path is None:
+            object.__setattr__(self, "state_path", self.warehouse_path.with_name("state.duckdb"))
 
 
 def load_settings() -> Settings:
@@ -41,4 +48,5 @@ def load_settings() -> Settings:
         partitions_start=os.environ.get("GIGAFACTORY_START_DATE", "2026-01-01"),
         source_mapping=_path("GIGAFACTORY_SOURCE", None),
         machines_csv=_path("GIGAFACTORY_MACHINES_CSV", None),
+        state_path=_path("GIGAFACTORY_STATE", None),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -38,3 +38,111 @@ def test_schedule_requests_the_day_that_just_ended(scheduled, expected_day):
 def test_schedule_runs_at_0630_factory_time():
     assert daily_report_0630.cron_schedule == "30 6 * * *"
     assert daily_report_0630.execution_timezone == "Europe/Berlin"
+
+
+def _ticks(schedule, first_utc: datetime, count: int) -> list[datetime]:
+    """The schedule's next ``count`` tick times after ``first_utc``, as Dagster computes them."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    ticks = []
+    for cron in schedule.cron_schedule:
+        iterator = cron_string_iterator(first_utc.timestamp(), cron, schedule.execution_timezone)
+        ticks += [next(iterator) for _ in range(count)]
+    return sorted(ticks)[:count]
+
+
+@pytest.mark.parametrize(
+    "first", [datetime(2026, 3, 27, 12, tzinfo=UTC), datetime(2026, 10, 23, 12, tzinfo=UTC)]
+)
+def test_shift_handover_ticks_at_each_shift_end_local_time_across_dst(first):
+    from orchestration.defs.schedules import shift_handover_at_shift_end
+
+    ticks = _ticks(shift_handover_at_shift_end, first, 9)
+    assert [t.astimezone(BERLIN).strftime("%H:%M") for t in ticks[:3]] == ["14:00", "22:00", "06:00"]
+    assert {t.astimezone(BERLIN).hour for t in ticks} == {6, 14, 22}  # the wall clock, before and after DST
+    assert len({t.utcoffset() for t in (t.astimezone(BERLIN) for t in ticks)}) == 2  # the change is inside
+    requests = []
+    for tick in ticks:
+        context = dg.build_schedule_context(
+            scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+        )
+        requests += list(shift_handover_at_shift_end.evaluate_tick(context).run_requests)
+    configs = [r.run_config["ops"]["render_one_shift_handover"]["config"] for r in requests]
+    day = first.date().isoformat()
+    assert configs[:3] == [
+        {"day": day, "shift": "early"},
+        {"day": day, "shift": "late"},
+        {"day": day, "shift": "night"},
+    ]
+    assert len({r.run_key for r in requests}) == 9
+
+
+@pytest.fixture(scope="module")
+def blocked_run():
+    """A real failed run of one factory day: a blocking check fails, the asset behind it is not reached."""
+    from orchestration.defs.factory_days import factory_days
+
+    @dg.asset(partitions_def=factory_days, key=["raw", "toy_events"])
+    def toy_events():
+        return dg.MaterializeResult()
+
+    @dg.asset_check(asset=toy_events, blocking=True, name="toy_events_meets_expectations")
+    def toy_events_meets_expectations():
+        return dg.AssetCheckResult(passed=False)
+
+    @dg.asset(partitions_def=factory_days, deps=[toy_events], key=["marts", "toy_mart"])
+    def toy_mart():
+        return dg.MaterializeResult()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [toy_events, toy_events_meets_expectations, toy_mart],
+        partition_key="2026-01-07",
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert not result.success
+    return instance, instance.get_run_by_id(result.run_id)
+
+
+def test_a_blocked_day_still_gets_its_reports_naming_the_failed_check(blocked_run):
+    from orchestration.defs.reports import BLOCKED_CHECKS_TAG
+    from orchestration.defs.schedules import failed_blocking_checks, report_request
+
+    instance, run = blocked_run
+    failed = failed_blocking_checks(instance, run.run_id)
+    assert failed == ["toy_events_meets_expectations"]
+    request = report_request(run, failed)
+    assert request.partition_key == "2026-01-07"
+    assert request.tags[BLOCKED_CHECKS_TAG] == "toy_events_meets_expectations"
+    # a range run carries no single partition: isolate_blocked_days splits it first
+    range_run = dg.DagsterRun(
+        job_name=run.job_name, run_id="range", tags={"dagster/asset_partition_range_start": "2026-01-01"}
+    )
+    assert isinstance(report_request(range_run, failed), dg.SkipReason)
+
+
+def test_the_report_asset_marks_every_role_incomplete_when_a_check_blocked(tmp_path):
+    """The report job launched by the sensor: the reports go out, INCOMPLETE, naming the blocking check."""
+    from orchestration.defs.reports import BLOCKED_CHECKS_TAG, daily_report
+    from orchestration.defs.resources import OperationalState, ReportShelf, Warehouse
+    from tests.test_reporting import build_warehouse
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    build_warehouse(warehouse, None)
+    result = dg.materialize(
+        [daily_report],
+        partition_key="2026-01-07",
+        resources={
+            "warehouse": Warehouse(database=str(warehouse)),
+            "reports": ReportShelf(reports_dir=str(tmp_path / "reports")),
+            "state": OperationalState(path=str(tmp_path / "state.duckdb")),
+        },
+        tags={BLOCKED_CHECKS_TAG: "production_events_meets_expectations"},
+    )
+    assert result.success
+    for role in ("director", "production", "quality", "maintenance", "finance"):
+        html = (tmp_path / "reports" / "2026-01-07" / "daily" / f"{role}.html").read_text()
+        assert "INCOMPLETE" in html and "blocking check production_events_meets_expectations failed" in html
+    metadata = result.asset_materializations_for_node("reports__daily_report")[0].metadata
+    assert "production_events_meets_expectations" in str(metadata["incomplete"].value)

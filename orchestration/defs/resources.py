@@ -118,6 +118,13 @@ def build_dbt_project() -> DbtProject:
     return project
 
 
+class OperationalState(dg.ConfigurableResource):
+    """The DuckDB file of the teams' own state (RCA cases and their history, the delivery log): apart from the
+    warehouse, so rebuilding the warehouse never erases it (settings.state_path)."""
+
+    path: str
+
+
 def build_resources(dbt_project: DbtProject, settings: Settings | None = None) -> dict:
     """All resources, pointed at one warehouse, lake and report shelf (tests pass their own settings)."""
     settings = settings or load_settings()
@@ -128,6 +135,7 @@ def build_resources(dbt_project: DbtProject, settings: Settings | None = None) -
         "lake": Lake(lake_dir=str(settings.lake_dir)),
         "warehouse": Warehouse(database=str(settings.warehouse_path)),
         "reports": ReportShelf(reports_dir=str(settings.reports_dir)),
+        "state": OperationalState(path=str(settings.state_path)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
     if settings.source_mapping is not None:  # the plant's own export (see orchestration/connectors)

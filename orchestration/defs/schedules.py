@@ -1,12 +1,23 @@
-"""When the factory's day is processed: half an hour after the factory day ends (06:30 with the default 06:00
-first shift), in the factory's timezone."""
+"""When the factory's reports go out, in the factory's timezone:
+
+- ``daily_report_0630``: half an hour after the factory day ends (06:30 with the default 06:00 first
+  shift), the whole graph for the day that ended, its reports last, after the day's blocking checks passed;
+- ``report_despite_blocked_day``: when a blocking check stops that run, the reports still go out, marked
+  INCOMPLETE and naming the checks that failed;
+- ``shift_handover_at_shift_end``: at each shift end of the configured pattern, that shift's handover.
+"""
 
 from datetime import timedelta
 
 import dagster as dg
+from dagster._core.events import DagsterEventType
 
 from orchestration.defs.factory_days import factory_clock
+from orchestration.defs.reports import BLOCKED_CHECKS_TAG, daily_report_job, shift_handover_job
 from orchestration.factory_calendar import factory_day_of
+from orchestration.reporting.handover import factory_shifts
+
+PARTITION_TAG = "dagster/partition"
 
 # Every asset and every check, so the quality gate runs (and blocks) in the same run as the warehouse.
 daily_factory_job = dg.define_asset_job(
@@ -33,3 +44,68 @@ def previous_factory_day(scheduled_time) -> str:
 def daily_report_0630(context: dg.ScheduleEvaluationContext):
     day = previous_factory_day(context.scheduled_execution_time)
     return dg.RunRequest(run_key=day, partition_key=day)
+
+
+def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """Names of the blocking checks that failed in a run, from its event log."""
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+    ).records
+    failed = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.blocking and evaluation.check_name not in failed:
+            failed.append(evaluation.check_name)
+    return failed
+
+
+def report_request(run: dg.DagsterRun, failed_checks: list[str]) -> dg.RunRequest | dg.SkipReason:
+    """The report run for a failed single-day run; range runs are split first (isolate_blocked_days)."""
+    day = run.tags.get(PARTITION_TAG)
+    if not day:
+        return dg.SkipReason(f"run {run.run_id} covers a range: its days are reported once split")
+    return dg.RunRequest(
+        run_key=f"{run.run_id}:reports",
+        partition_key=day,
+        tags={BLOCKED_CHECKS_TAG: ",".join(failed_checks), "gigafactory/reports_after": run.run_id},
+    )
+
+
+@dg.run_failure_sensor(
+    name="report_despite_blocked_day",
+    monitored_jobs=[daily_factory_job],
+    request_job=daily_report_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When a day's run fails (a blocking check, or anything else), its reports still go out, "
+    "marked INCOMPLETE with what is missing.",
+)
+def report_despite_blocked_day(context: dg.RunFailureSensorContext):
+    run = context.dagster_run
+    return report_request(run, failed_blocking_checks(context.instance, run.run_id))
+
+
+def handover_crons() -> list[str]:
+    """One cron line per shift end of the configured pattern (local wall clock)."""
+    ends = sorted({(end.hour, end.minute) for end in factory_shifts().end_times().values()})
+    return [f"{minute} {hour} * * *" for hour, minute in ends]
+
+
+@dg.schedule(
+    name="shift_handover_at_shift_end",
+    job=shift_handover_job,
+    cron_schedule=handover_crons(),
+    execution_timezone=factory_shifts().timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="At each shift end of the configured pattern: that shift's handover.",
+)
+def shift_handover_at_shift_end(context: dg.ScheduleEvaluationContext):
+    ended = factory_shifts().shift_ending_at(context.scheduled_execution_time)
+    if ended is None:
+        return dg.SkipReason(f"no shift ends at {context.scheduled_execution_time}")
+    day, shift = ended
+    config = {"day": day.isoformat(), "shift": shift}
+    return dg.RunRequest(
+        run_key=f"{day.isoformat()}:{shift}",
+        run_config={"ops": {"render_one_shift_handover": {"config": config}}},
+        tags={"gigafactory/shift": shift, "gigafactory/day": day.isoformat()},
+    )

@@ -1,6 +1,11 @@
-"""The daily factory report: data from the warehouse, inline-SVG charts, one self-contained HTML page.
+"""Reports from the warehouse: each role's daily report, each shift's handover, the legacy full daily page.
 
-Pure domain code, no Dagster: ``load_daily_report`` reads, ``render_daily_report`` writes.
+Pure domain code, no Dagster. The API the distribution code calls:
+
+    render_daily_reports(conn, day, reports_dir, roles=None) -> {role: RenderedReport}
+    render_shift_handover(conn, day, shift_name, reports_dir) -> RenderedReport
+
+Command line: ``python -m orchestration.reporting --day D [--role R] [--handover SHIFT]``.
 """
 
 from orchestration.reporting.daily_report import (
@@ -11,6 +16,7 @@ from orchestration.reporting.daily_report import (
     TrendPoint,
     load_daily_report,
 )
+from orchestration.reporting.publish import RenderedReport, render_daily_reports, render_shift_handover
 from orchestration.reporting.render import fmt_percent, render_daily_report, report_json
 
 __all__ = [
@@ -18,9 +24,12 @@ __all__ = [
     "FactoryKpis",
     "MachineOee",
     "ProcessMiningSummary",
+    "RenderedReport",
     "TrendPoint",
     "fmt_percent",
     "load_daily_report",
     "render_daily_report",
+    "render_daily_reports",
+    "render_shift_handover",
     "report_json",
 ]

@@ -1,0 +1,48 @@
+"""Each factory day's role reports, rendered and delivered to their recipients (shared folder, SMTP)."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.defs.factory_days import factory_days
+from orchestration.defs.reports import blocked_checks
+from orchestration.defs.resources import OperationalState, ReportShelf, Warehouse
+from orchestration.distribution import SmtpSettings, deliver_reports, load_distribution, shared_folder
+
+
+@dg.asset(
+    key=["distribution", "deliveries"],
+    group_name="reports",
+    kinds={"email"},
+    deps=[["reports", "daily_report"]],
+    partitions_def=factory_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Renders each role's daily report and delivers it (shared folder, SMTP) with retries; every "
+    "delivery is a row of distribution.delivery_log in the state file.",
+)
+def deliveries(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportShelf, state: OperationalState
+):
+    from orchestration.reporting import render_daily_reports  # the reporting package's per-role renderer
+
+    distribution, smtp = load_distribution(), SmtpSettings.from_environment()
+    summary = {}
+    for day in context.partition_keys:
+        with warehouse.connect(read_only=True) as conn:
+            # the same reports as reports/daily_report rendered, INCOMPLETE marks included
+            rendered = render_daily_reports(
+                conn,
+                day,
+                Path(reports.reports_dir),
+                blocked_checks=blocked_checks(context),
+                rca_state=Path(state.path),
+            )
+        logged = deliver_reports(
+            rendered, day, distribution, Path(state.path), shared_folder(Path(reports.reports_dir)), smtp
+        )
+        summary[day] = {status: sum(d.status == status for d in logged) for status in ("delivered", "failed")}
+        for failed in (d for d in logged if d.status == "failed"):
+            context.log.warning(
+                f"{day} {failed.role} -> {failed.recipient} ({failed.channel}): {failed.error}"
+            )
+    return dg.MaterializeResult(metadata={"deliveries": dg.MetadataValue.json(summary)})

@@ -1,0 +1,5 @@
+import sys
+
+from orchestration.distribution.cli import main
+
+sys.exit(main())

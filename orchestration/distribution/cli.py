@@ -1,0 +1,51 @@
+"""Render a factory day's role reports and deliver them.
+
+    python -m orchestration.distribution --day 2026-11-13 [--role quality] [--dry-run]
+
+Paths from the environment (GIGAFACTORY_WAREHOUSE, GIGAFACTORY_REPORTS, GIGAFACTORY_STATE,
+GIGAFACTORY_SHARED_FOLDER), SMTP settings too (see data/reporting/distribution.yaml).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+import duckdb
+
+from orchestration.distribution.config import SmtpSettings, load_distribution, shared_folder
+from orchestration.distribution.deliver import deliver_reports
+from orchestration.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.distribution", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--day", type=date.fromisoformat, required=True)
+    parser.add_argument("--role", action="append", help="only this role (repeatable); default: every role")
+    parser.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
+    args = parser.parse_args(argv)
+    from orchestration.reporting import render_daily_reports  # the reporting package's per-role renderer
+
+    settings = load_settings()
+    day = args.day.isoformat()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        reports = render_daily_reports(conn, day, settings.reports_dir, roles=args.role)
+    deliveries = deliver_reports(
+        reports,
+        day,
+        load_distribution(),
+        settings.state_path,
+        shared_folder(settings.reports_dir),
+        SmtpSettings.from_environment(),
+        roles=args.role,
+        dry_run=args.dry_run,
+    )
+    for d in deliveries:
+        print(
+            f"{d.role:<12} {d.channel:<14} {d.recipient:<50} {d.status} ({d.attempts} attempts)",
+            d.error or "",
+        )
+    return 0 if all(d.status != "failed" for d in deliveries) else 1

@@ -1,0 +1,5 @@
+import sys
+
+from orchestration.rca.cli import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""On-demand reports for any factory day, from the warehouse (opened read-only):
+
+    python -m orchestration.reporting --day 2026-11-14                  # every role's daily report
+    python -m orchestration.reporting --day 2026-11-14 --role quality   # one role (repeatable)
+    python -m orchestration.reporting --day 2026-11-14 --handover late  # one shift's handover (repeatable)
+
+Writes under GIGAFACTORY_REPORTS (or --reports) and prints each file; exit status 2 when a report is
+incomplete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+
+from orchestration.reporting.publish import render_daily_reports, render_shift_handover
+from orchestration.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.reporting", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--day", required=True, help="factory day, YYYY-MM-DD")
+    parser.add_argument("--role", action="append", help="a role of data/reporting/roles.yaml (default: all)")
+    parser.add_argument("--handover", action="append", metavar="SHIFT", help="render this shift's handover")
+    parser.add_argument("--warehouse", type=Path, default=settings.warehouse_path)
+    parser.add_argument("--reports", type=Path, default=settings.reports_dir)
+    args = parser.parse_args(argv)
+    if not args.warehouse.exists():
+        print(f"warehouse {args.warehouse} does not exist: materialize the marts first", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(args.warehouse), read_only=True) as conn:
+        conn.execute("set TimeZone = 'UTC'")
+        rendered = {}
+        if args.handover:
+            for shift in args.handover:
+                rendered[f"handover {shift}"] = render_shift_handover(conn, args.day, shift, args.reports)
+        if args.role or not args.handover:
+            for role, report in render_daily_reports(conn, args.day, args.reports, roles=args.role).items():
+                rendered[f"daily {role}"] = report
+    for name, report in rendered.items():
+        state = "complete" if report.complete else "INCOMPLETE: " + "; ".join(report.missing)
+        print(f"{name:<20} {report.html}  ({state})")
+    return 0 if all(report.complete for report in rendered.values()) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

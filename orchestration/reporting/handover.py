@@ -1,0 +1,354 @@
+"""The shift handover: what the outgoing shift leaves to the next one.
+
+Open issues (breakdowns, sensor anomalies still running at the shift end, SPC rule firings of the shift),
+machines down or degraded at the handover, work in progress and the queues in front of each step, and a short
+list of what the next shift should watch. Shift windows come from the configured shift pattern, in the
+factory's timezone (a night shift across a DST change lasts 7 or 9 real hours, as the clock on the wall says).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from orchestration.factory_calendar import factory_day_of
+from orchestration.reporting.queries import rows, table_exists
+from orchestration.reporting.roles import ReportingConfig
+from orchestration.reporting.section_model import Column, DaySource, Section
+
+
+@dataclass(frozen=True)
+class ShiftSlot:
+    name: str
+    start: time  # local wall-clock start
+    hours: float
+
+
+@dataclass(frozen=True)
+class FactoryShifts:
+    timezone: str
+    day_start_hour: int
+    slots: tuple[ShiftSlot, ...]  # in order from the start of the factory day
+
+    def slot(self, name: str) -> ShiftSlot:
+        for slot in self.slots:
+            if slot.name == name:
+                return slot
+        raise ValueError(f"unknown shift {name!r}; the pattern has {[s.name for s in self.slots]}")
+
+    def window(self, day: date, name: str) -> tuple[datetime, datetime]:
+        """UTC [start, end) of shift ``name`` of factory day ``day``, by the local wall clock."""
+        slot = self.slot(name)
+        start_day = day + timedelta(days=1) if slot.start.hour < self.day_start_hour else day
+        start_local = datetime.combine(start_day, slot.start)
+        end_local = start_local + timedelta(hours=slot.hours)
+        zone = ZoneInfo(self.timezone)
+        return (
+            start_local.replace(tzinfo=zone).astimezone(UTC),
+            end_local.replace(tzinfo=zone).astimezone(UTC),
+        )
+
+    def end_times(self) -> dict[str, time]:
+        """Shift -> local wall-clock time it ends (the handover)."""
+        ends = {}
+        for slot in self.slots:
+            end = datetime.combine(date(2000, 1, 1), slot.start) + timedelta(hours=slot.hours)
+            ends[slot.name] = end.time()
+        return ends
+
+    def shift_ending_at(self, instant: datetime) -> tuple[date, str] | None:
+        """(factory day, shift) of the shift that ends at ``instant`` (timezone-aware), or None."""
+        local = instant.astimezone(ZoneInfo(self.timezone))
+        for name, end in self.end_times().items():
+            if (local.hour, local.minute) == (end.hour, end.minute):
+                # the instant just before the end belongs to the shift, and to its factory day
+                day = factory_day_of(instant - timedelta(seconds=1), self.timezone, self.day_start_hour)
+                return day, name
+        return None
+
+
+@cache
+def factory_shifts() -> FactoryShifts:
+    """The configured shift pattern: the scenario's, or one 24-hour shift for a plant export's factory day."""
+    from orchestration.settings import load_settings
+
+    settings = load_settings()
+    if settings.source_mapping is not None:
+        from orchestration.connectors import load_mapping
+
+        mapping = load_mapping(settings.source_mapping)
+        start = time(mapping.day_start_hour)
+        return FactoryShifts(mapping.factory_timezone, mapping.day_start_hour, (ShiftSlot("day", start, 24),))
+    from orchestration.simulator import load_scenario
+
+    config = load_scenario(settings.scenario_path)
+    slots = tuple(
+        ShiftSlot(name, time.fromisoformat(shift.start), float(shift.hours))
+        for name, shift in config.shifts.pattern.items()
+    )
+    return FactoryShifts(config.timezone, config.day_start_hour, slots)
+
+
+@dataclass
+class Handover:
+    day: date
+    shift: str
+    start: datetime
+    end: datetime
+    sections: list[Section]
+    watch: list[str]
+    missing: list[str]
+
+
+def _local(ts: datetime | None, timezone: str) -> str:
+    return "n/a" if ts is None else ts.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+
+
+def _breakdowns(source: DaySource, start, end) -> Section:
+    section = Section("breakdowns_in_shift", "Breakdowns in the shift", "")
+    table = "marts.fct_machine_state_intervals"
+    if not table_exists(source.conn, table):
+        section.missing.append(f"breakdowns: table {table} not found")
+        return section
+    section.rows = rows(
+        source.conn,
+        f"""
+        select machine_id, activity, start_ts, end_ts, epoch(end_ts) - epoch(start_ts) as duration_s,
+               end_ts > $end as still_open
+        from {table} where state = 'breakdown' and start_ts < $end and end_ts > $start
+        order by still_open desc, start_ts
+        """,
+        {"start": start, "end": end},  # type: ignore[arg-type]
+    )
+    section.columns = [
+        Column("machine_id", "Machine"),
+        Column("activity", "Step"),
+        Column("start_ts", "From", "ts"),
+        Column("end_ts", "To", "ts"),
+        Column("duration_s", "Duration", "dur"),
+        Column("still_open", "Open at handover"),
+    ]
+    still = [r for r in section.rows if r["still_open"]]
+    section.headline = f"{len(section.rows)} breakdowns, {len(still)} still open at the handover."
+    section.attention = float(len(still))
+    return section
+
+
+def _anomalies(source: DaySource, start, end, open_after) -> Section:
+    section = Section("anomalies_in_shift", "Sensor anomalies in the shift", "")
+    table = "analytics.sensor_anomalies"
+    if not table_exists(source.conn, table):
+        section.missing.append(f"sensor anomalies: table {table} not found")
+        return section
+    section.rows = rows(
+        source.conn,
+        f"""
+        select machine_id, kind, count(*) as anomalies, max(severity) as severity, min(start_ts) as first_ts,
+               max(end_ts) as last_ts, bool_or(end_ts >= $open_after) as still_open
+        from {table} where start_ts < $end and end_ts > $start
+        group by machine_id, kind order by still_open desc, anomalies desc, machine_id, kind
+        """,
+        {"start": start, "end": end, "open_after": open_after},  # type: ignore[arg-type]
+    )
+    section.columns = [
+        Column("machine_id", "Machine"),
+        Column("kind", "Kind"),
+        Column("anomalies", "Anomalies", "num"),
+        Column("severity", "Severity"),
+        Column("first_ts", "First", "ts"),
+        Column("last_ts", "Last", "ts"),
+        Column("still_open", "Seen in the last 30 min"),
+    ]
+    still = [r for r in section.rows if r["still_open"]]
+    section.headline = (
+        f"{sum(r['anomalies'] for r in section.rows)} anomalies on "
+        f"{len({r['machine_id'] for r in section.rows})} machines; "
+        f"{len(still)} still running at the handover."
+    )
+    section.attention = float(len(still))
+    return section
+
+
+def _spc(source: DaySource, start, end) -> Section:
+    section = Section("spc_in_shift", "SPC rule firings in the shift", "")
+    table = "analytics.spc_violations"
+    if not table_exists(source.conn, table):
+        section.missing.append(f"SPC: table {table} not found")
+        return section
+    section.rows = rows(
+        source.conn,
+        f"""
+        select characteristic, machine_id, rule, any_value(rule_description) as rule_description,
+               count(*) as firings, max(measured_ts) as last_ts
+        from {table} where measured_ts >= $start and measured_ts < $end and not warm_up
+        group by all order by firings desc, characteristic, machine_id, rule
+        """,
+        {"start": start, "end": end},  # type: ignore[arg-type]
+    )
+    section.columns = [
+        Column("characteristic", "Characteristic"),
+        Column("machine_id", "Machine"),
+        Column("rule", "Rule"),
+        Column("rule_description", "Meaning"),
+        Column("firings", "Firings", "num"),
+        Column("last_ts", "Last", "ts"),
+    ]
+    section.headline = f"{sum(r['firings'] for r in section.rows)} rule firings in the shift."
+    return section
+
+
+def _machine_status(source: DaySource, shift: str, end, config: ReportingConfig) -> Section:
+    """Each machine's state at the handover and its OEE over the shift; down or degraded ones first."""
+    section = Section("machines_status", "Machines down or degraded", "")
+    intervals, per_shift = "marts.fct_machine_state_intervals", "marts.fct_oee_machine_shift"
+    for table in (intervals, per_shift):
+        if not table_exists(source.conn, table):
+            section.missing.append(f"machine status: table {table} not found")
+            return section
+    target = config.targets.get("oee")
+    threshold = config.handover.degraded_oee_share * (target.target if target and target.target else 0.75)
+    section.rows = rows(
+        source.conn,
+        f"""
+        with at_end as (
+            select machine_id, arg_max(state, start_ts) as state_at_handover, max(start_ts) as since_ts
+            from {intervals} where start_ts < $end and end_ts >= $end group by machine_id
+        ),
+        shift as (
+            select machine_id, activity, oee, breakdown_count from {per_shift}
+            where production_date = $day and shift_name = $shift
+        )
+        select coalesce(s.machine_id, a.machine_id) as machine_id, s.activity, a.state_at_handover,
+               a.since_ts, s.oee, s.breakdown_count,
+               case when a.state_at_handover = 'breakdown' then 'down'
+                    when s.oee < $threshold then 'degraded' else 'ok' end as status
+        from shift s full join at_end a using (machine_id)
+        order by case status when 'down' then 0 when 'degraded' then 1 else 2 end, s.oee nulls last,
+                 machine_id
+        """,
+        {"end": end, "day": source.day, "shift": shift, "threshold": threshold},  # type: ignore[arg-type]
+    )
+    if not section.rows:
+        section.missing.append(f"machine status: no machine figures for the {shift} shift of {source.day}")
+    section.rows = [r for r in section.rows if r["status"] != "ok"]
+    section.columns = [
+        Column("machine_id", "Machine"),
+        Column("activity", "Step"),
+        Column("status", "Status"),
+        Column("state_at_handover", "State at handover"),
+        Column("since_ts", "Since", "ts"),
+        Column("oee", "Shift OEE", "pct"),
+        Column("breakdown_count", "Breakdowns", "num"),
+    ]
+    down = sum(r["status"] == "down" for r in section.rows)
+    section.headline = (
+        f"{down} machines down and {len(section.rows) - down} degraded "
+        f"(shift OEE below {threshold * 100:.0f}%) at the handover."
+    )
+    section.extra["degraded_below_oee"] = threshold
+    section.attention = down * 2.0 + (len(section.rows) - down)
+    return section
+
+
+def _wip(source: DaySource, end) -> Section:
+    """Batches released and not finished at the handover, by where they are: in process at a step or
+    waiting after the last step they finished."""
+    section = Section("wip_queues", "Work in progress and queues", "")
+    batches, events = "marts.dim_batch", "marts.fct_process_events"
+    for table in (batches, events):
+        if not table_exists(source.conn, table):
+            section.missing.append(f"WIP: table {table} not found")
+            return section
+    section.rows = rows(
+        source.conn,
+        f"""
+        with wip as (
+            select case_id from {batches}
+            where released_ts < $end and (completed_ts is null or completed_ts > $end)
+        ),
+        steps as (
+            select e.case_id, e.activity, e.start_ts, e.end_ts from {events} e semi join wip using (case_id)
+            where e.start_ts < $end and e.start_ts >= $end - interval 14 day
+        ),
+        place as (
+            select case_id,
+                   arg_max(activity, start_ts) as activity,
+                   arg_max(end_ts, start_ts) > $end as in_process,
+                   arg_max(end_ts, start_ts) as since_ts
+            from steps group by case_id
+        )
+        select coalesce(activity, '(released, not started)') as activity,
+               count(*) filter (where in_process) as in_process,
+               count(*) filter (where not in_process or in_process is null) as waiting,
+               min(since_ts) filter (where not in_process) as oldest_waiting_since_ts
+        from wip left join place using (case_id)
+        group by all order by waiting desc, activity
+        """,
+        {"end": end},  # type: ignore[arg-type]
+    )
+    section.columns = [
+        Column("activity", "Last step"),
+        Column("in_process", "In process", "num"),
+        Column("waiting", "Waiting after it", "num"),
+        Column("oldest_waiting_since_ts", "Oldest waiting since", "ts"),
+    ]
+    total = sum(r["in_process"] + r["waiting"] for r in section.rows)
+    section.extra["wip_batches"] = total
+    section.headline = f"{total} batches in progress at the handover."
+    return section
+
+
+def _watch(sections: dict[str, Section], timezone: str) -> list[str]:
+    """Short sentences for the next shift, from the most urgent down."""
+    watch = []
+    for r in sections["machines_status"].rows:
+        if r["status"] == "down":
+            watch.append(f"{r['machine_id']} is down (breakdown since {_local(r['since_ts'], timezone)}).")
+    for r in sections["anomalies_in_shift"].rows:
+        if r["still_open"]:
+            watch.append(
+                f"{r['machine_id']}: {r['kind']} anomaly still running ({r['anomalies']} in the shift)."
+            )
+    for r in sections["machines_status"].rows:
+        if r["status"] == "degraded":
+            oee = "n/a" if r["oee"] is None else f"{r['oee'] * 100:.0f}%"
+            watch.append(f"{r['machine_id']} ran degraded (shift OEE {oee}).")
+    for r in sections["spc_in_shift"].rows[:3]:
+        watch.append(
+            f"{r['characteristic']} on {r['machine_id']}: SPC rule {r['rule']} fired {r['firings']} times."
+        )
+    queues = [r for r in sections["wip_queues"].rows if r["waiting"]]
+    if queues:
+        top = queues[0]
+        watch.append(
+            f"{top['waiting']} batches wait after {top['activity']} "
+            f"(oldest since {_local(top['oldest_waiting_since_ts'], timezone)})."
+        )
+    return watch
+
+
+def load_handover(source: DaySource, shift: str, shifts: FactoryShifts, config: ReportingConfig) -> Handover:
+    start, end = shifts.window(source.day, shift)
+    open_after = end - timedelta(minutes=config.handover.open_within_min)
+    built = {
+        "machines_status": _machine_status(source, shift, end, config),
+        "breakdowns_in_shift": _breakdowns(source, start, end),
+        "anomalies_in_shift": _anomalies(source, start, end, open_after),
+        "spc_in_shift": _spc(source, start, end),
+        "wip_queues": _wip(source, end),
+    }
+    missing = [item for section in built.values() for item in section.missing]
+    events = "marts.fct_process_events"
+    if table_exists(source.conn, events):
+        seen = rows(
+            source.conn,
+            f"select count(*) as n from {events} where start_ts >= $start and start_ts < $end",
+            {"start": start, "end": end},  # type: ignore[arg-type]
+        )[0]["n"]
+        if not seen:
+            missing.append(f"no production events of the {shift} shift in {events} yet")
+    return Handover(
+        source.day, shift, start, end, list(built.values()), _watch(built, source.timezone), missing
+    )

@@ -1,0 +1,313 @@
+"""Each role's daily report and each shift's handover, composed from sections and written to the report shelf:
+
+    <reports>/<day>/daily/<role>.html + .json
+    <reports>/<day>/handover/<shift>.html + .json
+
+A section or KPI of a figure class the role may not see is dropped before anything is rendered, so neither
+the HTML nor the JSON twin of that role can contain it. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from orchestration.factory_calendar import as_date
+from orchestration.reporting.kpi_board import KpiStatus, kpi_board
+from orchestration.reporting.render import (
+    HTML_NAME,
+    _clean,
+    _environment,
+    _json_default,
+    _write_atomically,
+    fmt_duration,
+    fmt_number,
+    fmt_percent,
+)
+from orchestration.reporting.roles import KpiTarget, ReportingConfig, Role, load_reporting_config
+from orchestration.reporting.section_model import Column, DaySource, Section
+from orchestration.reporting.sections import SECTION_BUILDERS, SECTION_CLASSES, build_section
+from orchestration.reporting.sections_common import blocking_failures
+
+DAILY_DIR, HANDOVER_DIR = "daily", "handover"
+MAX_ROWS = 20  # per section table in HTML; the JSON twin has them all
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    html: Path
+    json: Path
+    complete: bool
+    missing: list[str] = field(default_factory=list)
+
+
+def _format(value: Any, fmt: str, timezone: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if fmt == "pct":
+        return fmt_percent(float(value))
+    if fmt in ("num", "num1", "num3"):
+        return fmt_number(value, {"num": 0, "num1": 1, "num3": 3}[fmt])
+    if fmt == "money":
+        return fmt_number(value, 2)
+    if fmt == "dur":  # a change can be negative: sign, then the duration
+        return ("-" if value < 0 else "") + fmt_duration(abs(float(value)))
+    if fmt == "ts" and isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(timezone)).strftime("%d %b %H:%M")
+    return str(value)
+
+
+def _kpi_value(value: float | None, kpi: KpiTarget) -> str:
+    unit_format = {"ratio": "pct", "count": "num", "seconds": "dur", "money": "money"}[kpi.unit]
+    return _format(value, unit_format, "UTC")
+
+
+@cache
+def _environment_for(timezone: str):
+    env = _environment()
+
+    def cell(row: dict, column: Column) -> str:
+        fmt = row.get("fmt", "text") if column.fmt == "row" else column.fmt
+        return _format(row.get(column.key), fmt, timezone)
+
+    env.globals.update(cell=cell, kpi_value=_kpi_value, max_rows=MAX_ROWS)
+    return env
+
+
+def _stamp(generated_at: datetime | None) -> datetime:
+    return (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+
+
+def _write(out_dir: Path, name: str, html: str, payload: dict) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, json_path = out_dir / f"{name}.html", out_dir / f"{name}.json"
+    _write_atomically(json_path, json.dumps(_clean(payload), indent=2, default=_json_default))
+    _write_atomically(html_path, html)
+    return html_path, json_path
+
+
+def _kpi_json(status: KpiStatus) -> dict[str, Any]:
+    return {
+        "kpi": status.kpi.name,
+        "label": status.kpi.label,
+        "unit": status.kpi.unit,
+        "value": status.value,
+        "target": status.target,
+        "trailing_30d_mean": status.trailing_mean,
+        "deviation": status.deviation,
+        "verdict": status.verdict,
+    }
+
+
+def _kpi_chart(source: DaySource, status: KpiStatus) -> str | None:
+    key = f"kpi-chart:{status.kpi.name}"
+    if key not in source.cache:
+        from orchestration.reporting.svg_charts import kpi_chart
+
+        # durations are charted in hours: seconds make unreadable axes
+        scale = 1 / 3600 if status.kpi.unit == "seconds" else 1.0
+
+        def scaled(value: float | None) -> float | None:
+            return None if value is None else value * scale
+
+        source.cache[key] = kpi_chart(
+            [(day, scaled(value)) for day, value in status.history],
+            scaled(status.target),
+            scaled(status.trailing_mean),
+            f"kpi-{status.kpi.name}",
+            status.kpi.label + (" (h)" if status.kpi.unit == "seconds" else ""),
+            percent=status.kpi.unit == "ratio",
+        )
+    return source.cache[key]
+
+
+def role_sections(source: DaySource, role: Role) -> list[Section]:
+    """The role's visible sections, the largest deviation first (config order among equals)."""
+    visible = [name for name in role.sections if role.sees(SECTION_CLASSES.get(name))]
+    sections = [build_section(name, source) for name in visible]
+    leaked = [s.key for s in sections if not role.sees(s.figure_class)]
+    if leaked:  # a builder's class disagrees with SECTION_CLASSES: refuse rather than leak
+        raise ValueError(f"sections {leaked} are of a figure class role {role.name} may not see")
+    return sorted(sections, key=lambda s: -s.attention)
+
+
+def compose_daily_report(
+    source: DaySource,
+    role: Role,
+    config: ReportingConfig,
+    generated_at: datetime,
+    quality_page: str | None,
+    full_page: str | None = None,
+) -> tuple[str, dict[str, Any], list[str]]:
+    """(HTML, JSON payload, missing) of one role's daily report."""
+    missing = list(blocking_failures(source))
+    targets = [config.targets[k] for k in role.kpis if role.sees(config.targets[k].figure_class)]
+    board = kpi_board(source.conn, source.day, targets, missing)
+    sections = role_sections(source, role)
+    for section in sections:
+        missing.extend(item for item in section.missing if item not in missing)
+    complete = not missing
+    html = (
+        _environment_for(source.timezone)
+        .get_template("role_report.html.j2")
+        .render(
+            role=role,
+            day=source.day.isoformat(),
+            complete=complete,
+            missing=missing,
+            board=board,
+            kpi_charts={s.kpi.name: Markup(_kpi_chart(source, s) or "") for s in board},
+            sections=sections,
+            quality_page=quality_page,
+            full_page=full_page,
+            generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            generated_iso=generated_at.isoformat().replace("+00:00", "Z"),
+        )
+    )
+    payload = {
+        "report": "daily",
+        "role": role.name,
+        "title": role.title,
+        "production_date": source.day.isoformat(),
+        "generated_at": generated_at.isoformat().replace("+00:00", "Z"),
+        "complete": complete,
+        "missing": missing,
+        "kpis": [_kpi_json(s) for s in board],
+        "sections": [s.as_json() for s in sections],
+    }
+    return html, payload, missing
+
+
+def day_source(
+    conn,
+    day: date | str,
+    reports_dir: Path | str,
+    *,
+    rca_state: Path | None = None,
+    blocked_checks: tuple[str, ...] = (),
+    timezone: str | None = None,
+) -> DaySource:
+    from orchestration.settings import load_settings
+
+    settings = load_settings()
+    production_date = as_date(day)
+    return DaySource(
+        conn=conn,
+        day=production_date,
+        reports_day_dir=Path(reports_dir) / production_date.isoformat(),
+        rca_state=rca_state if rca_state is not None else getattr(settings, "state_path", None),
+        blocked_checks=tuple(blocked_checks),
+        timezone=timezone or _factory_timezone(),
+    )
+
+
+def _factory_timezone() -> str:
+    from orchestration.reporting.handover import factory_shifts
+
+    return factory_shifts().timezone
+
+
+def render_daily_reports(
+    conn,
+    day: date | str,
+    reports_dir: Path | str,
+    roles: list[str] | None = None,
+    *,
+    config: ReportingConfig | None = None,
+    rca_state: Path | None = None,
+    blocked_checks: tuple[str, ...] | list[str] = (),
+    generated_at: datetime | None = None,
+    source: DaySource | None = None,
+) -> dict[str, RenderedReport]:
+    """Write ``<reports_dir>/<day>/daily/<role>.html|.json`` for each role (all configured roles by default);
+    each section is read from the warehouse once and shared by the roles that show it."""
+    config = config or load_reporting_config(sections=frozenset(SECTION_BUILDERS))
+    names = list(roles) if roles is not None else list(config.roles)
+    unknown = [name for name in names if name not in config.roles]
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}; configured: {sorted(config.roles)}")
+    source = source or day_source(
+        conn, day, reports_dir, rca_state=rca_state, blocked_checks=tuple(blocked_checks)
+    )
+    stamp = _stamp(generated_at)
+    out_dir = Path(reports_dir) / source.day.isoformat() / DAILY_DIR
+    day_dir = Path(reports_dir) / source.day.isoformat()
+    # links to the day's other pages, relative to daily/; both show no cost nor crew figures
+    quality_link = "../quality/index.html" if (day_dir / "quality" / "index.html").exists() else None
+    full_link = f"../{HTML_NAME}" if (day_dir / HTML_NAME).exists() else None
+    rendered = {}
+    for name in names:
+        html, payload, missing = compose_daily_report(
+            source, config.roles[name], config, stamp, quality_link, full_link
+        )
+        html_path, json_path = _write(out_dir, name, html, payload)
+        rendered[name] = RenderedReport(html_path, json_path, complete=not missing, missing=missing)
+    return rendered
+
+
+def render_shift_handover(
+    conn,
+    day: date | str,
+    shift_name: str,
+    reports_dir: Path | str,
+    *,
+    config: ReportingConfig | None = None,
+    shifts=None,
+    generated_at: datetime | None = None,
+    source: DaySource | None = None,
+) -> RenderedReport:
+    """Write ``<reports_dir>/<day>/handover/<shift>.html|.json``: the shift's open issues, machines down or
+    degraded, WIP and queues, and what the next shift should watch."""
+    from orchestration.reporting.handover import factory_shifts, load_handover
+
+    config = config or load_reporting_config(sections=frozenset(SECTION_BUILDERS))
+    shifts = shifts or factory_shifts()
+    source = source or day_source(conn, day, reports_dir, timezone=shifts.timezone)
+    handover = load_handover(source, shift_name, shifts, config)
+    stamp = _stamp(generated_at)
+    zone = ZoneInfo(shifts.timezone)
+    window = (
+        f"{handover.start.astimezone(zone):%a %d %b %H:%M} to {handover.end.astimezone(zone):%a %d %b %H:%M} "
+        f"({shifts.timezone})"
+    )
+    complete = not handover.missing
+    html = (
+        _environment_for(shifts.timezone)
+        .get_template("shift_handover.html.j2")
+        .render(
+            day=handover.day.isoformat(),
+            shift=shift_name,
+            window=window,
+            complete=complete,
+            missing=handover.missing,
+            watch=handover.watch,
+            sections=handover.sections,
+            generated_at=stamp.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            generated_iso=stamp.isoformat().replace("+00:00", "Z"),
+        )
+    )
+    payload = {
+        "report": "shift_handover",
+        "production_date": handover.day.isoformat(),
+        "shift": shift_name,
+        "start": handover.start,
+        "end": handover.end,
+        "generated_at": stamp.isoformat().replace("+00:00", "Z"),
+        "complete": complete,
+        "missing": handover.missing,
+        "watch": handover.watch,
+        "sections": [s.as_json() for s in handover.sections],
+    }
+    out_dir = Path(reports_dir) / handover.day.isoformat() / HANDOVER_DIR
+    html_path, json_path = _write(out_dir, shift_name, html, payload)
+    return RenderedReport(html_path, json_path, complete=complete, missing=list(handover.missing))

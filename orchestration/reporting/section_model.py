@@ -1,0 +1,61 @@
+"""What a report section is: a headline, a chart, a table, and what it could not show.
+
+Every section renders the same way (see templates/_section.html.j2), so a section builder only reads the
+warehouse and decides what matters; it never writes HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+# "row": the row's own "fmt" (a table of mixed figures)
+Format = Literal["text", "pct", "num", "num1", "num3", "dur", "money", "ts", "row"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    fmt: Format = "text"
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    headline: str  # one sentence: what the reader should know first
+    figure_class: str | None = None  # a sensitive class (cost, per_operator) or None
+    chart: str | None = None  # inline SVG
+    columns: list[Column] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    attention: float = 0.0  # how far from normal: sections are ordered by it, the largest first
+    extra: dict[str, Any] = field(default_factory=dict)  # section-specific figures for the JSON twin
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "headline": self.headline,
+            "attention": self.attention,
+            "rows": [{c.key: row.get(c.key) for c in self.columns} for row in self.rows],
+            "missing": list(self.missing),
+            **self.extra,
+        }
+
+
+@dataclass
+class DaySource:
+    """One factory day's inputs, shared by every role's sections (each section is built once a day)."""
+
+    conn: Any  # a DuckDB connection, read-only
+    day: date
+    reports_day_dir: Path | None = None  # for the data-quality outcomes written by the checks
+    rca_state: Path | None = None  # the RCA state DuckDB file (rca.cases), if any
+    blocked_checks: tuple[str, ...] = ()  # blocking checks that failed for the day (from the orchestrator)
+    currency: str = "EUR"
+    timezone: str = "UTC"  # the factory's, for displaying times
+    cache: dict[str, Any] = field(default_factory=dict)

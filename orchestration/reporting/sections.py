@@ -1,0 +1,52 @@
+"""The section registry: one builder per section name used in data/reporting/roles.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from orchestration.reporting import (
+    sections_common,
+    sections_finance,
+    sections_maintenance,
+    sections_production,
+    sections_quality,
+)
+from orchestration.reporting.section_model import DaySource, Section
+
+SECTION_BUILDERS: dict[str, Callable[[DaySource], Section]] = {
+    "data_quality": sections_common.data_quality,
+    "oee_losses": sections_production.oee_losses,
+    "throughput": sections_production.throughput,
+    "machines": sections_production.machines,
+    "bottlenecks": sections_production.bottlenecks,
+    "crews": sections_production.crews,
+    "process_model": sections_production.process_model,
+    "quality_yield": sections_quality.quality_yield,
+    "capability": sections_quality.capability,
+    "spc": sections_quality.spc,
+    "defect_pareto": sections_quality.defect_pareto,
+    "rca_cases": sections_quality.rca_cases,
+    "breakdowns": sections_maintenance.breakdowns,
+    "sensor_anomalies": sections_maintenance.sensor_anomalies,
+    "economics": sections_finance.economics,
+}
+# Sections of a sensitive figure class: checked before the builder runs, so the figures are never even read.
+SECTION_CLASSES: dict[str, str] = {"economics": "cost", "crews": "per_operator"}
+
+
+def build_section(name: str, source: DaySource) -> Section:
+    """The section, built once per day and shared by every role that shows it."""
+    key = f"section:{name}"
+    if key not in source.cache:
+        try:
+            source.cache[key] = SECTION_BUILDERS[name](source)
+        except duckdb.Error as exc:  # e.g. a mart of an older shape: the report still goes out, saying so
+            section = Section(
+                name, name.replace("_", " ").capitalize(), "Could not be read from the warehouse."
+            )
+            section.figure_class = SECTION_CLASSES.get(name)
+            section.missing.append(f"{name}: could not be read ({exc.__class__.__name__}: {str(exc)[:160]})")
+            source.cache[key] = section
+    return source.cache[key]

@@ -1,0 +1,337 @@
+"""Production sections: the six big losses, throughput per line, OEE per machine, bottlenecks and rework from
+process mining, the crews' shifts (per-operator figures)."""
+
+from __future__ import annotations
+
+from orchestration.reporting import svg_charts as charts
+from orchestration.reporting.daily_report import _machines
+from orchestration.reporting.queries import rows, table_exists
+from orchestration.reporting.section_model import Column, DaySource, Section
+
+LOSSES = {
+    "breakdowns": "Breakdowns",
+    "setup_adjustment": "Setup and adjustment",
+    "idling_minor_stops": "Idling and minor stops",
+    "reduced_speed": "Reduced speed",
+    "process_defects": "Process defects",
+    "startup_rejects": "Start-up rejects",
+}
+
+
+def _absent(section: Section, table: str) -> Section:
+    section.missing.append(f"{section.title}: table {table} not found")
+    section.headline = f"Not available: {table} has not been built."
+    return section
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
+def oee_losses(source: DaySource) -> Section:
+    """The six big losses of the factory day against their trailing 30-day mean, the largest first, with the
+    route step that lost the most time to each."""
+    section = Section("oee_losses", "OEE losses (six big losses)", "")
+    factory, machines = "marts.fct_oee_factory_day", "marts.fct_oee_machine_day"
+    if not table_exists(source.conn, factory):
+        return _absent(section, factory)
+    sums = ", ".join(f"loss_{k}_s as {k}" for k in LOSSES)
+    by_loss = rows(
+        source.conn,
+        f"""
+        with days as (
+            select production_date, planned_busy_time_s, {sums} from {factory}
+            where production_date between ?::date - 30 and ?::date
+        ),
+        long as (unpivot days on {", ".join(LOSSES)} into name loss value seconds)
+        select loss, max(seconds) filter (where production_date = ?::date) as seconds,
+               avg(seconds) filter (where production_date < ?::date) as trailing_mean_s,
+               max(planned_busy_time_s) filter (where production_date = ?::date) as pbt_s
+        from long group by loss
+        """,
+        [source.day] * 5,
+    )
+    today = [r for r in by_loss if r["seconds"] is not None]
+    if not today:
+        section.missing.append(f"OEE losses: no row for {source.day} in {factory}")
+        section.headline = "No OEE figures for this day."
+        return section
+    worst_step: dict[str, tuple[str, float]] = {}
+    if table_exists(source.conn, machines):
+        per_step = rows(
+            source.conn,
+            f"""
+            with steps as (select activity, {", ".join(f"sum(loss_{k}_s) as {k}" for k in LOSSES)}
+                           from {machines} where production_date = ? group by activity)
+            select loss, arg_max(activity, seconds) as activity, max(seconds) as seconds
+            from (unpivot steps on {", ".join(LOSSES)} into name loss value seconds) group by loss
+            """,
+            [source.day],
+        )
+        worst_step = {r["loss"]: (r["activity"], r["seconds"]) for r in per_step}
+    for r in today:
+        r["label"] = LOSSES[r["loss"]]
+        r["share_of_pbt"] = r["seconds"] / r["pbt_s"] if r["pbt_s"] else None
+        r["change_s"] = r["seconds"] - r["trailing_mean_s"] if r["trailing_mean_s"] is not None else None
+        r["worst_step"], r["worst_step_s"] = worst_step.get(r["loss"], (None, None))
+    today.sort(key=lambda r: -r["seconds"])
+    section.rows = today
+    section.columns = [
+        Column("label", "Loss"),
+        Column("seconds", "Lost time", "dur"),
+        Column("share_of_pbt", "Share of busy time", "pct"),
+        Column("trailing_mean_s", "30-day mean", "dur"),
+        Column("change_s", "Change", "dur"),
+        Column("worst_step", "Step losing most"),
+    ]
+    top = today[0]
+    section.headline = (
+        f"Largest loss: {top['label'].lower()}, {_share(top['share_of_pbt'])} of planned busy time"
+        + (f", most of it at {top['worst_step']}." if top["worst_step"] else ".")
+    )
+    worsened = [r["change_s"] / r["pbt_s"] for r in today if r["change_s"] is not None and r["pbt_s"]]
+    section.attention = max([0.0, *worsened])
+    section.chart = charts.bar_chart(
+        [r["label"] for r in today],
+        [r["share_of_pbt"] for r in today],
+        "oee-losses",
+        "Six big losses",
+        "Share of planned busy time lost",
+        percent=True,
+        highlight=0,
+    )
+    return section
+
+
+def throughput(source: DaySource) -> Section:
+    """Output per line against its trailing 30-day mean."""
+    section = Section("throughput", "Throughput per line", "")
+    table = "marts.fct_oee_line_day"
+    if not table_exists(source.conn, table):
+        return _absent(section, table)
+    lines = rows(
+        source.conn,
+        f"""
+        select line_id,
+               max(good_qty) filter (where production_date = ?::date) as good_qty,
+               max(produced_qty) filter (where production_date = ?::date) as produced_qty,
+               max(oee) filter (where production_date = ?::date) as oee,
+               avg(good_qty) filter (where production_date < ?::date) as trailing_good_qty
+        from {table} where production_date between ?::date - 30 and ?::date
+        group by line_id having count(*) filter (where production_date = ?::date) > 0 order by line_id
+        """,
+        [source.day] * 7,
+    )
+    if not lines:
+        section.missing.append(f"throughput: no rows for {source.day} in {table}")
+        section.headline = "No line figures for this day."
+        return section
+    for line in lines:
+        mean = line["trailing_good_qty"]
+        line["change"] = (line["good_qty"] - mean) / mean if mean else None
+    section.rows = lines
+    section.columns = [
+        Column("line_id", "Line"),
+        Column("good_qty", "Good units", "num"),
+        Column("produced_qty", "Produced", "num"),
+        Column("trailing_good_qty", "30-day mean (good)", "num"),
+        Column("change", "Change", "pct"),
+        Column("oee", "OEE", "pct"),
+    ]
+    drops = [(line["change"], line["line_id"]) for line in lines if line["change"] is not None]
+    worst = min(drops) if drops else None
+    section.headline = (
+        f"Line {worst[1]} produced {abs(worst[0]) * 100:.1f}% "
+        f"{'less' if worst[0] < 0 else 'more'} good units than its 30-day mean."
+        if worst
+        else "No trailing figures to compare with."
+    )
+    section.attention = max(0.0, -worst[0]) if worst else 0.0
+    section.chart = charts.bar_chart(
+        [line["line_id"] for line in lines],
+        [line["good_qty"] for line in lines],
+        "throughput",
+        "Good units per line",
+        "Good units",
+    )
+    return section
+
+
+def machines(source: DaySource) -> Section:
+    section = Section("machines", "OEE per machine (worst first)", "")
+    missing: list[str] = []
+    found = _machines(source.conn, source.day, missing)
+    section.missing.extend(missing)
+    if not found:
+        section.headline = "No machine figures for this day."
+        return section
+    section.rows = [vars(m) for m in found]
+    section.columns = [
+        Column("machine_id", "Machine"),
+        Column("activity", "Step"),
+        Column("oee", "OEE", "pct"),
+        Column("availability", "Availability", "pct"),
+        Column("effectiveness", "Effectiveness", "pct"),
+        Column("quality_ratio", "Quality", "pct"),
+        Column("produced_qty", "Produced", "num"),
+        Column("breakdown_count", "Breakdowns", "num"),
+        Column("mtbf_s", "MTBF", "dur"),
+        Column("mttr_s", "MTTR", "dur"),
+    ]
+    worst = found[0]
+    section.headline = f"Lowest OEE: {worst.machine_id} ({worst.activity or 'n/a'})."
+    section.chart = charts.bar_chart(
+        [m.machine_id for m in found],
+        [m.oee for m in found],
+        "oee-machines",
+        "OEE per machine",
+        "OEE of the day (worst first)",
+        percent=True,
+        highlight=0,
+    )
+    return section
+
+
+def bottlenecks(source: DaySource) -> Section:
+    """Where batches wait longest, and the rework loops that send them back (process mining of the day)."""
+    section = Section("bottlenecks", "Bottlenecks and rework (process mining)", "")
+    waits, loops = "process_mining.activity_bottlenecks", "process_mining.rework_loops"
+    if not table_exists(source.conn, waits):
+        return _absent(section, waits)
+    # The shortest window ending with the day: the day's own behaviour.
+    section.rows = rows(
+        source.conn,
+        f"""
+        select rank, activity, executions, mean_wait_s, p95_wait_s, mean_processing_s, wait_share
+        from {waits} where window_end = ?::date
+          and window_days = (select min(window_days) from {waits} where window_end = ?::date)
+        order by rank
+        """,
+        [source.day, source.day],
+    )
+    if not section.rows:
+        section.missing.append(f"bottlenecks: no window ending {source.day} in {waits}")
+        section.headline = "Process mining has not run for this day."
+        return section
+    section.columns = [
+        Column("rank", "Rank", "num"),
+        Column("activity", "Step"),
+        Column("mean_wait_s", "Mean wait", "dur"),
+        Column("p95_wait_s", "95th pct wait", "dur"),
+        Column("mean_processing_s", "Mean processing", "dur"),
+        Column("wait_share", "Waiting share", "pct"),
+        Column("executions", "Steps", "num"),
+    ]
+    top = section.rows[0]
+    section.headline = (
+        f"Batches wait longest before {top['activity']} (mean {top['mean_wait_s'] or 0:.0f} s)."
+    )
+    section.chart = charts.bar_chart(
+        [r["activity"] for r in section.rows],
+        [None if r["mean_wait_s"] is None else r["mean_wait_s"] / 60 for r in section.rows],
+        "bottlenecks",
+        "Mean wait per step",
+        "Mean wait before the step (min)",
+        highlight=0,
+    )
+    if table_exists(source.conn, loops):
+        rework = rows(
+            source.conn,
+            f"""
+            select source, target, loops, executions, rate from {loops}
+            where window_end = ?::date
+              and window_days = (select min(window_days) from {loops} where window_end = ?::date)
+            order by rank limit 5
+            """,
+            [source.day, source.day],
+        )
+        section.extra["rework_loops"] = rework
+        if rework:
+            loop = rework[0]
+            section.headline += (
+                f" Most frequent rework: {loop['source']} back to {loop['target']} "
+                f"({loop['rate'] * 100:.1f}% of passes)."
+            )
+            section.attention = float(loop["rate"] or 0.0)
+    else:
+        section.missing.append(f"rework loops: table {loops} not found")
+    return section
+
+
+def crews(source: DaySource) -> Section:
+    """Per-operator figures: each shift's crew, output per staffed hour and OEE adjusted for staffing."""
+    section = Section("crews", "Shifts and crews", "", figure_class="per_operator")
+    table = "marts.fct_shift_comparison"
+    if not table_exists(source.conn, table):
+        return _absent(section, table)
+    section.rows = rows(
+        source.conn,
+        f"""
+        select shift_name, crew_id, staffed_headcount, cells_completed, output_per_staffed_hour, oee,
+               oee_adjusted, crew_oee_adjusted_mean_28d, crew_oee_adjusted_ci_low_28d,
+               crew_oee_adjusted_ci_high_28d
+        from {table} where production_date = ? order by shift_id
+        """,
+        [source.day],
+    )
+    if not section.rows:
+        section.missing.append(f"crews: no rows for {source.day} in {table}")
+        section.headline = "No shift figures for this day."
+        return section
+    section.columns = [
+        Column("shift_name", "Shift"),
+        Column("crew_id", "Crew"),
+        Column("staffed_headcount", "Headcount", "num"),
+        Column("output_per_staffed_hour", "Output per staffed hour", "num1"),
+        Column("oee", "OEE", "pct"),
+        Column("oee_adjusted", "OEE adjusted", "pct"),
+        Column("crew_oee_adjusted_mean_28d", "Crew 28-day mean", "pct"),
+        Column("crew_oee_adjusted_ci_low_28d", "95% low", "pct"),
+        Column("crew_oee_adjusted_ci_high_28d", "95% high", "pct"),
+    ]
+    ranked = [r for r in section.rows if r["oee_adjusted"] is not None]
+    if ranked:
+        low = min(ranked, key=lambda r: r["oee_adjusted"])
+        section.headline = (
+            f"Lowest staffing-adjusted OEE: the {low['shift_name']} shift of crew {low['crew_id']} "
+            f"({low['oee_adjusted'] * 100:.1f}%)."
+        )
+    else:
+        section.headline = "Adjusted OEE not available for this day."
+    section.chart = charts.bar_chart(
+        [f"{r['shift_name']} ({r['crew_id']})" for r in section.rows],
+        [r["oee_adjusted"] for r in section.rows],
+        "crews",
+        "OEE adjusted per shift",
+        "OEE adjusted for staffing and equipment",
+        percent=True,
+    )
+    return section
+
+
+def process_model(source: DaySource) -> Section:
+    """The day's discovered process model and its conformance (from process_mining.*)."""
+    from markupsafe import Markup
+
+    from orchestration.reporting.daily_report import _process_mining
+    from orchestration.reporting.render import model_picture_html
+
+    section = Section("process_model", "Process model of the day", "")
+    missing: list[str] = []
+    mining = _process_mining(source.conn, source.day, missing)
+    section.missing.extend(missing)
+    picture, why_not = model_picture_html(mining)
+    section.chart = str(Markup(picture)) if picture else None
+    section.extra["picture_missing"] = why_not
+    if mining is not None and mining.has_conformance:
+        section.rows = [
+            {"figure": "Cases", "value": mining.cases},
+            {"figure": "Variants", "value": mining.variants},
+            {"figure": "Fitness", "value": f"{(mining.log_fitness or 0) * 100:.1f}%"},
+            {"figure": "Precision", "value": f"{(mining.precision or 0) * 100:.1f}%"},
+        ]
+        section.columns = [Column("figure", "Figure"), Column("value", "Value")]
+        section.headline = f"{mining.cases} batches followed {mining.variants} variants of the process."
+    else:
+        section.headline = why_not or "No conformance figures for this day."
+    return section

@@ -1,0 +1,270 @@
+"""Quality sections: first-pass yield per step, process capability, SPC rule violations, the defect Pareto,
+and the open root-cause-analysis cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.reporting import svg_charts as charts
+from orchestration.reporting.queries import rows, table_exists
+from orchestration.reporting.section_model import Column, DaySource, Section
+from orchestration.reporting.sections_production import _absent
+
+CPK_CAPABLE = 1.33
+
+
+def quality_yield(source: DaySource) -> Section:
+    """First-pass yield per route step against its trailing 30 days, with the shift slot that did worst."""
+    section = Section("quality_yield", "First-pass yield per step", "")
+    table = "marts.fct_quality_yield"
+    if not table_exists(source.conn, table):
+        return _absent(section, table)
+    # Shift slot (early/late/night), never the crew: crew figures belong to the per_operator class.
+    section.rows = rows(
+        source.conn,
+        f"""
+        with per_step_day as (
+            select production_date, activity,
+                   sum(first_pass_good_cells) / nullif(sum(first_pass_decided_cells), 0) as fpy,
+                   sum(scrap_cells) as scrap_cells, sum(rework_cells) as rework_cells,
+                   sum(produced_cells) as produced_cells
+            from {table} where production_date between ?::date - 30 and ?::date group by all
+        ),
+        per_slot as (
+            select activity, shift_name,
+                   sum(first_pass_good_cells) / nullif(sum(first_pass_decided_cells), 0) as fpy
+            from {table} where production_date = ? group by all
+        ),
+        worst_slot as (select activity, arg_min(shift_name, fpy) as worst_shift, min(fpy) as worst_shift_fpy
+                       from per_slot where fpy is not null group by activity)
+        select d.activity, d.fpy, t.trailing_fpy, d.fpy - t.trailing_fpy as change, d.produced_cells,
+               d.scrap_cells, d.rework_cells, w.worst_shift, w.worst_shift_fpy
+        from per_step_day d
+        left join (select activity, avg(fpy) as trailing_fpy from per_step_day
+                   where production_date < ?::date group by activity) t using (activity)
+        left join worst_slot w using (activity)
+        where d.production_date = ?::date
+        order by d.fpy asc nulls last, d.activity
+        """,
+        [source.day] * 5,
+    )
+    if not section.rows:
+        section.missing.append(f"first-pass yield: no rows for {source.day} in {table}")
+        section.headline = "No yield figures for this day."
+        return section
+    section.columns = [
+        Column("activity", "Step"),
+        Column("fpy", "First-pass yield", "pct"),
+        Column("trailing_fpy", "30-day mean", "pct"),
+        Column("change", "Change (points)", "pct"),
+        Column("produced_cells", "Cells", "num"),
+        Column("scrap_cells", "Scrap", "num"),
+        Column("rework_cells", "Rework", "num"),
+        Column("worst_shift", "Worst shift"),
+        Column("worst_shift_fpy", "Its yield", "pct"),
+    ]
+    worst = section.rows[0]
+    section.headline = f"Lowest first-pass yield at {worst['activity']}: {(worst['fpy'] or 0) * 100:.1f}%" + (
+        f", worst in the {worst['worst_shift']} shift." if worst["worst_shift"] else "."
+    )
+    section.attention = max([0.0, *(-r["change"] for r in section.rows if r["change"] is not None)])
+    section.chart = charts.bar_chart(
+        [r["activity"] for r in section.rows],
+        [r["fpy"] for r in section.rows],
+        "quality-yield",
+        "First-pass yield per step",
+        "First-pass yield",
+        percent=True,
+        highlight=0,
+    )
+    return section
+
+
+def capability(source: DaySource) -> Section:
+    """Cpk per characteristic and machine (lowest first), pooled over products with the mart's sums."""
+    section = Section("capability", "Process capability (Cpk, lowest first)", "")
+    table = "marts.fct_process_capability"
+    if not table_exists(source.conn, table):
+        return _absent(section, table)
+    section.rows = rows(
+        source.conn,
+        f"""
+        select characteristic, machine_id, activity, sum(sample_count) as samples,
+               sum(out_of_spec_count) as out_of_spec, min(cpk) as cpk, min(cp) as cp
+        from {table} where production_date = ? and cpk is not null
+        group by all order by cpk asc, characteristic, machine_id limit 15
+        """,
+        [source.day],
+    )
+    if not section.rows:
+        section.missing.append(f"capability: no rows for {source.day} in {table}")
+        section.headline = "No capability figures for this day."
+        return section
+    section.columns = [
+        Column("characteristic", "Characteristic"),
+        Column("machine_id", "Machine"),
+        Column("cpk", "Cpk", "num3"),
+        Column("cp", "Cp", "num3"),
+        Column("samples", "Samples", "num"),
+        Column("out_of_spec", "Out of spec", "num"),
+    ]
+    incapable = [r for r in section.rows if r["cpk"] < CPK_CAPABLE]
+    worst = section.rows[0]
+    section.headline = (
+        f"{len(incapable)} of the {len(section.rows)} lowest charts below Cpk {CPK_CAPABLE}; lowest: "
+        f"{worst['characteristic']} on {worst['machine_id']} (Cpk {worst['cpk']:.2f})."
+    )
+    section.attention = max(0.0, CPK_CAPABLE - worst["cpk"]) / CPK_CAPABLE
+    section.chart = charts.bar_chart(
+        [f"{r['characteristic']} / {r['machine_id']}" for r in section.rows],
+        [r["cpk"] for r in section.rows],
+        "capability",
+        "Cpk per characteristic and machine",
+        f"Cpk (capable from {CPK_CAPABLE})",
+        highlight=0,
+    )
+    return section
+
+
+def spc(source: DaySource) -> Section:
+    """SPC rule firings of the day (charts still warming up excluded), against the trailing 30 days."""
+    section = Section("spc", "SPC rule violations", "")
+    table = "analytics.spc_violations"
+    if not table_exists(source.conn, table):
+        return _absent(section, table)
+    section.rows = rows(
+        source.conn,
+        f"""
+        select characteristic, machine_id, rule, any_value(rule_description) as rule_description,
+               count(*) as violations, min(measured_ts) as first_ts
+        from {table} where production_date = ? and not warm_up
+        group by characteristic, machine_id, rule order by violations desc, characteristic, machine_id, rule
+        """,
+        [source.day],
+    )
+    trailing = rows(
+        source.conn,
+        f"select avg(firings) as per_day from (select production_date, count(*) filter (where not warm_up) "
+        f"as firings from {table} where production_date between ?::date - 30 and ?::date - 1 group by all)",
+        [source.day, source.day],
+    )[0]["per_day"]
+    total = sum(r["violations"] for r in section.rows)
+    section.columns = [
+        Column("characteristic", "Characteristic"),
+        Column("machine_id", "Machine"),
+        Column("rule", "Rule"),
+        Column("rule_description", "Meaning"),
+        Column("violations", "Firings", "num"),
+        Column("first_ts", "First", "ts"),
+    ]
+    section.extra["violations"] = total
+    section.extra["trailing_per_day"] = trailing
+    trailing = trailing or 0.0
+    section.headline = f"{total} rule firings (30-day mean {trailing:.1f} a day)" + (
+        f"; most on {section.rows[0]['characteristic']} at {section.rows[0]['machine_id']}." if total else "."
+    )
+    section.attention = (total - trailing) / max(trailing, 1.0) if total > trailing else 0.0
+    if section.rows:
+        top = section.rows[:12]
+        section.chart = charts.bar_chart(
+            [f"{r['characteristic']} / {r['machine_id']} / {r['rule']}" for r in top],
+            [r["violations"] for r in top],
+            "spc",
+            "SPC rule firings",
+            "Firings",
+            highlight=0,
+        )
+    return section
+
+
+def defect_pareto(source: DaySource) -> Section:
+    section = Section("defect_pareto", "Defect Pareto", "")
+    table = "marts.fct_defect_pareto"
+    if not table_exists(source.conn, table):
+        return _absent(section, table)
+    section.rows = rows(
+        source.conn,
+        f"""
+        select pareto_rank, activity, characteristic, batches_affected, out_of_spec_samples,
+               share_of_defects, cumulative_share
+        from {table} where production_date = ? order by pareto_rank limit 10
+        """,
+        [source.day],
+    )
+    section.columns = [
+        Column("pareto_rank", "Rank", "num"),
+        Column("characteristic", "Characteristic"),
+        Column("activity", "Step"),
+        Column("batches_affected", "Batches", "num"),
+        Column("share_of_defects", "Share", "pct"),
+        Column("cumulative_share", "Cumulative", "pct"),
+    ]
+    if not section.rows:
+        section.headline = "No out-of-spec measurement this day."
+        return section
+    top = section.rows[0]
+    section.headline = (
+        f"{top['characteristic']} ({top['activity']}) accounts for {top['share_of_defects'] * 100:.0f}% "
+        "of the day's defects."
+    )
+    section.chart = charts.bar_chart(
+        [r["characteristic"] for r in section.rows],
+        [r["batches_affected"] for r in section.rows],
+        "defect-pareto",
+        "Defect Pareto",
+        "Batches affected",
+        highlight=0,
+    )
+    return section
+
+
+RCA_STATUSES_OPEN = ("open", "investigating", "action_defined", "verified")
+
+
+def read_rca_cases(state_path: Path | None, missing: list[str]) -> list[dict] | None:
+    """Every case not closed, newest first, from the RCA state file (opened read-only); None without it."""
+    if state_path is None or not Path(state_path).exists():
+        return None
+    try:
+        with duckdb.connect(str(state_path), read_only=True) as conn:
+            conn.execute("set TimeZone = 'UTC'")
+            if not table_exists(conn, "rca.cases"):
+                return None
+            return rows(
+                conn,
+                "select case_id, opened_at, production_date, signal_kind, signal, activity, machine_id, "
+                "status, top_factor, top_factor_effect, top_factor_p_value, recurring_of from rca.cases "
+                f"where status in {RCA_STATUSES_OPEN} order by opened_at desc, case_id",
+            )
+    except duckdb.Error as exc:  # e.g. the RCA command holds the file for writing right now
+        missing.append(f"RCA cases: state file {state_path} could not be read ({exc.__class__.__name__})")
+        return None
+
+
+def rca_cases(source: DaySource) -> Section:
+    section = Section("rca_cases", "Open root-cause analysis cases", "")
+    cases = read_rca_cases(source.rca_state, section.missing)
+    if cases is None:
+        section.headline = "No RCA data."
+        return section
+    section.rows = cases
+    section.columns = [
+        Column("case_id", "Case"),
+        Column("opened_at", "Opened", "ts"),
+        Column("signal", "Signal"),
+        Column("activity", "Step"),
+        Column("machine_id", "Machine"),
+        Column("status", "Status"),
+        Column("top_factor", "Top factor"),
+        Column("top_factor_effect", "Effect", "num3"),
+        Column("top_factor_p_value", "p-value", "num3"),
+        Column("recurring_of", "Recurs"),
+    ]
+    new = [c for c in cases if str(c["production_date"]) == source.day.isoformat()]
+    section.headline = (
+        f"{len(cases)} open cases, {len(new)} opened for this day." if cases else "No open case."
+    )
+    section.attention = 0.5 * len(new)
+    return section
