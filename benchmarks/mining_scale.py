@@ -159,6 +159,9 @@ def compare(events: int, workdir: Path, ours_only: bool, memory_limit: str) -> N
     size = sum(f.stat().st_size for f in folder.glob("*.parquet"))
     print(f"\n{written:,} events generated in {time.perf_counter() - started:.1f} s ({size / 1e6:,.0f} MB)")
     duck = run_child("ours", folder, memory_limit)
+    if "failed" in duck:
+        print(f"  ours (DuckDB over Parquet, memory_limit {memory_limit}): failed: {duck['failed']}")
+        return
     print(
         f"  ours (DuckDB over Parquet, 2 threads, memory_limit {memory_limit}): {duck['seconds']:7.1f} s, "
         f"peak RSS {duck['peak_mib']:7,.0f} MiB (after imports {duck['baseline_mib']:,.0f} MiB)"

@@ -219,3 +219,19 @@ def test_running_example():
     assert result.cases == 6
     assert 0.0 <= result.log_fitness <= 1.0
     assert 0.0 <= result.precision <= 1.0
+
+
+def test_a_window_table_first_written_with_empty_columns_takes_values_later():
+    """Columns created from rows that were all None get their type from the first real values."""
+    from orchestration.mining.window_results import write_window
+
+    with duckdb.connect() as conn:
+        empty = pd.DataFrame({"role": ["inductive"], "pnml_path": [None], "alignment_fitness": [None]})
+        filled = pd.DataFrame({"role": ["inductive"], "pnml_path": ["/m.pnml"], "alignment_fitness": [0.75]})
+        write_window(conn, "2026-11-09", 1, {"models": empty})
+        write_window(conn, "2026-11-10", 1, {"models": filled})
+        write_window(conn, "2026-11-11", 1, {"models": empty})
+        rows = conn.execute(
+            "select window_end::varchar, pnml_path, alignment_fitness from process_mining.models order by 1"
+        ).fetchall()
+    assert rows == [("2026-11-09", None, None), ("2026-11-10", "/m.pnml", 0.75), ("2026-11-11", None, None)]

@@ -41,6 +41,25 @@ def _exists(conn, table: str) -> bool:
     )
 
 
+def _widen_untyped_columns(conn, name: str) -> None:
+    """A column created from rows that were all None has DuckDB's NULL type and would refuse real values
+    later: give it the type of the rows now being written (it holds only NULLs, so nothing is converted)."""
+    incoming = {
+        column: kind.strip('"')
+        for column, kind in conn.execute(
+            "select column_name, column_type from (describe _window_rows)"
+        ).fetchall()
+    }
+    untyped = conn.execute(
+        "select column_name from information_schema.columns"
+        " where table_schema = ? and table_name = ? and replace(data_type, '\"', '') = 'NULL'",
+        [SCHEMA, name],
+    ).fetchall()
+    for (column,) in untyped:
+        if incoming.get(column, "NULL") != "NULL":
+            conn.execute(f'alter table {SCHEMA}.{name} alter column "{column}" type {incoming[column]}')
+
+
 def write_window(
     conn, window_end: date | str, window_days: int, tables: dict[str, pd.DataFrame]
 ) -> dict[str, int]:
@@ -65,6 +84,7 @@ def write_window(
                         written[name] = 0
                         continue
                     conn.execute(f"create table {table} as select * from _window_rows limit 0")
+                _widen_untyped_columns(conn, name)
                 conn.execute(
                     f"delete from {table} where window_end = ? and window_days = ?", [end, window_days]
                 )
