@@ -5,8 +5,9 @@
 The whole asset graph (with its checks) runs for the range as one run, the fast path: one dbt invocation,
 one process-mining pass. If a blocking check fails, the run stops, so the range is split in halves and each
 half is run again, down to single days. The days that pass land in the marts and get their reports; a blocked
-day is reported with the checks that blocked it. Runs go to the Dagster instance (DAGSTER_HOME), so they show
-in the UI like any backfill. Exit status 1 when a day stayed blocked.
+day still gets its reports, marked INCOMPLETE with the checks that blocked it (as the sensor
+report_despite_blocked_day does for scheduled runs). Runs go to the Dagster instance (DAGSTER_HOME), so they
+show in the UI like any backfill. Exit status 1 when a day stayed blocked.
 """
 
 from __future__ import annotations
@@ -65,8 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     blocked: dict[str, list[str]] = {}
     done = backfill(days_between(args.first, args.last), run, blocked)
     print(f"{len(done)} factory day(s) materialized")
+    from orchestration.defs.reports import BLOCKED_CHECKS_TAG
+
+    reports_job = defs.get_job_def("daily_report_job")
     for day, checks in sorted(blocked.items()):
-        print(f"BLOCKED {day}: {', '.join(checks)}")
+        print(f"BLOCKED {day}: {', '.join(checks)}; its reports go out marked INCOMPLETE", flush=True)
+        reports_job.execute_in_process(
+            instance=instance,
+            partition_key=day,
+            tags={BLOCKED_CHECKS_TAG: ",".join(checks)},
+            raise_on_error=False,
+        )
     return 1 if blocked else 0
 
 

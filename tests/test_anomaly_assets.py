@@ -90,7 +90,7 @@ def test_spc_charts_and_violations_land_for_the_day(built):
         f"where production_date = '{DAY}'"
     )
     measured = platform.query(
-        "select count(distinct (characteristic, machine_id)) from marts.fct_quality_measurements "
+        "select count(distinct (characteristic, machine_id, product_id)) from marts.fct_quality_measurements "
         f"where production_date = '{DAY}' and measured_value is not null"
     )[0][0]
     assert len(charts) == measured > 0 and all(row[2] for row in charts)

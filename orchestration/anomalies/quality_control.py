@@ -1,9 +1,12 @@
-"""SPC of a factory day's quality measurements (marts.fct_quality_measurements), per
-characteristic and machine.
+"""SPC of a factory day's quality measurements (marts.fct_quality_measurements), per characteristic,
+machine and product.
 
-The limits of a series come from its last ``baseline_points`` measurements before the day. A series with too
-little history (a new machine or characteristic) takes its first ``min_baseline`` measurements of the day as
-the baseline and is judged from the next one on, flagged as warm-up.
+A chart point is a batch: the mean of the samples one step took of it (its rational subgroup). Charting every
+sample would set the limits from the small within-batch spread and fire on every ordinary batch-to-batch
+difference; mixing products would fire on every product change (they have their own targets). The limits of a
+series come from its last ``baseline_points`` batches before the day. A series with too little history (a new
+machine, characteristic or product) takes its first ``min_baseline`` batches of the day as the baseline and is
+judged from the next one on, flagged as warm-up. Cp/Cpk of the day come from its individual samples.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ VIOLATION_COLUMNS = (
     "production_date date, characteristic varchar, machine_id varchar, rule varchar, "
     "rule_description varchar, "
     "measurement_id varchar, measured_ts timestamptz, measured_value double, points varchar, center double, "
-    "lcl double, ucl double, warm_up boolean"
+    "lcl double, ucl double, warm_up boolean, product_id varchar"
 )
 CHART_COLUMNS = (
     "production_date date, characteristic varchar, machine_id varchar, measurements integer, center double, "
     "sigma double, lcl double, ucl double, mr_ucl double, baseline_points integer, warm_up boolean, "
-    "cp double, cpk double, lsl double, usl double, violations integer"
+    "cp double, cpk double, lsl double, usl double, violations integer, product_id varchar"
 )
 
 
@@ -34,36 +37,45 @@ def spc_day(
     """(violation rows, chart rows) of the day."""
     rows = conn.execute(
         """
-        with judged as (
-            select characteristic, machine_id, measurement_id, measured_ts, measured_value, lsl, usl,
-                true as today
+        with batches as (
+            select
+                characteristic, machine_id, coalesce(product_id, '') as product_id,
+                arg_min(measurement_id, (measured_ts, measurement_id)) as measurement_id,
+                min(measured_ts) as measured_ts, avg(measured_value) as measured_value,
+                any_value(lsl) as lsl, any_value(usl) as usl, production_date = $day::date as today,
+                list(measured_value order by measured_ts) as samples
             from marts.fct_quality_measurements
-            where production_date = $day::date and measured_value is not null
+            where production_date <= $day::date and measured_value is not null
+            group by characteristic, machine_id, coalesce(product_id, ''), case_id, activity, production_date
         ),
+        judged as (select * from batches where today),
         history as (
-            select characteristic, machine_id, measurement_id, measured_ts, measured_value, lsl, usl, false
-            from marts.fct_quality_measurements
-            where production_date < $day::date and measured_value is not null
-              and (characteristic, machine_id) in (select characteristic, machine_id from judged)
+            select * from batches
+            where not today
+              and (characteristic, machine_id, product_id)
+                  in (select characteristic, machine_id, product_id from judged)
             qualify row_number() over (
-                partition by characteristic, machine_id order by measured_ts desc
+                partition by characteristic, machine_id, product_id order by measured_ts desc
             ) <= $n
         )
-        select * from history union all select * from judged
-        order by characteristic, machine_id, measured_ts, measurement_id
+        select characteristic, machine_id, measurement_id, measured_ts, measured_value, lsl, usl, today,
+               samples, product_id
+        from (select * from history union all select * from judged)
+        order by characteristic, machine_id, product_id, measured_ts, measurement_id
         """,
         {"day": day, "n": baseline_points},
     ).fetchall()
-    series: dict[tuple[str, str], list[tuple]] = {}
+    series: dict[tuple[str, str, str], list[tuple]] = {}
     for row in rows:
-        series.setdefault((row[0], row[1]), []).append(row)
+        series.setdefault((row[0], row[1], row[9]), []).append(row)
     violations, charts = [], []
-    for (characteristic, machine), points in series.items():
+    for (characteristic, machine, product), points in series.items():
         before = [p for p in points if not p[7]]
         today = [p for p in points if p[7]]
         warm_up = len(before) < min_baseline
-        if warm_up:
-            before, today = today[:min_baseline], today[min_baseline:]
+        if warm_up:  # the day's first batches set the limits: up to min_baseline, at most half the day
+            first = min(min_baseline, max(2, len(today) // 2))
+            before, today = today[:first], today[first:]
         if len(before) < 2 or not today:
             continue
         chart = individuals_chart(np.array([p[4] for p in before]))
@@ -86,10 +98,11 @@ def spc_day(
                     chart.lcl,
                     chart.ucl,
                     warm_up,
+                    product or None,
                 )
             )
         lsl, usl = today[-1][5], today[-1][6]
-        cp, cpk = cp_cpk(values, lsl, usl)
+        cp, cpk = cp_cpk(np.array([v for p in today for v in p[8]]), lsl, usl)
         charts.append(
             (
                 day,
@@ -108,6 +121,7 @@ def spc_day(
                 lsl,
                 usl,
                 len(fired),
+                product or None,
             )
         )
     return violations, charts
