@@ -188,7 +188,10 @@ def test_coating_rework_loop_ranks_first_at_the_simulated_rate(default_friday):
 def test_default_route_fits_the_designed_route(default_friday):
     _, result = default_friday
     reference = result.quality["reference"]
-    assert reference.token_fitness == pytest.approx(1.0) and reference.alignment_fitness == pytest.approx(1.0)
+    # pm4py's alignments charge each silent move (the designed rework loops) a tiny cost: a log that fits
+    # exactly scores 1 within 1e-5 (0.9999987 with Friday's rework), every case fitting, no deviation.
+    assert reference.token_fitness == pytest.approx(1.0)
+    assert reference.alignment_fitness == pytest.approx(1.0, abs=1e-5)
     assert reference.cases > 30 and reference.fitting_cases_share == 1.0
     assert result.tables["deviations"].query("role == 'reference'").empty
 

@@ -26,6 +26,48 @@ def activity_code_type(conn, events: str) -> str:
     return f"enum({quoted})" if quoted else "varchar"
 
 
+def step_sequence_sql(events: str, code: str, routes: bool = True) -> str:
+    """Each step with the step after it and, with ``routes``, its case's route and first start (over a frame
+    of the whole case). The route is one character per activity (see route_character), a few bytes, not a
+    list.
+    Activities as ``code`` (see activity_code_type). One sort-based window pass, which spills to disk when
+    the events outgrow memory (a per-case ordered list does not); variants.flow_and_variants shares it
+    between the graph and the variants."""
+    whole_case = f"""string_agg({route_character("activity", code)}, '') over whole_case as route,
+                 min(start_ts) over whole_case as first_start_ts,"""
+    return f"""
+        select activity, end_ts, {whole_case if routes else ""}
+               lead(activity) over case_order as next_activity,
+               lead(start_ts) over case_order as next_start_ts
+        from (select case_id, activity::{code} as activity, start_ts, end_ts, event_seq from {events})
+        window case_order as ({CASE_ORDER}),
+               whole_case as (case_order rows between unbounded preceding and unbounded following)
+    """
+
+
+def route_character(activity: str, code: str) -> str:
+    """An activity as one character, its code in the ENUM ``code`` from a base character; route_activities
+    reverses it. (A window aggregate runs in the window's order, so the characters follow the case's steps.)
+    """
+    return f"chr({_route_base(code)} + enum_code({activity})::integer)" if code.startswith("enum") else "'?'"
+
+
+def route_activities(route: str, code: str) -> str:
+    """The activities (VARCHAR[]) of a route of route_character's."""
+    if not code.startswith("enum"):
+        return "[]::varchar[]"
+    base = _route_base(code)
+    activity = f"enum_range(null::{code})[ord(c) - {base} + 1]"
+    return f"list_transform(string_split({route}, ''), lambda c: {activity})::varchar[]"
+
+
+def _route_base(code: str) -> int:
+    """'A': one byte a step for up to 62 activities; beyond, CJK ideographs (3 bytes, none of them combining
+    marks that would join their neighbour when the route is split into characters). Over-counting the
+    activities (a name holding "', '") only picks the wider one."""
+    return 65 if code.count("', '") + 1 <= 62 else 0x4E00
+
+
 def mart_events_sql(first_day: date | str, last_day: date | str) -> str:
     """The mart's events of the factory days ``first_day`` .. ``last_day`` in the statistics' columns."""
     first, last = as_date(first_day).isoformat(), as_date(last_day).isoformat()

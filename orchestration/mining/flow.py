@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.mining.case_steps import CASE_ORDER, activity_code_type, case_steps_sql
+from orchestration.mining.case_steps import activity_code_type, case_steps_sql, step_sequence_sql
 
 DFG_COLUMNS = ["source", "target", "frequency", "mean_wait_s", "median_wait_s", "p95_wait_s"]
 
 
-def directly_follows(conn, events: str) -> pd.DataFrame:
-    """One row per edge source -> target, most frequent first."""
-    code = activity_code_type(conn, events)
-    return conn.execute(
-        f"""
-        with steps as (  -- only the columns an edge needs: this is the query that must scale
-            select activity::{code} as activity, end_ts,
-                   lead(activity::{code}) over case_order as next_activity,
-                   lead(start_ts) over case_order as next_start_ts
-            from {events}
-            window case_order as ({CASE_ORDER})
-        ),
-        edges as (
+def directly_follows_sql(steps: str) -> str:
+    """The edges over ``steps`` (a relation of case_steps.step_sequence_sql), unordered."""
+    return f"""
+        with edges as (
             select activity as source, next_activity as target,
                    epoch(next_start_ts) - epoch(end_ts) as wait_s
-            from steps where next_activity is not null
+            from {steps} where next_activity is not null
         ),
         per_edge as (
             select source::varchar as source, target::varchar as target, count(*) as frequency,
@@ -37,9 +28,20 @@ def directly_follows(conn, events: str) -> pd.DataFrame:
             from edges group by all
         )
         select source, target, frequency, mean_wait_s, waits[1] as median_wait_s, waits[2] as p95_wait_s
-        from per_edge order by frequency desc, source, target
-        """
-    ).df()
+        from per_edge
+    """
+
+
+def directly_follows(conn, events: str) -> pd.DataFrame:
+    """One row per edge source -> target, most frequent first (variants.flow_and_variants shares the sort
+    of the events with the variants)."""
+    steps = f"({step_sequence_sql(events, activity_code_type(conn, events), routes=False)})"
+    return edges_in_order(conn.execute(directly_follows_sql(steps)).df())
+
+
+def edges_in_order(dfg: pd.DataFrame) -> pd.DataFrame:
+    ordered = dfg.sort_values(["frequency", "source", "target"], ascending=[False, True, True], kind="stable")
+    return ordered[DFG_COLUMNS].astype({"frequency": "int64"}).reset_index(drop=True)
 
 
 def start_end_activities(conn, events: str) -> pd.DataFrame:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from orchestration.mining.case_steps import activity_code_type
+from orchestration.mining.case_steps import activity_code_type, route_activities, step_sequence_sql
+from orchestration.mining.flow import edges_in_order
 
 DEFAULT_MIN_END_SHARE = 0.1
 VARIANT_SEPARATOR = " > "
@@ -47,9 +48,12 @@ def case_routes_sql(events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> st
             select variant[1] as activity from routes group by 1
             having count(*) >= {min_share} * (select count(*) from routes)
         ),
+        -- a case still at its first activity (work in progress at the window's end) tells nothing of where
+        -- cases finish: only cases that moved on vote for the usual end activities
+        moved_on as (select * from routes where len(list_distinct(variant)) > 1),
         finishes as (
-            select variant[-1] as activity from routes group by 1
-            having count(*) >= {min_share} * (select count(*) from routes)
+            select variant[-1] as activity from moved_on group by 1
+            having count(*) >= {min_share} * (select count(*) from moved_on)
         )
         select case_id, variant, len(variant) as steps, first_start_ts, last_end_ts,
                epoch(last_end_ts) - epoch(first_start_ts) as throughput_s,
@@ -59,42 +63,100 @@ def case_routes_sql(events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> st
     """
 
 
-def route_variants(conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> RouteVariants:
-    """The variants and the throughput-time distribution in one pass over the events (a per-case aggregate,
-    kept for the few small queries after it), activities as one-byte codes."""
-    code = activity_code_type(conn, events)
+def variants_sql(cases: str, min_share: float, code: str) -> str:
+    """Per variant (and per completeness over all variants: ``is_total``) the cases and their throughput,
+    from ``cases``: a query of one row per case, its route (case_steps.route_character's of ``code``) and
+    throughput_s. Grouped by that short text, no case's route is ever held as a list (which would not
+    spill to disk)."""
     quantiles = ", ".join(str(q) for q in THROUGHPUT_QUANTILES)
-    frame = conn.execute(
-        f"""
-        with cases as materialized (
-            select list(activity::{code} order by end_ts, event_seq) as variant,
-                   epoch(max(end_ts)) - epoch(min(start_ts)) as throughput_s
-            from {events} group by case_id
-        ),
+    return f"""
+        with cases as materialized ({cases}),
         ends as materialized (
-            select variant[1] as first_activity, variant[-1] as last_activity, count(*) as cases
+            select left(route, 1) as first_step, right(route, 1) as last_step,
+                   -- a case still at its first activity (work in progress at the window's end) tells nothing
+                   -- of where cases finish: only cases that moved on vote for the usual end activities
+                   length(list_distinct(string_split(route, ''))) > 1 as moved_on, count(*) as cases
             from cases group by all
         ),
         starts as (
-            select first_activity as activity from ends group by 1
+            select first_step from ends group by 1
             having sum(cases) >= {min_share} * (select sum(cases) from ends)
         ),
         finishes as (
-            select last_activity as activity from ends group by 1
-            having sum(cases) >= {min_share} * (select sum(cases) from ends)
+            select last_step from ends where moved_on group by 1
+            having sum(cases) >= {min_share} * (select sum(cases) from ends where moved_on)
         ),
         flagged as (
-            select variant, throughput_s,
-                   variant[1] in (select activity from starts)
-                       and variant[-1] in (select activity from finishes) as is_complete
+            select route, throughput_s,
+                   left(route, 1) in (select first_step from starts)
+                       and right(route, 1) in (select last_step from finishes) as is_complete
             from cases
+        ),
+        per_variant as (
+            select route, is_complete, grouping(route) = 1 as is_total, count(*) as cases,
+                   avg(throughput_s) as mean_throughput_s,
+                   quantile_cont(throughput_s, [{quantiles}]) as throughput_quantiles
+            from flagged group by grouping sets ((route, is_complete), (is_complete))
         )
-        select variant::varchar[] as variant, is_complete, grouping(variant) = 1 as is_total,
-               count(*) as cases, avg(throughput_s) as mean_throughput_s,
-               quantile_cont(throughput_s, [{quantiles}]) as throughput_quantiles
-        from flagged group by grouping sets ((variant, is_complete), (is_complete))
+        select {route_activities("route", code)} as variant, is_complete, is_total, cases,
+               mean_throughput_s, throughput_quantiles
+        from per_variant
+    """
+
+
+def route_variants(conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> RouteVariants:
+    """The variants and the throughput-time distribution in one query over the events."""
+    code = activity_code_type(conn, events)
+    cases = f"""select route, epoch(end_ts) - epoch(first_start_ts) as throughput_s
+                from ({step_sequence_sql(events, code)}) where next_activity is null"""  # a case's last step
+    frame = conn.execute(variants_sql(cases, min_share, code)).df()
+    return _route_variants(frame)
+
+
+def flow_and_variants(
+    conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE
+) -> tuple[pd.DataFrame, RouteVariants]:
+    """The directly-follows graph (as flow.directly_follows) and the route variants from one sort of the
+    events and one aggregation of its steps: each step either has a next one (an edge of the graph, with
+    its wait) or is its case's last (a case of a route, with its throughput), so one GROUP BY serves both
+    and nothing of the size of the events is materialized."""
+    code = activity_code_type(conn, events)
+    frame = conn.execute(
+        f"""
+        with steps as ({step_sequence_sql(events, code)}),
+        groups as materialized (
+            select activity, next_activity,
+                   case when next_activity is null then route end as route, count(*) as frequency,
+                   avg(epoch(next_start_ts) - epoch(end_ts)) as mean_wait_s,
+                   quantile_cont(epoch(next_start_ts) - epoch(end_ts), [0.5, 0.95]) as waits,
+                   list(epoch(end_ts) - epoch(first_start_ts)) filter (where next_activity is null)
+                       as throughputs
+            from steps group by all
+        ),
+        edges as (
+            select activity::varchar as source, next_activity::varchar as target, frequency, mean_wait_s,
+                   waits[1] as median_wait_s, waits[2] as p95_wait_s
+            from groups where next_activity is not null
+        ),
+        variants as ({
+            variants_sql(
+                "select route, unnest(throughputs) as throughput_s from groups where route is not null",
+                min_share,
+                code,
+            )
+        })
+        select 'edge' as part, * from edges
+        union all by name
+        select 'variant' as part, * from variants
         """
     ).df()
+    is_edge = frame["part"] == "edge"
+    return edges_in_order(frame[is_edge]), _route_variants(frame[~is_edge])
+
+
+def _route_variants(frame: pd.DataFrame) -> RouteVariants:
+    # Both flags are set on every row; the casts undo the NULLs of flow_and_variants' edge rows.
+    frame = frame.astype({"is_total": bool, "is_complete": bool, "cases": "int64"})
     per_variant = frame[~frame["is_total"]]
     all_cases = int(per_variant["cases"].sum()) if len(per_variant) else 0
     complete = per_variant[per_variant["is_complete"]].copy()
@@ -105,7 +167,7 @@ def route_variants(conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE) 
     complete = complete.sort_values(["cases", "variant"], ascending=[False, True], kind="stable")
     cases = int(complete["cases"].sum()) if len(complete) else 0
     complete.insert(2, "share", complete["cases"] / cases if cases else complete["cases"])
-    total = frame[frame["is_total"] & frame["is_complete"].fillna(False).astype(bool)]
+    total = frame[frame["is_total"] & frame["is_complete"]]
     throughput = _distribution(total.iloc[0] if len(total) else None)
     return RouteVariants(complete.reset_index(drop=True), cases, all_cases, throughput)
 
