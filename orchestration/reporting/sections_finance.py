@@ -59,10 +59,14 @@ def economics(source: DaySource) -> Section:
     ]
     section.extra.update({key: found[key] for key in FIGURES} | {"currency": currency})
     trailing_cost = found["cost_per_good_cell_trailing"]
+    if found["cost_per_good_cell"] is None:  # no cell completed, or a source without prices and costs
+        section.missing.append(f"economics: no cost per good cell for {source.day} (no cell or no costs)")
+        section.headline = "No cost per good cell for this day."
+        return section
     section.headline = (
         f"Cost per good cell {found['cost_per_good_cell']:.2f} {currency}"
         + (f" (30-day mean {trailing_cost:.2f})" if trailing_cost else "")
-        + f"; scrap cost {found['scrap_cost']:,.0f} {currency}."
+        + f"; scrap cost {found['scrap_cost'] or 0:,.0f} {currency}."
     )
     if trailing_cost:
         section.attention = max(0.0, found["cost_per_good_cell"] / trailing_cost - 1.0)
