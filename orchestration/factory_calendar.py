@@ -6,8 +6,15 @@ factory's timezone; it ends 24 local hours later (23 or 25 real hours across a D
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class FactoryClock:
+    timezone: str
+    day_start_hour: int  # local hour the factory day (its first shift) starts
 
 
 def factory_day_window(day: date, tz: str, day_start_hour: int) -> tuple[datetime, datetime]:

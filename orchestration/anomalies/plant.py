@@ -15,7 +15,6 @@ the day is its own robust baseline, with warm-up thresholds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
@@ -23,7 +22,7 @@ import numpy as np
 
 from orchestration.anomalies.detectors import DetectorSettings, Event, SensorGrid
 from orchestration.anomalies.scoring import detect, fit_detectors
-from orchestration.factory_calendar import factory_day_window
+from orchestration.factory_calendar import FactoryClock, factory_day_window
 
 REGIMES = ("producing", "idle", "down")
 REGIME_OF_STATE = {"producing": 0, "idle": 1, "micro_stop": 1, "breakdown": 2}
@@ -33,12 +32,6 @@ ANOMALY_COLUMNS = (
     "production_date date, sensor_id varchar, machine_id varchar, start_ts timestamptz, end_ts timestamptz, "
     "kind varchar, severity varchar, score double, evidence varchar"
 )
-
-
-@dataclass(frozen=True)
-class FactoryClock:
-    timezone: str
-    day_start_hour: int
 
 
 def detect_day(

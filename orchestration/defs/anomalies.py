@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.anomalies.plant import FactoryClock, detect_day, write_sensor_anomalies
+from orchestration.anomalies.plant import detect_day, write_sensor_anomalies
 from orchestration.anomalies.quality_control import spc_day, write_spc
 from orchestration.defs.factory_days import factory_clock, factory_days
 from orchestration.defs.resources import Warehouse
@@ -28,13 +28,10 @@ class SensorAnomalyConfig(dg.Config):
     "sensors, judged in their machine's context (changeovers and planned maintenance excluded).",
 )
 def sensor_anomalies(context: dg.AssetExecutionContext, config: SensorAnomalyConfig, warehouse: Warehouse):
-    clock = factory_clock()
     by_day: dict[str, dict[str, int]] = {}
     for day in context.partition_keys:
         with warehouse.connect(read_only=True) as conn:
-            events = detect_day(
-                conn, day, FactoryClock(clock.timezone, clock.day_start_hour), config.history_days
-            )
+            events = detect_day(conn, day, factory_clock(), config.history_days)
         with warehouse.connect() as conn:  # one short write per day: DuckDB allows one writer
             write_sensor_anomalies(conn, day, events)
         counts: dict[str, int] = {}

@@ -4,22 +4,15 @@ The calendar belongs to the source: the simulated factory's scenario, or the pla
 (``GIGAFACTORY_SOURCE``), whose ``factory`` section names the plant's timezone and first-shift hour.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
 import dagster as dg
 
 from orchestration.connectors import load_mapping
-from orchestration.factory_calendar import factory_day_window
+from orchestration.factory_calendar import FactoryClock, factory_day_window
 from orchestration.settings import load_settings
 from orchestration.simulator import load_scenario
-
-
-@dataclass(frozen=True)
-class FactoryClock:
-    timezone: str
-    day_start_hour: int  # local hour the factory day (its first shift) starts
 
 
 @cache

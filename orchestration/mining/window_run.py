@@ -22,7 +22,7 @@ from orchestration.mining.discovery import (
     write_pnml,
 )
 from orchestration.mining.event_log import variant_log
-from orchestration.mining.flow import directly_follows, start_end_activities
+from orchestration.mining.flow import start_end_activities
 from orchestration.mining.model_picture import (
     ModelPicture,
     process_map_dot_source,
@@ -40,7 +40,7 @@ from orchestration.mining.rework import rework_loops, rework_rates
 from orchestration.mining.variants import (
     DEFAULT_MIN_END_SHARE,
     case_routes_sql,
-    route_variants,
+    flow_and_variants,
     variant_label,
 )
 
@@ -77,9 +77,8 @@ def mine_window(
 ) -> WindowMining:
     """Everything about the window's event relation ``events``; files go to ``picture_dir`` as ``stem_*``.
     ``batches``: the window's batches with their attributes (see case_attributes); None: there are none."""
-    dfg = directly_follows(conn, events)
+    dfg, variants = flow_and_variants(conn, events, settings.min_end_share)  # one sort of the events
     ends = start_end_activities(conn, events)
-    variants = route_variants(conn, events, settings.min_end_share)
     counts = variants.counts()
     log = variant_log(counts)
     models = {
