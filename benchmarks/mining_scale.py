@@ -3,8 +3,9 @@
 Events are generated with DuckDB (cells as cases, the plant's 11-step route with coating rework and a few
 skipped steps) into Parquet files of about 10M events each, so generation fits in memory at any size. Ours:
 the directly-follows graph with waiting times, the variants and the throughput-time distribution from one
-sort of the events (orchestration.mining.variants.flow_and_variants) straight over the Parquet files, DuckDB
-with 2 threads and a memory limit (spilling to disk beyond it). The peer: the same events' columns read
+sort of the events (orchestration.mining.variants.flow_and_variants) straight over the Parquet files, a
+bucket of about 10M events' cases at a time beyond that (orchestration.mining.step_counts), DuckDB with 2
+threads and a memory limit (spilling to disk beyond it). The peer: the same events' columns read
 into pandas, then pm4py's ``format_dataframe``, ``discover_dfg``, ``get_variants`` and
 ``get_all_case_durations``. Each route runs in a fresh child process; its wall time and peak resident
 memory (``ru_maxrss`` of the child, everything included) are printed, with the ratios and whether both
@@ -12,6 +13,7 @@ found the same DFG counts and variants.
 
     .venv/bin/python benchmarks/mining_scale.py --events 1000000 10000000
     .venv/bin/python benchmarks/mining_scale.py --events 150000000 --ours-only   # a month at full scale
+    .venv/bin/python benchmarks/mining_scale.py --events 150000000 --ours-only --workdir /big/disk  # kept
     .venv/bin/python benchmarks/mining_scale.py --levy   # fitness, precision on the whole Levy log vs pm4py
 
 Run by hand, never as a timed test.
@@ -47,6 +49,7 @@ ROUTE = [
 ]
 CHUNK_CELLS = 1_000_000  # cells per Parquet file: about 11M events
 MACHINE_GIB = 23
+PEER_GIB = 20  # the pandas route's address space: the machine less what the system and DuckDB need
 
 
 def peak_rss_mib() -> float:
@@ -146,19 +149,33 @@ def with_pm4py(folder: Path) -> dict:
 def run_child(route: str, folder: Path, memory_limit: str) -> dict:
     command = [sys.executable, __file__, "--child", route, "--folder", str(folder)]
     command += ["--memory-limit", memory_limit]
+    started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         errors = [line for line in done.stderr.splitlines() if "Error" in line]  # DuckDB's, not its hints
-        return {"failed": errors[-1] if errors else done.returncode}
+        failure = errors[-1] if errors else f"exit code {done.returncode}"
+        return {"failed": f"{failure} (after {time.perf_counter() - started:.0f} s)"}
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cap_address_space(gib: float) -> None:
+    """The pandas route may take at most ``gib`` of address space: beyond it, a MemoryError in the child
+    rather than the whole machine swapping or the kernel killing whatever holds most memory."""
+    limit = int(gib * 1024**3)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def compare(events: int, workdir: Path, ours_only: bool, memory_limit: str) -> None:
     folder = workdir / f"events_{events}"
     started = time.perf_counter()
-    written = generate(events, folder)
+    if any(folder.glob("*.parquet")):  # kept from an earlier run in --workdir
+        written = duckdb.sql(f"select count(*) from read_parquet('{folder}/*.parquet')").fetchall()[0][0]
+        made = "found"
+    else:
+        written = generate(events, folder)
+        made = f"generated in {time.perf_counter() - started:.1f} s"
     size = sum(f.stat().st_size for f in folder.glob("*.parquet"))
-    print(f"\n{written:,} events generated in {time.perf_counter() - started:.1f} s ({size / 1e6:,.0f} MB)")
+    print(f"\n{written:,} events {made} ({size / 1e6:,.0f} MB in {folder})")
     duck = run_child("ours", folder, memory_limit)
     if "failed" in duck:
         print(f"  ours (DuckDB over Parquet, memory_limit {memory_limit}): failed: {duck['failed']}")
@@ -167,12 +184,19 @@ def compare(events: int, workdir: Path, ours_only: bool, memory_limit: str) -> N
         f"  ours (DuckDB over Parquet, 2 threads, memory_limit {memory_limit}): {duck['seconds']:7.1f} s, "
         f"peak RSS {duck['peak_mib']:7,.0f} MiB (after imports {duck['baseline_mib']:,.0f} MiB)"
     )
+    cases = sum(n for _, n in duck["variants"])
+    steps = sum(n for _, _, n in duck["dfg"])
+    print(
+        f"  found: {cases:,} cases in {len(duck['variants']):,} variants, {len(duck['dfg'])} edges "
+        f"(cases + directly-follows steps = {cases + steps:,} events), "
+        f"median throughput {duck['median_throughput_s'] / 3600:.2f} h"
+    )
     if ours_only:
         print("  pm4py on pandas: not run (see the estimate from the 10M-event peak)")
         return
     peer = run_child("pm4py", folder, memory_limit)
     if "failed" in peer:
-        print(f"  pm4py (pandas frame): failed: {peer['failed']}")
+        print(f"  pm4py (pandas frame, at most {PEER_GIB} GiB): failed: {peer['failed']}")
         return
     print(
         f"  pm4py (pandas frame):                                  {peer['seconds']:7.1f} s, "
@@ -238,19 +262,25 @@ def main() -> None:
     parser.add_argument("--levy", action="store_true", help="only compare fitness and precision on Levy")
     parser.add_argument("--memory-limit", default="500MB", help="DuckDB's memory limit for our route")
     parser.add_argument(
-        "--workdir", type=Path, default=None, help="where the Parquet files go (default: temp)"
+        "--workdir", type=Path, default=None, help="where the Parquet files go and stay (default: a temp dir)"
     )
     parser.add_argument("--child", choices=["ours", "pm4py"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if args.child == "pm4py":
+            cap_address_space(PEER_GIB)
         result = ours(args.folder, args.memory_limit) if args.child == "ours" else with_pm4py(args.folder)
         print(json.dumps(result))
         return
     if args.levy:
         levy_precision()
         return
-    with tempfile.TemporaryDirectory(dir=args.workdir) as workdir:
+    if args.workdir is not None:  # kept: a later run over the same events skips their generation
+        for events in args.events:
+            compare(events, args.workdir, args.ours_only, args.memory_limit)
+        return
+    with tempfile.TemporaryDirectory() as workdir:
         for events in args.events:
             compare(events, Path(workdir), args.ours_only, args.memory_limit)
 

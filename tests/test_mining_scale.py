@@ -14,12 +14,13 @@ import pyarrow.compute as pc
 import pytest
 
 from orchestration.mining.case_attributes import SUMMARY, attribute_effects, case_attribute_effects
+from orchestration.mining.case_steps import case_steps_sql
 from orchestration.mining.discovery import discover_process_model
 from orchestration.mining.event_log import variant_log
 from orchestration.mining.flow import directly_follows
 from orchestration.mining.model_quality import EXTRA, SKIPPED, WRONG_ORDER, classify_moves, evaluate_model
 from orchestration.mining.reference_model import designed_route_model
-from orchestration.mining.variants import route_variants
+from orchestration.mining.variants import THROUGHPUT_QUANTILES, flow_and_variants, route_variants
 from orchestration.mining.window_results import write_window
 from orchestration.mining.window_run import MiningSettings, mine_window
 from orchestration.simulator.config import load_scenario
@@ -73,6 +74,40 @@ def test_levy_dfg_counts_equal_pm4py(levy):
     variants = route_variants(conn, "levy", min_share=0.0)  # every case, as pm4py sees the log
     assert variants.cases == 225
     assert dict(variants.counts()) == {tuple(v): n for v, n in pm4py.get_variants(frame).items()}
+
+
+def test_a_log_mined_in_buckets_of_cases_gives_the_same_graph_and_variants(levy):
+    """A log too large for one pass is mined a bucket of whole cases at a time: the same counts, means and
+    exact quantiles as one pass, which equal DuckDB's quantile_cont over every step and every case."""
+    conn, _ = levy
+    dfg, variants = flow_and_variants(conn, "levy", min_share=0.0)
+    in_buckets = flow_and_variants(conn, "levy", min_share=0.0, bucket_events=700)  # 7 buckets of ~640
+    pd.testing.assert_frame_equal(in_buckets[0], dfg, rtol=1e-12)
+    pd.testing.assert_frame_equal(in_buckets[1].table, variants.table, rtol=1e-12)
+    pd.testing.assert_frame_equal(in_buckets[1].throughput, variants.throughput, rtol=1e-12)
+
+    waits = conn.execute(
+        f"""
+        select activity as source, next_activity as target, count(*) as steps,
+               avg(epoch(next_start_ts) - epoch(end_ts)) as mean_wait,
+               quantile_cont(epoch(next_start_ts) - epoch(end_ts), [0.5, 0.95]) as waits
+        from ({case_steps_sql("levy")}) where next_activity is not null group by all
+        """
+    ).df()
+    edges = dfg.merge(waits, on=["source", "target"], validate="one_to_one")
+    assert len(edges) == len(dfg) == len(waits) and (edges["frequency"] == edges["steps"]).all()
+    np.testing.assert_allclose(edges["mean_wait_s"], edges["mean_wait"], rtol=1e-12)
+    np.testing.assert_allclose(edges["median_wait_s"], edges["waits"].str[0], rtol=1e-12)
+    np.testing.assert_allclose(edges["p95_wait_s"], edges["waits"].str[1], rtol=1e-12)
+    quantiles = ", ".join(str(q) for q in THROUGHPUT_QUANTILES)
+    (throughputs,) = conn.execute(
+        f"""select quantile_cont(throughput_s, [{quantiles}]) from (
+                select epoch(max(end_ts)) - epoch(min(start_ts)) as throughput_s
+                from levy group by case_id)"""
+    ).fetchone()
+    assert variants.cases == 225
+    ours = variants.throughput.set_index("statistic")["throughput_s"]
+    np.testing.assert_allclose(ours[[f"q{round(q * 100):03d}" for q in THROUGHPUT_QUANTILES]], throughputs)
 
 
 def _ours_and_pm4py(conn, frame, events: str):

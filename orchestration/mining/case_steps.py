@@ -26,17 +26,15 @@ def activity_code_type(conn, events: str) -> str:
     return f"enum({quoted})" if quoted else "varchar"
 
 
-def step_sequence_sql(events: str, code: str, routes: bool = True) -> str:
-    """Each step with the step after it and, with ``routes``, its case's route and first start (over a frame
-    of the whole case). The route is one character per activity (see route_character), a few bytes, not a
-    list.
-    Activities as ``code`` (see activity_code_type). One sort-based window pass, which spills to disk when
-    the events outgrow memory (a per-case ordered list does not); variants.flow_and_variants shares it
-    between the graph and the variants."""
-    whole_case = f"""string_agg({route_character("activity", code)}, '') over whole_case as route,
-                 min(start_ts) over whole_case as first_start_ts,"""
+def step_sequence_sql(events: str, code: str) -> str:
+    """Each step with the step after it, its case's route and its case's first start (over a frame of the
+    whole case). The route is one character per activity (see route_character), a few bytes, not a list.
+    Activities as ``code`` (see activity_code_type). One sort-based window pass; step_counts.count_steps
+    feeds it a bucket of cases at a time, so it stays within memory at any size."""
     return f"""
-        select activity, end_ts, {whole_case if routes else ""}
+        select activity, end_ts,
+               string_agg({route_character("activity", code)}, '') over whole_case as route,
+               min(start_ts) over whole_case as first_start_ts,
                lead(activity) over case_order as next_activity,
                lead(start_ts) over case_order as next_start_ts
         from (select case_id, activity::{code} as activity, start_ts, end_ts, event_seq from {events})

@@ -9,34 +9,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.mining.case_steps import activity_code_type, case_steps_sql, step_sequence_sql
+from orchestration.mining.case_steps import case_steps_sql
+from orchestration.mining.step_counts import count_steps
 
 DFG_COLUMNS = ["source", "target", "frequency", "mean_wait_s", "median_wait_s", "p95_wait_s"]
 
 
-def directly_follows_sql(steps: str) -> str:
-    """The edges over ``steps`` (a relation of case_steps.step_sequence_sql), unordered."""
-    return f"""
-        with edges as (
-            select activity as source, next_activity as target,
-                   epoch(next_start_ts) - epoch(end_ts) as wait_s
-            from {steps} where next_activity is not null
-        ),
-        per_edge as (
-            select source::varchar as source, target::varchar as target, count(*) as frequency,
-                   avg(wait_s) as mean_wait_s, quantile_cont(wait_s, [0.5, 0.95]) as waits
-            from edges group by all
-        )
-        select source, target, frequency, mean_wait_s, waits[1] as median_wait_s, waits[2] as p95_wait_s
-        from per_edge
-    """
-
-
 def directly_follows(conn, events: str) -> pd.DataFrame:
-    """One row per edge source -> target, most frequent first (variants.flow_and_variants shares the sort
-    of the events with the variants)."""
-    steps = f"({step_sequence_sql(events, activity_code_type(conn, events), routes=False)})"
-    return edges_in_order(conn.execute(directly_follows_sql(steps)).df())
+    """One row per edge source -> target, most frequent first (variants.flow_and_variants gives the variants
+    from the same pass)."""
+    frame = count_steps(conn, events, min_share=0.0)
+    return edges_in_order(frame[frame["part"] == "edge"])
 
 
 def edges_in_order(dfg: pd.DataFrame) -> pd.DataFrame:

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from orchestration.mining.case_steps import activity_code_type, route_activities, step_sequence_sql
 from orchestration.mining.flow import edges_in_order
+from orchestration.mining.step_counts import BUCKET_EVENTS, THROUGHPUT_QUANTILES, count_steps
 
 DEFAULT_MIN_END_SHARE = 0.1
 VARIANT_SEPARATOR = " > "
-THROUGHPUT_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 
 
 @dataclass(frozen=True)
@@ -63,93 +62,17 @@ def case_routes_sql(events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> st
     """
 
 
-def variants_sql(cases: str, min_share: float, code: str) -> str:
-    """Per variant (and per completeness over all variants: ``is_total``) the cases and their throughput,
-    from ``cases``: a query of one row per case, its route (case_steps.route_character's of ``code``) and
-    throughput_s. Grouped by that short text, no case's route is ever held as a list (which would not
-    spill to disk)."""
-    quantiles = ", ".join(str(q) for q in THROUGHPUT_QUANTILES)
-    return f"""
-        with cases as materialized ({cases}),
-        ends as materialized (
-            select left(route, 1) as first_step, right(route, 1) as last_step,
-                   -- a case still at its first activity (work in progress at the window's end) tells nothing
-                   -- of where cases finish: only cases that moved on vote for the usual end activities
-                   length(list_distinct(string_split(route, ''))) > 1 as moved_on, count(*) as cases
-            from cases group by all
-        ),
-        starts as (
-            select first_step from ends group by 1
-            having sum(cases) >= {min_share} * (select sum(cases) from ends)
-        ),
-        finishes as (
-            select last_step from ends where moved_on group by 1
-            having sum(cases) >= {min_share} * (select sum(cases) from ends where moved_on)
-        ),
-        flagged as (
-            select route, throughput_s,
-                   left(route, 1) in (select first_step from starts)
-                       and right(route, 1) in (select last_step from finishes) as is_complete
-            from cases
-        ),
-        per_variant as (
-            select route, is_complete, grouping(route) = 1 as is_total, count(*) as cases,
-                   avg(throughput_s) as mean_throughput_s,
-                   quantile_cont(throughput_s, [{quantiles}]) as throughput_quantiles
-            from flagged group by grouping sets ((route, is_complete), (is_complete))
-        )
-        select {route_activities("route", code)} as variant, is_complete, is_total, cases,
-               mean_throughput_s, throughput_quantiles
-        from per_variant
-    """
-
-
 def route_variants(conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> RouteVariants:
-    """The variants and the throughput-time distribution in one query over the events."""
-    code = activity_code_type(conn, events)
-    cases = f"""select route, epoch(end_ts) - epoch(first_start_ts) as throughput_s
-                from ({step_sequence_sql(events, code)}) where next_activity is null"""  # a case's last step
-    frame = conn.execute(variants_sql(cases, min_share, code)).df()
-    return _route_variants(frame)
+    """The variants and the throughput-time distribution of the events (see flow_and_variants)."""
+    return flow_and_variants(conn, events, min_share)[1]
 
 
 def flow_and_variants(
-    conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE
+    conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE, bucket_events: int = BUCKET_EVENTS
 ) -> tuple[pd.DataFrame, RouteVariants]:
     """The directly-follows graph (as flow.directly_follows) and the route variants from one sort of the
-    events and one aggregation of its steps: each step either has a next one (an edge of the graph, with
-    its wait) or is its case's last (a case of a route, with its throughput), so one GROUP BY serves both
-    and nothing of the size of the events is materialized."""
-    code = activity_code_type(conn, events)
-    frame = conn.execute(
-        f"""
-        with steps as ({step_sequence_sql(events, code)}),
-        groups as materialized (
-            select activity, next_activity,
-                   case when next_activity is null then route end as route, count(*) as frequency,
-                   avg(epoch(next_start_ts) - epoch(end_ts)) as mean_wait_s,
-                   quantile_cont(epoch(next_start_ts) - epoch(end_ts), [0.5, 0.95]) as waits,
-                   list(epoch(end_ts) - epoch(first_start_ts)) filter (where next_activity is null)
-                       as throughputs
-            from steps group by all
-        ),
-        edges as (
-            select activity::varchar as source, next_activity::varchar as target, frequency, mean_wait_s,
-                   waits[1] as median_wait_s, waits[2] as p95_wait_s
-            from groups where next_activity is not null
-        ),
-        variants as ({
-            variants_sql(
-                "select route, unnest(throughputs) as throughput_s from groups where route is not null",
-                min_share,
-                code,
-            )
-        })
-        select 'edge' as part, * from edges
-        union all by name
-        select 'variant' as part, * from variants
-        """
-    ).df()
+    events (see step_counts.count_steps)."""
+    frame = count_steps(conn, events, min_share, bucket_events)
     is_edge = frame["part"] == "edge"
     return edges_in_order(frame[is_edge]), _route_variants(frame[~is_edge])
 

@@ -1,0 +1,154 @@
+"""The steps of an event log counted once for the directly-follows graph and the route variants, at any size.
+
+One sort of the events (case_steps.step_sequence_sql) gives every step its successor: a step with one is an
+edge of the graph, with its wait; a case's last step stands for the case, with its route and throughput time.
+They are counted per (edge, wait) and per (route, throughput time), so the means and the exact quantiles
+come from the counted values and counts add up across buckets of cases.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import pandas as pd
+
+from orchestration.mining.case_steps import activity_code_type, route_activities, step_sequence_sql
+
+# Events per pass of count_steps: a log beyond it is mined in buckets of whole cases (10M events sort in
+# about 0.5 GiB; 150M at once ran out of 12 GiB).
+BUCKET_EVENTS = 10_000_000
+WAIT_QUANTILES = (0.5, 0.95)
+THROUGHPUT_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
+
+
+def count_steps(conn, events: str, min_share: float, bucket_events: int = BUCKET_EVENTS) -> pd.DataFrame:
+    """The edges (``part`` = edge: source, target, frequency, mean/median/p95 wait) and the variants
+    (``part`` = variant: per route and completeness, and per completeness over all routes, ``is_total``:
+    cases, mean throughput and its THROUGHPUT_QUANTILES) of ``events``. A complete case runs from a usual
+    start (at least ``min_share`` of the cases) to a usual end.
+
+    The counts go to a temporary table, a bucket of whole cases (hash of the case id) at a time when the
+    log holds more than ``bucket_events`` events; the result does not depend on the buckets, and nothing
+    the size of the events is held in memory at once."""
+    code = activity_code_type(conn, events)
+    (total,) = conn.execute(f"select count(*) from {events}").fetchone()
+    buckets = max(1, math.ceil(total / bucket_events))
+    table = f"mining_step_counts_{uuid.uuid4().hex[:12]}"
+    conn.execute(
+        f"create temp table {table} (activity {code}, next_activity {code}, route varchar, "
+        "seconds double, steps bigint)"
+    )
+    try:
+        for bucket in range(buckets):
+            part = (
+                events
+                if buckets == 1
+                else f"(select * from {events} where hash(case_id) % {buckets} = {bucket})"
+            )
+            conn.execute(f"insert into {table} {_step_counts_sql(part, code)}")
+        frame = conn.execute(_flow_and_variants_sql(table, min_share, code)).df()
+    finally:
+        conn.execute(f"drop table if exists {table}")
+    return frame
+
+
+def _step_counts_sql(events: str, code: str) -> str:
+    """The steps of ``events`` per edge and wait, and (a case's last step) per route and throughput time."""
+    return f"""
+        select activity, next_activity,
+               case when next_activity is null then route end as route,
+               case when next_activity is null then epoch(end_ts) - epoch(first_start_ts)
+                    else epoch(next_start_ts) - epoch(end_ts) end as seconds,
+               count(*) as steps
+        from ({step_sequence_sql(events, code)})
+        group by all
+    """
+
+
+def _flow_and_variants_sql(counts: str, min_share: float, code: str) -> str:
+    """The edges and the variants (per route and completeness, and per completeness over all routes:
+    ``is_total``) from the step counts of ``counts``."""
+    per_variant = weighted_summary_sql(
+        "select * from flagged", ["route", "is_complete"], THROUGHPUT_QUANTILES, "cases"
+    )
+    per_completeness = weighted_summary_sql(
+        "select * from flagged", ["is_complete"], THROUGHPUT_QUANTILES, "cases"
+    )
+    edges = weighted_summary_sql(
+        f"""select activity::varchar as source, next_activity::varchar as target, seconds, steps
+            from {counts} where next_activity is not null""",
+        ["source", "target"],
+        WAIT_QUANTILES,
+    )
+    return f"""
+        with routes as materialized (
+            select route, seconds, sum(steps) as cases from {counts} where next_activity is null group by all
+        ),
+        ends as materialized (
+            select left(route, 1) as first_step, right(route, 1) as last_step,
+                   -- a case still at its first activity (work in progress at the window's end) tells nothing
+                   -- of where cases finish: only cases that moved on vote for the usual end activities
+                   length(list_distinct(string_split(route, ''))) > 1 as moved_on, sum(cases) as cases
+            from routes group by all
+        ),
+        starts as (
+            select first_step from ends group by 1
+            having sum(cases) >= {min_share} * (select sum(cases) from ends)
+        ),
+        finishes as (
+            select last_step from ends where moved_on group by 1
+            having sum(cases) >= {min_share} * (select sum(cases) from ends where moved_on)
+        ),
+        flagged as materialized (
+            select route, seconds, cases,
+                   left(route, 1) in (select first_step from starts)
+                       and right(route, 1) in (select last_step from finishes) as is_complete
+            from routes
+        ),
+        per_variant as ({per_variant}),
+        per_completeness as ({per_completeness}),
+        edges as ({edges})
+        select 'edge' as part, source, target, frequency, mean_s as mean_wait_s,
+               quantiles[1] as median_wait_s, quantiles[2] as p95_wait_s
+        from edges
+        union all by name
+        select 'variant' as part, {route_activities("route", code)} as variant, is_complete,
+               false as is_total, frequency as cases, mean_s as mean_throughput_s,
+               quantiles as throughput_quantiles
+        from per_variant
+        union all by name
+        select 'variant' as part, null as variant, is_complete, true as is_total,
+               frequency as cases, mean_s as mean_throughput_s, quantiles as throughput_quantiles
+        from per_completeness
+    """
+
+
+def weighted_summary_sql(
+    source: str, groups: list[str], quantiles: tuple[float, ...], weight: str = "steps"
+) -> str:
+    """Per group of ``source`` (rows of a ``seconds`` value counted ``weight`` times): frequency (all rows),
+    mean_s and quantiles (a list, exactly as DuckDB's ``quantile_cont`` over the values repeated, NULLs
+    left out). A value at rank r (from 0) is the least whose running count exceeds r."""
+    by = ", ".join(groups)
+    ranks = []
+    for q in quantiles:
+        position = f"(valued - 1)::double * {float(q)!r}"  # quantile_cont's, in double as it does
+        low = f"min(seconds) filter (where running > floor({position}))"
+        high = f"min(seconds) filter (where running > ceil({position}))"
+        fraction = f"any_value({position}) - floor(any_value({position}))"
+        ranks.append(f"{low} + ({high} - {low}) * ({fraction})")
+    return f"""
+        with merged as (
+            select {by}, seconds, sum({weight}) as n from ({source}) group by all
+        ),
+        ranked as (
+            select *, sum(n) over (partition by {by} order by seconds nulls last
+                                   rows between unbounded preceding and current row) as running,
+                   sum(n) filter (where seconds is not null) over (partition by {by}) as valued
+            from merged
+        )
+        select {by}, sum(n)::bigint as frequency, sum(seconds * n) / any_value(valued) as mean_s,
+               [{", ".join(ranks)}] as quantiles
+        from ranked group by {by}
+    """
