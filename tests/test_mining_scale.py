@@ -13,13 +13,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from orchestration.mining.bottlenecks import activity_bottlenecks, machine_bottlenecks
 from orchestration.mining.case_attributes import SUMMARY, attribute_effects, case_attribute_effects
-from orchestration.mining.case_steps import case_steps_sql
 from orchestration.mining.discovery import discover_process_model
 from orchestration.mining.event_log import variant_log
-from orchestration.mining.flow import directly_follows
+from orchestration.mining.flow import directly_follows, start_end_activities
 from orchestration.mining.model_quality import EXTRA, SKIPPED, WRONG_ORDER, classify_moves, evaluate_model
 from orchestration.mining.reference_model import designed_route_model
+from orchestration.mining.rework import rework_loops, rework_rates
+from orchestration.mining.step_facts import counted_step_facts
 from orchestration.mining.variants import THROUGHPUT_QUANTILES, flow_and_variants, route_variants
 from orchestration.mining.window_results import write_window
 from orchestration.mining.window_run import MiningSettings, mine_window
@@ -76,7 +78,17 @@ def test_levy_dfg_counts_equal_pm4py(levy):
     assert dict(variants.counts()) == {tuple(v): n for v, n in pm4py.get_variants(frame).items()}
 
 
-def test_a_log_mined_in_buckets_of_cases_gives_the_same_graph_and_variants(levy):
+# Every step with its neighbours in its case, as plain window functions: the reference for the counted steps.
+LEVY_STEPS = """
+    select activity, start_ts, end_ts,
+           lag(end_ts) over case_order as previous_end_ts,
+           lead(activity) over case_order as next_activity,
+           lead(start_ts) over case_order as next_start_ts
+    from levy window case_order as (partition by case_id order by end_ts, event_seq)
+"""
+
+
+def test_a_log_mined_in_buckets_of_cases_gives_the_same_statistics(levy):
     """A log too large for one pass is mined a bucket of whole cases at a time: the same counts, means and
     exact quantiles as one pass, which equal DuckDB's quantile_cont over every step and every case."""
     conn, _ = levy
@@ -85,13 +97,23 @@ def test_a_log_mined_in_buckets_of_cases_gives_the_same_graph_and_variants(levy)
     pd.testing.assert_frame_equal(in_buckets[0], dfg, rtol=1e-12)
     pd.testing.assert_frame_equal(in_buckets[1].table, variants.table, rtol=1e-12)
     pd.testing.assert_frame_equal(in_buckets[1].throughput, variants.throughput, rtol=1e-12)
+    with counted_step_facts(conn, "levy") as whole, counted_step_facts(conn, "levy", 700) as bucketed:
+        for statistic in (
+            activity_bottlenecks,
+            machine_bottlenecks,
+            rework_loops,
+            rework_rates,
+            start_end_activities,
+        ):
+            pd.testing.assert_frame_equal(statistic(conn, bucketed), statistic(conn, whole), rtol=1e-12)
+        bottlenecks = activity_bottlenecks(conn, whole)
 
     waits = conn.execute(
         f"""
         select activity as source, next_activity as target, count(*) as steps,
                avg(epoch(next_start_ts) - epoch(end_ts)) as mean_wait,
                quantile_cont(epoch(next_start_ts) - epoch(end_ts), [0.5, 0.95]) as waits
-        from ({case_steps_sql("levy")}) where next_activity is not null group by all
+        from ({LEVY_STEPS}) where next_activity is not null group by all
         """
     ).df()
     edges = dfg.merge(waits, on=["source", "target"], validate="one_to_one")
@@ -99,6 +121,19 @@ def test_a_log_mined_in_buckets_of_cases_gives_the_same_graph_and_variants(levy)
     np.testing.assert_allclose(edges["mean_wait_s"], edges["mean_wait"], rtol=1e-12)
     np.testing.assert_allclose(edges["median_wait_s"], edges["waits"].str[0], rtol=1e-12)
     np.testing.assert_allclose(edges["p95_wait_s"], edges["waits"].str[1], rtol=1e-12)
+    timing = conn.execute(
+        f"""
+        select activity, count(*) as steps, median(epoch(end_ts) - epoch(start_ts)) as processing,
+               quantile_cont(epoch(start_ts) - epoch(previous_end_ts), [0.5, 0.95]) as waits
+        from ({LEVY_STEPS}) group by all
+        """
+    ).df()
+    stages = bottlenecks.merge(timing, on="activity", validate="one_to_one")
+    assert len(stages) == len(bottlenecks) == len(timing) and (stages["executions"] == stages["steps"]).all()
+    np.testing.assert_allclose(stages["median_processing_s"], stages["processing"], rtol=1e-12)
+    for ours, position in (("median_wait_s", 0), ("p95_wait_s", 1)):  # none for an activity only ever first
+        reference = [np.nan if w is None or w is pd.NA else w[position] for w in stages["waits"]]
+        np.testing.assert_allclose(stages[ours].to_numpy(float, na_value=np.nan), reference, rtol=1e-12)
     quantiles = ", ".join(str(q) for q in THROUGHPUT_QUANTILES)
     (throughputs,) = conn.execute(
         f"""select quantile_cont(throughput_s, [{quantiles}]) from (

@@ -9,42 +9,42 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.mining.case_steps import case_steps_sql
+from orchestration.mining.step_counts import weighted_summary_sql
 
 
-def _timing_sql(events: str, keys: str) -> str:
+def _timing_sql(facts: str, keys: list[str]) -> str:
+    """Per ``keys``, from the step facts table ``facts`` (see step_facts)."""
+    processing = weighted_summary_sql(f"select * from {facts} where fact = 'processing'", keys, (0.5,))
+    waits = weighted_summary_sql(f"select * from {facts} where fact = 'wait'", keys, (0.5, 0.95))
+    same_key = " and ".join(f"p.{k} is not distinct from w.{k}" for k in keys)
     return f"""
-        with steps as ({case_steps_sql(events)}),
-        timed as (
-            select *, case when previous_end_ts is not null
-                           then epoch(start_ts) - epoch(previous_end_ts) end as wait_s
-            from steps
-        ),
+        with processing as ({processing}),
+        waits as ({waits}),
         per_key as (
-            select {keys},
-                   count(*) as executions,
-                   avg(processing_s) as mean_processing_s,
-                   median(processing_s) as median_processing_s,
-                   avg(wait_s) as mean_wait_s,
-                   median(wait_s) as median_wait_s,
-                   quantile_cont(wait_s, 0.95) as p95_wait_s,
-                   sum(processing_s) as total_processing_s,
-                   coalesce(sum(wait_s), 0) as total_wait_s
-            from timed group by {keys}
+            select {", ".join(f"p.{k}" for k in keys)},
+                   p.frequency as executions,
+                   p.mean_s as mean_processing_s,
+                   p.quantiles[1] as median_processing_s,
+                   w.mean_s as mean_wait_s,
+                   w.quantiles[1] as median_wait_s,
+                   w.quantiles[2] as p95_wait_s,
+                   p.total_s as total_processing_s,
+                   coalesce(w.total_s, 0) as total_wait_s
+            from processing p join waits w on {same_key}
         )
-        select row_number() over (order by mean_wait_s desc nulls last, {keys}) as rank, *,
+        select row_number() over (order by mean_wait_s desc nulls last, {", ".join(keys)}) as rank, *,
                total_wait_s / nullif(total_wait_s + total_processing_s, 0) as wait_share
         from per_key order by rank
     """
 
 
-def activity_bottlenecks(conn, events: str) -> pd.DataFrame:
+def activity_bottlenecks(conn, facts: str) -> pd.DataFrame:
     """One row per activity, ranked by mean waiting time; ``limits_throughput`` marks rank 1."""
-    frame = conn.execute(_timing_sql(events, "activity")).df()
+    frame = conn.execute(_timing_sql(facts, ["activity"])).df()
     frame["limits_throughput"] = frame["rank"] == 1
     return frame
 
 
-def machine_bottlenecks(conn, events: str) -> pd.DataFrame:
+def machine_bottlenecks(conn, facts: str) -> pd.DataFrame:
     """One row per machine (and activity it performs), ranked by mean waiting time of its batches."""
-    return conn.execute(_timing_sql(events, "machine_id, activity")).df()
+    return conn.execute(_timing_sql(facts, ["machine_id", "activity"])).df()

@@ -1,4 +1,4 @@
-"""The event log as DuckDB SQL: every step of a case with its neighbours, the base of all flow statistics.
+"""The event log as DuckDB SQL: a case's steps in order, the base of all flow statistics.
 
 The statistics run in the warehouse, not in pandas, so they scale with it. They read any relation (table,
 view or ``read_parquet(...)``) with the columns of ``EVENT_COLUMNS``; ``event_seq`` breaks ties between
@@ -32,7 +32,7 @@ def step_sequence_sql(events: str, code: str) -> str:
     Activities as ``code`` (see activity_code_type). One sort-based window pass; step_counts.count_steps
     feeds it a bucket of cases at a time, so it stays within memory at any size."""
     return f"""
-        select activity, end_ts,
+        select case_id, activity, end_ts,
                string_agg({route_character("activity", code)}, '') over whole_case as route,
                min(start_ts) over whole_case as first_start_ts,
                lead(activity) over case_order as next_activity,
@@ -74,24 +74,4 @@ def mart_events_sql(first_day: date | str, last_day: date | str) -> str:
         from marts.fct_process_events
         where production_date between date '{first}' and date '{last}'
           and case_id is not null and activity is not null and end_ts is not null
-    """
-
-
-def case_steps_sql(events: str) -> str:
-    """Each step with its position in the case, the step before and after it, and whether it repeats an
-    activity the case already did. ``events`` is a relation name or a parenthesised query."""
-    return f"""
-        select
-            case_id, activity, machine_id, shift_id, start_ts, end_ts,
-            epoch(end_ts) - epoch(start_ts) as processing_s,
-            row_number() over case_order as position,
-            lag(activity) over case_order as previous_activity,
-            lag(end_ts) over case_order as previous_end_ts,
-            lead(activity) over case_order as next_activity,
-            lead(start_ts) over case_order as next_start_ts,
-            lead(machine_id) over case_order as next_machine_id,
-            count(*) over (partition by case_id, activity order by end_ts, event_seq
-                           rows between unbounded preceding and current row) > 1 as is_repeat
-        from {events}
-        window case_order as ({CASE_ORDER})
     """

@@ -1,6 +1,6 @@
 """How the work flows: the directly-follows graph with frequency and waiting times, start and end activities.
 
-One DuckDB query each over the event relation (see case_steps). Edge counts are pm4py's ``discover_dfg``
+From the steps counted once (see step_counts, step_facts). Edge counts are pm4py's ``discover_dfg``
 counts; an edge's waiting time is from the end of the source step to the start of the target step, the
 time a batch sat between them (negative where a source overlaps its successor, as on real job shops).
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.mining.case_steps import case_steps_sql
 from orchestration.mining.step_counts import count_steps
 
 DFG_COLUMNS = ["source", "target", "frequency", "mean_wait_s", "median_wait_s", "p95_wait_s"]
@@ -27,17 +26,18 @@ def edges_in_order(dfg: pd.DataFrame) -> pd.DataFrame:
     return ordered[DFG_COLUMNS].astype({"frequency": "int64"}).reset_index(drop=True)
 
 
-def start_end_activities(conn, events: str) -> pd.DataFrame:
-    """How many cases start, resp. end, with each activity: columns kind (start | end), activity, cases."""
+def start_end_activities(conn, facts: str) -> pd.DataFrame:
+    """How many cases start, resp. end, with each activity: columns kind (start | end), activity, cases;
+    from the step facts table ``facts`` (see step_facts)."""
     return conn.execute(
         f"""
-        with steps as ({case_steps_sql(events)}),
+        with steps as (select * from {facts} where fact = 'flags'),
         bounds as (
-            select 'start' as kind, activity from steps where previous_activity is null
+            select 'start' as kind, activity, steps from steps where is_first
             union all
-            select 'end' as kind, activity from steps where next_activity is null
+            select 'end' as kind, activity, steps from steps where is_last
         )
-        select kind, activity, count(*) as cases from bounds
+        select kind, activity, sum(steps)::bigint as cases from bounds
         group by kind, activity order by kind desc, cases desc, activity
         """
     ).df()

@@ -8,16 +8,11 @@ come from the counted values and counts add up across buckets of cases.
 
 from __future__ import annotations
 
-import math
-import uuid
-
 import pandas as pd
 
+from orchestration.mining.buckets import BUCKET_EVENTS, case_buckets, temp_table
 from orchestration.mining.case_steps import activity_code_type, route_activities, step_sequence_sql
 
-# Events per pass of count_steps: a log beyond it is mined in buckets of whole cases (10M events sort in
-# about 0.5 GiB; 150M at once ran out of 12 GiB).
-BUCKET_EVENTS = 10_000_000
 WAIT_QUANTILES = (0.5, 0.95)
 THROUGHPUT_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 
@@ -28,29 +23,14 @@ def count_steps(conn, events: str, min_share: float, bucket_events: int = BUCKET
     cases, mean throughput and its THROUGHPUT_QUANTILES) of ``events``. A complete case runs from a usual
     start (at least ``min_share`` of the cases) to a usual end.
 
-    The counts go to a temporary table, a bucket of whole cases (hash of the case id) at a time when the
-    log holds more than ``bucket_events`` events; the result does not depend on the buckets, and nothing
-    the size of the events is held in memory at once."""
+    The counts go to a temporary table, a bucket of whole cases at a time (see buckets) when the log holds
+    more than ``bucket_events`` events; the result does not depend on the buckets."""
     code = activity_code_type(conn, events)
-    (total,) = conn.execute(f"select count(*) from {events}").fetchone()
-    buckets = max(1, math.ceil(total / bucket_events))
-    table = f"mining_step_counts_{uuid.uuid4().hex[:12]}"
-    conn.execute(
-        f"create temp table {table} (activity {code}, next_activity {code}, route varchar, "
-        "seconds double, steps bigint)"
-    )
-    try:
-        for bucket in range(buckets):
-            part = (
-                events
-                if buckets == 1
-                else f"(select * from {events} where hash(case_id) % {buckets} = {bucket})"
-            )
-            conn.execute(f"insert into {table} {_step_counts_sql(part, code)}")
-        frame = conn.execute(_flow_and_variants_sql(table, min_share, code)).df()
-    finally:
-        conn.execute(f"drop table if exists {table}")
-    return frame
+    columns = f"activity {code}, next_activity {code}, route varchar, seconds double, steps bigint"
+    with temp_table(conn, "step_counts", columns) as counts:
+        for bucket in case_buckets(conn, events, bucket_events):
+            conn.execute(f"insert into {counts} {_step_counts_sql(bucket, code)}")
+        return conn.execute(_flow_and_variants_sql(counts, min_share, code)).df()
 
 
 def _step_counts_sql(events: str, code: str) -> str:
@@ -128,8 +108,8 @@ def weighted_summary_sql(
     source: str, groups: list[str], quantiles: tuple[float, ...], weight: str = "steps"
 ) -> str:
     """Per group of ``source`` (rows of a ``seconds`` value counted ``weight`` times): frequency (all rows),
-    mean_s and quantiles (a list, exactly as DuckDB's ``quantile_cont`` over the values repeated, NULLs
-    left out). A value at rank r (from 0) is the least whose running count exceeds r."""
+    total_s, mean_s and quantiles (a list, exactly as DuckDB's ``quantile_cont`` over the values repeated,
+    NULLs left out). A value at rank r (from 0) is the least whose running count exceeds r."""
     by = ", ".join(groups)
     ranks = []
     for q in quantiles:
@@ -148,7 +128,8 @@ def weighted_summary_sql(
                    sum(n) filter (where seconds is not null) over (partition by {by}) as valued
             from merged
         )
-        select {by}, sum(n)::bigint as frequency, sum(seconds * n) / any_value(valued) as mean_s,
+        select {by}, sum(n)::bigint as frequency, sum(seconds * n) as total_s,
+               sum(seconds * n) / any_value(valued) as mean_s,
                [{", ".join(ranks)}] as quantiles
         from ranked group by {by}
     """

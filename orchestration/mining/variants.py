@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from orchestration.mining.buckets import BUCKET_EVENTS, case_buckets, temp_table
+from orchestration.mining.case_steps import activity_code_type, route_activities, step_sequence_sql
 from orchestration.mining.flow import edges_in_order
-from orchestration.mining.step_counts import BUCKET_EVENTS, THROUGHPUT_QUANTILES, count_steps
+from orchestration.mining.step_counts import THROUGHPUT_QUANTILES, count_steps
 
 DEFAULT_MIN_END_SHARE = 0.1
 VARIANT_SEPARATOR = " > "
@@ -34,34 +36,6 @@ class RouteVariants:
         return [(tuple(v), int(n)) for v, n in zip(rows["variant"], rows["cases"], strict=True)]
 
 
-def case_routes_sql(events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> str:
-    """One row per case: its variant (list of activities), throughput time and completeness (one pass over
-    the events: the first and last activities are the variant's ends)."""
-    return f"""
-        with routes as (
-            select case_id, list(activity order by end_ts, event_seq) as variant,
-                   min(start_ts) as first_start_ts, max(end_ts) as last_end_ts
-            from {events} group by case_id
-        ),
-        starts as (
-            select variant[1] as activity from routes group by 1
-            having count(*) >= {min_share} * (select count(*) from routes)
-        ),
-        -- a case still at its first activity (work in progress at the window's end) tells nothing of where
-        -- cases finish: only cases that moved on vote for the usual end activities
-        moved_on as (select * from routes where len(list_distinct(variant)) > 1),
-        finishes as (
-            select variant[-1] as activity from moved_on group by 1
-            having count(*) >= {min_share} * (select count(*) from moved_on)
-        )
-        select case_id, variant, len(variant) as steps, first_start_ts, last_end_ts,
-               epoch(last_end_ts) - epoch(first_start_ts) as throughput_s,
-               variant[1] in (select activity from starts)
-                   and variant[-1] in (select activity from finishes) as is_complete
-        from routes
-    """
-
-
 def route_variants(conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> RouteVariants:
     """The variants and the throughput-time distribution of the events (see flow_and_variants)."""
     return flow_and_variants(conn, events, min_share)[1]
@@ -75,6 +49,29 @@ def flow_and_variants(
     frame = count_steps(conn, events, min_share, bucket_events)
     is_edge = frame["part"] == "edge"
     return edges_in_order(frame[is_edge]), _route_variants(frame[~is_edge])
+
+
+def cases_of_variants(
+    conn, events: str, labels: list[str], bucket_events: int = BUCKET_EVENTS
+) -> pd.DataFrame:
+    """The cases of ``events`` whose route is one of the variants ``labels`` (see variant_label): columns
+    case_id, variant (its label); a bucket of cases at a time, as count_steps."""
+    code = activity_code_type(conn, events)
+    activities = route_activities("route", code)
+    with temp_table(conn, "variant_cases", "case_id varchar, variant varchar") as found:
+        for bucket in case_buckets(conn, events, bucket_events):
+            conn.execute(
+                f"""
+                insert into {found}
+                select case_id, variant from (
+                    select case_id::varchar as case_id, array_to_string({activities}, $separator) as variant
+                    from ({step_sequence_sql(bucket, code)})
+                    where next_activity is null  -- a case's last step
+                ) where variant in (select unnest($labels::varchar[]))
+                """,
+                {"labels": labels, "separator": VARIANT_SEPARATOR},
+            )
+        return conn.execute(f"select case_id, variant from {found} order by case_id").df()
 
 
 def _route_variants(frame: pd.DataFrame) -> RouteVariants:

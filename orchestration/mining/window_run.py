@@ -37,9 +37,10 @@ from orchestration.mining.model_quality import (
     evaluate_model,
 )
 from orchestration.mining.rework import rework_loops, rework_rates
+from orchestration.mining.step_facts import counted_step_facts
 from orchestration.mining.variants import (
     DEFAULT_MIN_END_SHARE,
-    case_routes_sql,
+    cases_of_variants,
     flow_and_variants,
     variant_label,
 )
@@ -78,7 +79,15 @@ def mine_window(
     """Everything about the window's event relation ``events``; files go to ``picture_dir`` as ``stem_*``.
     ``batches``: the window's batches with their attributes (see case_attributes); None: there are none."""
     dfg, variants = flow_and_variants(conn, events, settings.min_end_share)  # one sort of the events
-    ends = start_end_activities(conn, events)
+    with counted_step_facts(conn, events) as facts:  # and one more for timing and rework
+        step_tables = {
+            "start_end_activities": start_end_activities(conn, facts),
+            "activity_bottlenecks": activity_bottlenecks(conn, facts),
+            "machine_bottlenecks": machine_bottlenecks(conn, facts),
+            "rework_loops": rework_loops(conn, facts),
+            "rework_rates": rework_rates(conn, facts),
+        }
+    ends = step_tables["start_end_activities"]
     counts = variants.counts()
     log = variant_log(counts)
     models = {
@@ -173,15 +182,11 @@ def mine_window(
             ]
         ),
         "deviations": _deviations(quality),
-        "deviating_cases": _deviating_cases(conn, events, quality, settings.min_end_share),
+        "deviating_cases": _deviating_cases(conn, events, quality),
         "variants": _top_variants(variants.table),
         "dfg": dfg,
-        "start_end_activities": ends,
         "throughput": variants.throughput,
-        "activity_bottlenecks": activity_bottlenecks(conn, events),
-        "machine_bottlenecks": machine_bottlenecks(conn, events),
-        "rework_loops": rework_loops(conn, events),
-        "rework_rates": rework_rates(conn, events),
+        **step_tables,
         "case_attribute_effects": case_attribute_effects(conn, batches),
         "process_maps": pd.DataFrame(
             [
@@ -225,7 +230,7 @@ def _deviations(quality: dict[str, ModelQuality]) -> pd.DataFrame:
     return frame.sort_values(["role", "cases", "kind", "activity"], ascending=[True, False, True, True])
 
 
-def _deviating_cases(conn, events: str, quality: dict[str, ModelQuality], min_share: float) -> pd.DataFrame:
+def _deviating_cases(conn, events: str, quality: dict[str, ModelQuality]) -> pd.DataFrame:
     """Every complete case whose variant does not fit a model, with what the alignment says about it."""
     deviating = [
         {
@@ -243,17 +248,6 @@ def _deviating_cases(conn, events: str, quality: dict[str, ModelQuality], min_sh
     if not deviating:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(deviating)
-    conn.register("_deviating_variants", frame)
-    try:
-        return conn.execute(
-            f"""
-            with cases as ({case_routes_sql(events, min_share)})
-            select d.role, c.case_id, d.variant, d.token_fitness, d.alignment_fitness, d.deviations
-            from cases c join _deviating_variants d
-              on array_to_string(c.variant, ' > ') = d.variant
-            where c.is_complete
-            order by d.role, c.case_id
-            """
-        ).df()
-    finally:
-        conn.unregister("_deviating_variants")
+    cases = cases_of_variants(conn, events, sorted(set(frame["variant"])))
+    joined = frame.merge(cases, on="variant")  # the variants come from complete cases only
+    return joined.sort_values(["role", "case_id"], kind="stable")[columns].reset_index(drop=True)
