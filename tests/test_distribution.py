@@ -179,6 +179,7 @@ def test_a_refused_delivery_is_retried_and_logged(tmp_path, smtp_server):
         smtp,
         roles=["quality"],
         sleep=lambda _: None,
+        resend=True,  # the same report again, on purpose
     )
     with duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True) as conn:
         failed = conn.execute(
@@ -192,3 +193,42 @@ def test_the_committed_configuration_names_every_role():
     distribution = load_distribution()
     assert sorted(distribution.roles) == sorted(ROLES)
     assert all(r.email or r.shared_folder for r in distribution.roles.values())
+
+
+def test_a_rerun_does_not_mail_the_same_report_twice(tmp_path, smtp_server):
+    """Re-running a day's deliveries sends nobody the report they already have (logged unchanged); a
+    report whose figures were corrected, or that became complete, goes out again."""
+    mailbox = Mailbox()
+    smtp = smtp_server(mailbox)
+    state, shared = tmp_path / "state.duckdb", tmp_path / "shared"
+    reports = render_roles(tmp_path / "reports", "2026-11-13")
+    reports["quality"].complete, reports["quality"].missing = False, ["gx_raw_measurements"]
+
+    def deliver():
+        logged = deliver_reports(reports, "2026-11-13", one_address_per_role(), state, shared, smtp)
+        return {(d.role, d.channel): d.status for d in logged}
+
+    first = deliver()
+    assert set(first.values()) == {"delivered"} and len(mailbox.messages) == len(ROLES)
+    # the same day rendered again: a new rendering time, the same figures
+    for rendered in reports.values():
+        rendered.json.write_text(rendered.json.read_text()[:-1] + ', "generated_at": "2026-11-14T06:31:00Z"}')
+    assert set(deliver().values()) == {"unchanged"} and len(mailbox.messages) == len(ROLES)
+    # maintenance's figures corrected; quality's day mended, its report now complete
+    reports["maintenance"].json.write_text('{"role": "maintenance", "mttr_h": 1.5}')
+    reports["quality"].complete, reports["quality"].missing = True, []
+    third = deliver()
+    changed = {key for key, status in third.items() if status == "delivered"}
+    assert changed == {
+        (role, channel) for role in ("maintenance", "quality") for channel in ("email", "shared_folder")
+    }
+    assert set(third.values()) == {"delivered", "unchanged"}
+    resent = [rcpt for rcpt, _ in mailbox.messages[len(ROLES) :]]
+    assert sorted(resent) == [["maintenance@plant.example"], ["quality@plant.example"]]
+    assert "INCOMPLETE" in mailbox.messages[ROLES.index("quality")][1]["Subject"]
+    assert "INCOMPLETE" not in mailbox.messages[-1][1]["Subject"] + mailbox.messages[-2][1]["Subject"]
+    with duckdb.connect(str(state), read_only=True) as conn:
+        statuses = conn.execute(
+            "select status, count(*) from distribution.delivery_log group by 1 order by 1"
+        ).fetchall()
+    assert statuses == [("delivered", 10 + 4), ("unchanged", 10 + 6)]  # 5 roles x (mail, folder) a run

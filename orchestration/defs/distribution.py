@@ -18,7 +18,8 @@ from orchestration.distribution import SmtpSettings, deliver_reports, load_distr
     partitions_def=factory_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="Renders each role's daily report and delivers it (shared folder, SMTP) with retries; every "
-    "delivery is a row of distribution.delivery_log in the state file.",
+    "delivery is a row of distribution.delivery_log in the state file. A rerun does not send a recipient "
+    "the same report again (logged unchanged); a corrected or completed one goes out.",
 )
 def deliveries(
     context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportShelf, state: OperationalState
@@ -40,7 +41,9 @@ def deliveries(
         logged = deliver_reports(
             rendered, day, distribution, Path(state.path), shared_folder(Path(reports.reports_dir)), smtp
         )
-        summary[day] = {status: sum(d.status == status for d in logged) for status in ("delivered", "failed")}
+        summary[day] = {
+            status: sum(d.status == status for d in logged) for status in ("delivered", "unchanged", "failed")
+        }
         for failed in (d for d in logged if d.status == "failed"):
             context.log.warning(
                 f"{day} {failed.role} -> {failed.recipient} ({failed.channel}): {failed.error}"

@@ -1,6 +1,6 @@
 """Render a factory day's role reports and deliver them.
 
-    python -m orchestration.distribution --day 2026-11-13 [--role quality] [--dry-run]
+    python -m orchestration.distribution --day 2026-11-13 [--role quality] [--dry-run] [--resend]
 
 Paths from the environment (GIGAFACTORY_WAREHOUSE, GIGAFACTORY_REPORTS, GIGAFACTORY_STATE,
 GIGAFACTORY_SHARED_FOLDER), SMTP settings too (see data/reporting/distribution.yaml).
@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", type=date.fromisoformat, required=True)
     parser.add_argument("--role", action="append", help="only this role (repeatable); default: every role")
     parser.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
+    parser.add_argument(
+        "--resend", action="store_true", help="send even to recipients who already have this very report"
+    )
     args = parser.parse_args(argv)
     from orchestration.reporting import render_daily_reports  # the reporting package's per-role renderer
 
@@ -42,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         SmtpSettings.from_environment(),
         roles=args.role,
         dry_run=args.dry_run,
+        resend=args.resend,
     )
     for d in deliveries:
         print(

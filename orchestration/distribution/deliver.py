@@ -6,6 +6,8 @@ looked up by the same key, so no code path hands one role's file to another role
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from typing import Protocol
 
 from orchestration.distribution.channels import PermanentFailure, put_in_shared_folder, report_mail, send_mail
 from orchestration.distribution.config import Distribution, Retries, SmtpSettings
-from orchestration.distribution.delivery_log import Delivery, log_deliveries
+from orchestration.distribution.delivery_log import Delivery, delivered_before, log_deliveries
 
 
 class Rendered(Protocol):
@@ -51,6 +53,20 @@ def with_retries(action: Callable[[], None], retries: Retries, sleep: Callable[[
     raise AssertionError("unreachable")
 
 
+def content_fingerprint(rendered: Rendered) -> str:
+    """What a recipient would read: the JSON twin without its rendering time, and the completeness. The
+    same day re-rendered with the same figures gives the same fingerprint; a corrected one does not."""
+    raw = rendered.json.read_bytes()
+    try:
+        content = json.loads(raw)
+        if isinstance(content, dict):
+            content.pop("generated_at", None)
+        raw = json.dumps(content, sort_keys=True).encode()
+    except ValueError:
+        pass  # not JSON: its bytes as they are
+    return hashlib.sha256(raw + f"|complete={rendered.complete}".encode()).hexdigest()
+
+
 def subject_of(report: str, day: str, role: str, rendered: Rendered) -> str:
     title = "Daily report" if report == "daily" else f"Shift handover ({report.split('/', 1)[-1]})"
     flag = "" if rendered.complete else f" [INCOMPLETE: {', '.join(rendered.missing) or 'see report'}]"
@@ -68,10 +84,14 @@ def deliver_reports(
     roles: list[str] | None = None,
     dry_run: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    resend: bool = False,
 ) -> list[Delivery]:
-    """Deliver and log; returns the logged rows. ``dry_run`` logs what would be sent and sends nothing."""
+    """Deliver and log; returns the logged rows. ``dry_run`` logs what would be sent and sends nothing.
+    A recipient who already received this day's report with the same content (a rerun of the day) is not
+    sent it again but logged ``unchanged``; a corrected or completed report goes out; ``resend``: always."""
     deliveries = []
     stem = f"{day}-{report.replace('/', '-')}"
+    sent_before = set() if resend else delivered_before(state_path, report, date.fromisoformat(day))
     for role in roles or list(distribution.roles):
         recipients = distribution.roles.get(role)
         if recipients is None:
@@ -80,10 +100,12 @@ def deliver_reports(
         targets = [("email", address) for address in recipients.email]
         if recipients.shared_folder:
             targets.append(("shared_folder", str(shared_folder / role)))
+        fingerprint = content_fingerprint(rendered) if rendered is not None else None
         for channel, recipient in targets:
+            unchanged = (role, recipient, channel, fingerprint) in sent_before
             if rendered is None:
                 outcome = Outcome(False, 0, f"no {report} report was rendered for role {role}")
-            elif dry_run:
+            elif dry_run or unchanged:
                 outcome = Outcome(True, 0, None)
             elif channel == "email" and smtp is None:
                 outcome = Outcome(False, 0, "GIGAFACTORY_SMTP_HOST is not set")
@@ -103,9 +125,12 @@ def deliver_reports(
                     sleep,
                 )
             now = datetime.now(UTC)
-            status = (
-                "dry_run" if dry_run and rendered is not None else ("delivered" if outcome.ok else "failed")
-            )
+            if rendered is not None and dry_run:
+                status = "dry_run"
+            elif rendered is not None and unchanged:
+                status = "unchanged"
+            else:
+                status = "delivered" if outcome.ok else "failed"
             deliveries.append(
                 Delivery(
                     report=report,
@@ -119,6 +144,7 @@ def deliver_reports(
                     complete=rendered.complete if rendered is not None else None,
                     delivered_at=now if status == "delivered" else None,
                     logged_at=now,
+                    content_sha=fingerprint,
                 )
             )
     log_deliveries(state_path, deliveries)

@@ -17,13 +17,15 @@ create table if not exists distribution.delivery_log (
     role varchar not null,
     recipient varchar not null,     -- mail address, or the role's directory in the shared folder
     channel varchar not null,       -- email | shared_folder
-    status varchar not null,        -- delivered | failed | dry_run
+    status varchar not null,        -- delivered | unchanged (had it already) | failed | dry_run
     attempts integer not null,
     error varchar,
     complete boolean,               -- the report itself was complete (blocking checks passed)
     delivered_at timestamptz,       -- null unless delivered
-    logged_at timestamptz not null
+    logged_at timestamptz not null,
+    content_sha varchar             -- the report's content (see deliver.content_fingerprint)
 );
+alter table distribution.delivery_log add column if not exists content_sha varchar;  -- state files before it
 """
 
 
@@ -40,6 +42,7 @@ class Delivery:
     complete: bool | None
     delivered_at: datetime | None
     logged_at: datetime
+    content_sha: str | None = None
 
 
 @contextmanager
@@ -65,3 +68,16 @@ def log_deliveries(state_path: Path, deliveries: list[Delivery]) -> None:
             f"insert into distribution.delivery_log ({columns}) values ({marks})",
             [astuple(d) for d in deliveries],
         )
+
+
+def delivered_before(state_path: Path, report: str, day: date) -> set[tuple[str, str, str, str]]:
+    """(role, recipient, channel, content_sha) of every delivery of ``report`` for ``day`` that went out."""
+    if not Path(state_path).exists():
+        return set()
+    with _connect(state_path) as conn:
+        rows = conn.execute(
+            "select distinct role, recipient, channel, content_sha from distribution.delivery_log "
+            "where report = ? and day = ? and status = 'delivered' and content_sha is not null",
+            [report, day],
+        ).fetchall()
+    return {tuple(row) for row in rows}
