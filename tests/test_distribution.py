@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +204,8 @@ def test_a_rerun_does_not_mail_the_same_report_twice(tmp_path, smtp_server):
     state, shared = tmp_path / "state.duckdb", tmp_path / "shared"
     reports = render_roles(tmp_path / "reports", "2026-11-13")
     reports["quality"].complete, reports["quality"].missing = False, ["gx_raw_measurements"]
+    for role, rendered in reports.items():
+        rendered.json.write_text(json.dumps({"role": role, "oee": 0.3}))
 
     def deliver():
         logged = deliver_reports(reports, "2026-11-13", one_address_per_role(), state, shared, smtp)
@@ -210,9 +213,10 @@ def test_a_rerun_does_not_mail_the_same_report_twice(tmp_path, smtp_server):
 
     first = deliver()
     assert set(first.values()) == {"delivered"} and len(mailbox.messages) == len(ROLES)
-    # the same day rendered again: a new rendering time, the same figures
-    for rendered in reports.values():
-        rendered.json.write_text(rendered.json.read_text()[:-1] + ', "generated_at": "2026-11-14T06:31:00Z"}')
+    # the same day rendered again: a new rendering time, the same figures (but for a parallel sum's last bit)
+    for role, rendered in reports.items():
+        again = {"role": role, "oee": 0.1 + 0.2, "generated_at": "2026-11-14T06:31:00Z"}
+        rendered.json.write_text(json.dumps(again))
     assert set(deliver().values()) == {"unchanged"} and len(mailbox.messages) == len(ROLES)
     # maintenance's figures corrected; quality's day mended, its report now complete
     reports["maintenance"].json.write_text('{"role": "maintenance", "mttr_h": 1.5}')

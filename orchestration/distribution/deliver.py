@@ -61,10 +61,21 @@ def content_fingerprint(rendered: Rendered) -> str:
         content = json.loads(raw)
         if isinstance(content, dict):
             content.pop("generated_at", None)
-        raw = json.dumps(content, sort_keys=True).encode()
+        raw = json.dumps(_rounded(content), sort_keys=True).encode()
     except ValueError:
         pass  # not JSON: its bytes as they are
     return hashlib.sha256(raw + f"|complete={rendered.complete}".encode()).hexdigest()
+
+
+def _rounded(value):
+    """Floats to 10 significant digits: a parallel sum may differ in its last bits between two runs."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
 
 
 def subject_of(report: str, day: str, role: str, rendered: Rendered) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from orchestration.factory_calendar import as_date
+from orchestration.reporting import queries
 
 TREND_DAYS = 7
 
@@ -105,11 +105,6 @@ class DailyReport:
         return self.process_mining is not None
 
 
-def _plain(value: Any) -> Any:
-    """DuckDB values as plain Python numbers (DECIMAL -> float)."""
-    return float(value) if isinstance(value, Decimal) else value
-
-
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -118,28 +113,13 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _table_exists(conn, qualified: str) -> bool:
-    schema, name = qualified.split(".", 1)
-    found = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _query(conn, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, map(_plain, row), strict=True)) for row in cursor.fetchall()]
-
-
 def _factory(conn, day: date, missing: list[str]) -> tuple[FactoryKpis | None, list[TrendPoint]]:
     days = [day - timedelta(days=offset) for offset in range(TREND_DAYS - 1, -1, -1)]
     empty_trend = [TrendPoint(d, None) for d in days]
-    if not _table_exists(conn, FACTORY_TABLE):
+    if not queries.table_exists(conn, FACTORY_TABLE):
         missing.append(f"factory KPIs: table {FACTORY_TABLE} not found")
         return None, empty_trend
-    rows = _query(
+    rows = queries.rows(
         conn,
         f"""
         select production_date, availability, effectiveness, quality_ratio, oee, produced_qty, good_qty,
@@ -176,11 +156,12 @@ def _factory(conn, day: date, missing: list[str]) -> tuple[FactoryKpis | None, l
     return kpis, trend
 
 
-def _machines(conn, day: date, missing: list[str]) -> list[MachineOee]:
-    if not _table_exists(conn, MACHINE_TABLE):
+def load_machine_oee(conn, day: date, missing: list[str]) -> list[MachineOee]:
+    """Each machine's OEE figures of the day, worst OEE first (machines without one last)."""
+    if not queries.table_exists(conn, MACHINE_TABLE):
         missing.append(f"machine OEE: table {MACHINE_TABLE} not found")
         return []
-    rows = _query(
+    rows = queries.rows(
         conn,
         f"""
         select machine_id, line_id, activity, availability, effectiveness, quality_ratio, oee,
@@ -214,11 +195,12 @@ def _machines(conn, day: date, missing: list[str]) -> list[MachineOee]:
     ]
 
 
-def _process_mining(conn, day: date, missing: list[str]) -> ProcessMiningSummary | None:
+def load_process_mining(conn, day: date, missing: list[str]) -> ProcessMiningSummary | None:
+    """The day's discovered process model and its conformance; None when neither was recorded."""
     model_row: dict[str, Any] | None = None
     conformance_row: dict[str, Any] | None = None
-    if _table_exists(conn, MODELS_TABLE):
-        found = _query(
+    if queries.table_exists(conn, MODELS_TABLE):
+        found = queries.rows(
             conn,
             f"""
             select algorithm, noise_threshold, places, transitions, silent_transitions, arcs,
@@ -232,8 +214,8 @@ def _process_mining(conn, day: date, missing: list[str]) -> ProcessMiningSummary
             missing.append(f"process model: no row for {day.isoformat()} in {MODELS_TABLE}")
     else:
         missing.append(f"process model: table {MODELS_TABLE} not found")
-    if _table_exists(conn, CONFORMANCE_TABLE):
-        found = _query(
+    if queries.table_exists(conn, CONFORMANCE_TABLE):
+        found = queries.rows(
             conn,
             f"""
             select model_name, cases, events, variants, variants_used, log_fitness, fitting_traces_share,
@@ -280,11 +262,11 @@ COVERAGE_TABLE = "marts.fct_kpi_coverage"
 LEDGER_TABLE = "quarantine.reconciliation"
 
 
-def _held_back(conn, day: date) -> list[dict[str, Any]]:
+def load_held_back(conn, day: date) -> list[dict[str, Any]]:
     """Per raw table with rows quarantined that day: counts from the ledger, reasons from quarantine."""
-    if not _table_exists(conn, LEDGER_TABLE):
+    if not queries.table_exists(conn, LEDGER_TABLE):
         return []
-    ledger = _query(
+    ledger = queries.rows(
         conn,
         f"select table_name, rows_in, rows_quarantined from {LEDGER_TABLE} "
         "where date = ? and rows_quarantined > 0 order by table_name",
@@ -293,22 +275,23 @@ def _held_back(conn, day: date) -> list[dict[str, Any]]:
     for row in ledger:
         table = f"quarantine.{row['table_name']}"
         row["reasons"] = (
-            _query(
+            queries.rows(
                 conn,
                 f"select reason, count(*) as rows from {table} where date = ? group by reason "
                 "order by rows desc, reason limit 10",
                 [day],
             )
-            if _table_exists(conn, table)
+            if queries.table_exists(conn, table)
             else []
         )
     return ledger
 
 
-def _not_computable(conn, day: date) -> dict[str, str]:
-    if not _table_exists(conn, COVERAGE_TABLE):
+def load_not_computable(conn, day: date) -> dict[str, str]:
+    """KPI -> why the day's data cannot support it (from marts.fct_kpi_coverage)."""
+    if not queries.table_exists(conn, COVERAGE_TABLE):
         return {}
-    rows = _query(
+    rows = queries.rows(
         conn,
         f"select kpi, reason from {COVERAGE_TABLE} where production_date = ? and not computable order by kpi",
         [day],
@@ -321,8 +304,8 @@ def load_daily_report(conn, production_date: date | str) -> DailyReport:
     day = as_date(production_date)
     missing: list[str] = []
     factory, trend = _factory(conn, day, missing)
-    machines = _machines(conn, day, missing)
-    process_mining = _process_mining(conn, day, missing)
+    machines = load_machine_oee(conn, day, missing)
+    process_mining = load_process_mining(conn, day, missing)
     return DailyReport(
         production_date=day,
         factory=factory,
@@ -330,6 +313,6 @@ def load_daily_report(conn, production_date: date | str) -> DailyReport:
         machines=machines,
         process_mining=process_mining,
         missing=missing,
-        not_computable=_not_computable(conn, day),
-        held_back=_held_back(conn, day),
+        not_computable=load_not_computable(conn, day),
+        held_back=load_held_back(conn, day),
     )

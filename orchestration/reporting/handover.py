@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestration.factory_calendar import factory_day_of
@@ -106,22 +107,36 @@ def _local(ts: datetime | None, timezone: str) -> str:
     return "n/a" if ts is None else ts.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
+def _read_marts(
+    section: Section, source: DaySource, what: str, marts: tuple[str, ...], sql: str, params: dict[str, Any]
+) -> bool:
+    """Fill ``section.rows`` with what ``sql`` reads; False when one of the ``marts`` it reads has not been
+    built, which the handover lists as missing ("<what>: table <mart> not found")."""
+    for mart in marts:
+        if not table_exists(source.conn, mart):
+            section.missing.append(f"{what}: table {mart} not found")
+            return False
+    section.rows = rows(source.conn, sql, params)
+    return True
+
+
 def _breakdowns(source: DaySource, start, end) -> Section:
     section = Section("breakdowns_in_shift", "Breakdowns in the shift", "")
     table = "marts.fct_machine_state_intervals"
-    if not table_exists(source.conn, table):
-        section.missing.append(f"breakdowns: table {table} not found")
-        return section
-    section.rows = rows(
-        source.conn,
+    if not _read_marts(
+        section,
+        source,
+        "breakdowns",
+        (table,),
         f"""
         select machine_id, activity, start_ts, end_ts, epoch(end_ts) - epoch(start_ts) as duration_s,
                end_ts > $end as still_open
         from {table} where state = 'breakdown' and start_ts < $end and end_ts > $start
         order by still_open desc, start_ts
         """,
-        {"start": start, "end": end},  # type: ignore[arg-type]
-    )
+        {"start": start, "end": end},
+    ):
+        return section
     section.columns = [
         Column("machine_id", "Machine"),
         Column("activity", "Step"),
@@ -139,19 +154,20 @@ def _breakdowns(source: DaySource, start, end) -> Section:
 def _anomalies(source: DaySource, start, end, open_after) -> Section:
     section = Section("anomalies_in_shift", "Sensor anomalies in the shift", "")
     table = "analytics.sensor_anomalies"
-    if not table_exists(source.conn, table):
-        section.missing.append(f"sensor anomalies: table {table} not found")
-        return section
-    section.rows = rows(
-        source.conn,
+    if not _read_marts(
+        section,
+        source,
+        "sensor anomalies",
+        (table,),
         f"""
         select machine_id, kind, count(*) as anomalies, max(severity) as severity, min(start_ts) as first_ts,
                max(end_ts) as last_ts, bool_or(end_ts >= $open_after) as still_open
         from {table} where start_ts < $end and end_ts > $start
         group by machine_id, kind order by still_open desc, anomalies desc, machine_id, kind
         """,
-        {"start": start, "end": end, "open_after": open_after},  # type: ignore[arg-type]
-    )
+        {"start": start, "end": end, "open_after": open_after},
+    ):
+        return section
     section.columns = [
         Column("machine_id", "Machine"),
         Column("kind", "Kind"),
@@ -174,19 +190,20 @@ def _anomalies(source: DaySource, start, end, open_after) -> Section:
 def _spc(source: DaySource, start, end) -> Section:
     section = Section("spc_in_shift", "SPC rule firings in the shift", "")
     table = "analytics.spc_violations"
-    if not table_exists(source.conn, table):
-        section.missing.append(f"SPC: table {table} not found")
-        return section
-    section.rows = rows(
-        source.conn,
+    if not _read_marts(
+        section,
+        source,
+        "SPC",
+        (table,),
         f"""
         select characteristic, machine_id, rule, any_value(rule_description) as rule_description,
                count(*) as firings, max(measured_ts) as last_ts
         from {table} where measured_ts >= $start and measured_ts < $end and not warm_up
         group by all order by firings desc, characteristic, machine_id, rule
         """,
-        {"start": start, "end": end},  # type: ignore[arg-type]
-    )
+        {"start": start, "end": end},
+    ):
+        return section
     section.columns = [
         Column("characteristic", "Characteristic"),
         Column("machine_id", "Machine"),
@@ -203,14 +220,13 @@ def _machine_status(source: DaySource, shift: str, end, config: ReportingConfig)
     """Each machine's state at the handover and its OEE over the shift; down or degraded ones first."""
     section = Section("machines_status", "Machines down or degraded", "")
     intervals, per_shift = "marts.fct_machine_state_intervals", "marts.fct_oee_machine_shift"
-    for table in (intervals, per_shift):
-        if not table_exists(source.conn, table):
-            section.missing.append(f"machine status: table {table} not found")
-            return section
     target = config.targets.get("oee")
     threshold = config.handover.degraded_oee_share * (target.target if target and target.target else 0.75)
-    section.rows = rows(
-        source.conn,
+    if not _read_marts(
+        section,
+        source,
+        "machine status",
+        (intervals, per_shift),
         f"""
         with at_end as (
             select machine_id, arg_max(state, start_ts) as state_at_handover, max(start_ts) as since_ts
@@ -228,8 +244,9 @@ def _machine_status(source: DaySource, shift: str, end, config: ReportingConfig)
         order by case status when 'down' then 0 when 'degraded' then 1 else 2 end, s.oee nulls last,
                  machine_id
         """,
-        {"end": end, "day": source.day, "shift": shift, "threshold": threshold},  # type: ignore[arg-type]
-    )
+        {"end": end, "day": source.day, "shift": shift, "threshold": threshold},
+    ):
+        return section
     if not section.rows:
         section.missing.append(f"machine status: no machine figures for the {shift} shift of {source.day}")
     section.rows = [r for r in section.rows if r["status"] != "ok"]
@@ -257,12 +274,11 @@ def _wip(source: DaySource, end) -> Section:
     waiting after the last step they finished."""
     section = Section("wip_queues", "Work in progress and queues", "")
     batches, events = "marts.dim_batch", "marts.fct_process_events"
-    for table in (batches, events):
-        if not table_exists(source.conn, table):
-            section.missing.append(f"WIP: table {table} not found")
-            return section
-    section.rows = rows(
-        source.conn,
+    if not _read_marts(
+        section,
+        source,
+        "WIP",
+        (batches, events),
         f"""
         with wip as (
             select case_id from {batches}
@@ -286,8 +302,9 @@ def _wip(source: DaySource, end) -> Section:
         from wip left join place using (case_id)
         group by all order by waiting desc, activity
         """,
-        {"end": end},  # type: ignore[arg-type]
-    )
+        {"end": end},
+    ):
+        return section
     section.columns = [
         Column("activity", "Last step"),
         Column("in_process", "In process", "num"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from orchestration.quality.validation_report import QUALITY_DIR
-from orchestration.reporting.daily_report import _held_back, _not_computable
+from orchestration.reporting.daily_report import load_held_back, load_not_computable
 from orchestration.reporting.section_model import Column, DaySource, Section
 
 
@@ -43,8 +43,8 @@ def blocking_failures(source: DaySource) -> list[str]:
 def data_quality(source: DaySource) -> Section:
     section = Section("data_quality", "Data quality", "")
     blocked = blocking_failures(source)
-    held = _held_back(source.conn, source.day)
-    not_computable = _not_computable(source.conn, source.day)
+    held = load_held_back(source.conn, source.day)
+    not_computable = load_not_computable(source.conn, source.day)
     section.rows = [
         {
             "table_name": table["table_name"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from orchestration.reporting import svg_charts as charts
 from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.sections_production import _absent
+from orchestration.reporting.section_parts import NoRows, mart_not_built
 
 FIGURES = {
     "revenue": ("Revenue", "money"),
@@ -23,7 +23,7 @@ def economics(source: DaySource) -> Section:
     section = Section("economics", "Costs and margin", "", figure_class="cost")
     table = "marts.fct_economics_day"
     if not table_exists(source.conn, table):
-        return _absent(section, table)
+        return mart_not_built(section, table)
     columns = ", ".join(
         f"max({k}) filter (where production_date = $day) as {k}, "
         f"avg({k}) filter (where production_date < $day) as {k}_trailing"
@@ -37,9 +37,9 @@ def economics(source: DaySource) -> Section:
         {"day": source.day},  # type: ignore[arg-type]
     )[0]
     if not found["today"]:
-        section.missing.append(f"economics: no row for {source.day} in {table}")
-        section.headline = "No cost figures for this day."
-        return section
+        return NoRows(
+            "No cost figures for this day.", f"economics: no row for {source.day} in {table}"
+        ).show_in(section)
     currency = found["currency"] or source.currency
     section.rows = [
         {
@@ -60,9 +60,10 @@ def economics(source: DaySource) -> Section:
     section.extra.update({key: found[key] for key in FIGURES} | {"currency": currency})
     trailing_cost = found["cost_per_good_cell_trailing"]
     if found["cost_per_good_cell"] is None:  # no cell completed, or a source without prices and costs
-        section.missing.append(f"economics: no cost per good cell for {source.day} (no cell or no costs)")
-        section.headline = "No cost per good cell for this day."
-        return section
+        return NoRows(
+            "No cost per good cell for this day.",
+            f"economics: no cost per good cell for {source.day} (no cell or no costs)",
+        ).show_in(section)
     section.headline = (
         f"Cost per good cell {found['cost_per_good_cell']:.2f} {currency}"
         + (f" (30-day mean {trailing_cost:.2f})" if trailing_cost else "")

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from orchestration.reporting import svg_charts as charts
-from orchestration.reporting.queries import rows, table_exists
+from orchestration.reporting.queries import rows
 from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.sections_production import _absent
+from orchestration.reporting.section_parts import read_mart, row_bars
 
 
 def breakdowns(source: DaySource) -> Section:
     """Machines that broke down, most downtime first, with their MTBF and MTTR of the day."""
     section = Section("breakdowns", "Breakdowns", "")
     table = "marts.fct_oee_machine_day"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         select machine_id, activity, breakdown_count, breakdown_time_s, availability, mtbf_s, mttr_s
         from {table} where production_date = ? and breakdown_count > 0
         order by breakdown_time_s desc, machine_id
         """,
         [source.day],
-    )
+    ):
+        return section
     trailing = rows(
         source.conn,
         f"select avg(breakdowns) as per_day from (select production_date, sum(breakdown_count) as breakdowns "
@@ -49,13 +50,13 @@ def breakdowns(source: DaySource) -> Section:
         f"most downtime: {top['machine_id']}."
     )
     section.attention = (total - trailing) / max(trailing, 1.0) if trailing and total > trailing else 0.0
-    section.chart = charts.bar_chart(
-        [r["machine_id"] for r in section.rows[:15]],
-        [r["breakdown_time_s"] / 60 for r in section.rows[:15]],
+    section.chart = row_bars(
+        section.rows[:15],
+        "machine_id",
+        lambda r: r["breakdown_time_s"] / 60,
         "breakdowns",
         "Downtime per machine",
         "Breakdown time (min)",
-        highlight=0,
     )
     return section
 
@@ -64,10 +65,10 @@ def sensor_anomalies(source: DaySource) -> Section:
     """Sensor anomalies per machine and kind, the most first."""
     section = Section("sensor_anomalies", "Machine sensor anomalies", "")
     table = "analytics.sensor_anomalies"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         select machine_id, kind, count(*) as anomalies, count(distinct sensor_id) as sensors,
                max(score) as max_score, min(start_ts) as first_ts, max(end_ts) as last_ts
@@ -75,7 +76,8 @@ def sensor_anomalies(source: DaySource) -> Section:
         group by machine_id, kind order by anomalies desc, machine_id, kind
         """,
         [source.day],
-    )
+    ):
+        return section
     section.columns = [
         Column("machine_id", "Machine"),
         Column("kind", "Kind"),

@@ -3,10 +3,10 @@ process mining, the crews' shifts (per-operator figures)."""
 
 from __future__ import annotations
 
-from orchestration.reporting import svg_charts as charts
-from orchestration.reporting.daily_report import _machines
+from orchestration.reporting.daily_report import load_machine_oee, load_process_mining
 from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.section_model import Column, DaySource, Section
+from orchestration.reporting.section_parts import NoRows, read_mart, row_bars
 
 LOSSES = {
     "breakdowns": "Breakdowns",
@@ -18,12 +18,6 @@ LOSSES = {
 }
 
 
-def _absent(section: Section, table: str) -> Section:
-    section.missing.append(f"{section.title}: table {table} not found")
-    section.headline = f"Not available: {table} has not been built."
-    return section
-
-
 def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
@@ -33,11 +27,11 @@ def oee_losses(source: DaySource) -> Section:
     route step that lost the most time to each."""
     section = Section("oee_losses", "OEE losses (six big losses)", "")
     factory, machines = "marts.fct_oee_factory_day", "marts.fct_oee_machine_day"
-    if not table_exists(source.conn, factory):
-        return _absent(section, factory)
     sums = ", ".join(f"loss_{k}_s as {k}" for k in LOSSES)
-    by_loss = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        factory,
         f"""
         with days as (
             select production_date, planned_busy_time_s, {sums} from {factory}
@@ -50,12 +44,14 @@ def oee_losses(source: DaySource) -> Section:
         from long group by loss
         """,
         [source.day] * 5,
-    )
-    today = [r for r in by_loss if r["seconds"] is not None]
-    if not today:
-        section.missing.append(f"OEE losses: no row for {source.day} in {factory}")
-        section.headline = "No OEE figures for this day."
+    ):
         return section
+    # a row per loss of the trailing window: keep the losses the day itself has figures for
+    section.rows = [r for r in section.rows if r["seconds"] is not None]
+    if not section.rows:
+        return NoRows(
+            "No OEE figures for this day.", f"OEE losses: no row for {source.day} in {factory}"
+        ).show_in(section)
     worst_step: dict[str, tuple[str, float]] = {}
     if table_exists(source.conn, machines):
         per_step = rows(
@@ -63,19 +59,18 @@ def oee_losses(source: DaySource) -> Section:
             f"""
             with steps as (select activity, {", ".join(f"sum(loss_{k}_s) as {k}" for k in LOSSES)}
                            from {machines} where production_date = ? group by activity)
-            select loss, arg_max(activity, seconds) as activity, max(seconds) as seconds
+            select loss, arg_max(activity, (seconds, activity)) as activity, max(seconds) as seconds
             from (unpivot steps on {", ".join(LOSSES)} into name loss value seconds) group by loss
             """,
             [source.day],
         )
         worst_step = {r["loss"]: (r["activity"], r["seconds"]) for r in per_step}
-    for r in today:
+    for r in section.rows:
         r["label"] = LOSSES[r["loss"]]
         r["share_of_pbt"] = r["seconds"] / r["pbt_s"] if r["pbt_s"] else None
         r["change_s"] = r["seconds"] - r["trailing_mean_s"] if r["trailing_mean_s"] is not None else None
         r["worst_step"], r["worst_step_s"] = worst_step.get(r["loss"], (None, None))
-    today.sort(key=lambda r: -r["seconds"])
-    section.rows = today
+    section.rows.sort(key=lambda r: -r["seconds"])
     section.columns = [
         Column("label", "Loss"),
         Column("seconds", "Lost time", "dur"),
@@ -84,21 +79,21 @@ def oee_losses(source: DaySource) -> Section:
         Column("change_s", "Change", "dur"),
         Column("worst_step", "Step losing most"),
     ]
-    top = today[0]
+    top = section.rows[0]
     section.headline = (
         f"Largest loss: {top['label'].lower()}, {_share(top['share_of_pbt'])} of planned busy time"
         + (f", most of it at {top['worst_step']}." if top["worst_step"] else ".")
     )
-    worsened = [r["change_s"] / r["pbt_s"] for r in today if r["change_s"] is not None and r["pbt_s"]]
+    worsened = [r["change_s"] / r["pbt_s"] for r in section.rows if r["change_s"] is not None and r["pbt_s"]]
     section.attention = max([0.0, *worsened])
-    section.chart = charts.bar_chart(
-        [r["label"] for r in today],
-        [r["share_of_pbt"] for r in today],
+    section.chart = row_bars(
+        section.rows,
+        "label",
+        "share_of_pbt",
         "oee-losses",
         "Six big losses",
         "Share of planned busy time lost",
         percent=True,
-        highlight=0,
     )
     return section
 
@@ -107,10 +102,10 @@ def throughput(source: DaySource) -> Section:
     """Output per line against its trailing 30-day mean."""
     section = Section("throughput", "Throughput per line", "")
     table = "marts.fct_oee_line_day"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
-    lines = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         select line_id,
                max(good_qty) filter (where production_date = ?::date) as good_qty,
@@ -121,15 +116,12 @@ def throughput(source: DaySource) -> Section:
         group by line_id having count(*) filter (where production_date = ?::date) > 0 order by line_id
         """,
         [source.day] * 7,
-    )
-    if not lines:
-        section.missing.append(f"throughput: no rows for {source.day} in {table}")
-        section.headline = "No line figures for this day."
+        NoRows("No line figures for this day.", f"throughput: no rows for {source.day} in {table}"),
+    ):
         return section
-    for line in lines:
+    for line in section.rows:
         mean = line["trailing_good_qty"]
         line["change"] = (line["good_qty"] - mean) / mean if mean else None
-    section.rows = lines
     section.columns = [
         Column("line_id", "Line"),
         Column("good_qty", "Good units", "num"),
@@ -138,7 +130,7 @@ def throughput(source: DaySource) -> Section:
         Column("change", "Change", "pct"),
         Column("oee", "OEE", "pct"),
     ]
-    drops = [(line["change"], line["line_id"]) for line in lines if line["change"] is not None]
+    drops = [(line["change"], line["line_id"]) for line in section.rows if line["change"] is not None]
     worst = min(drops) if drops else None
     section.headline = (
         f"Line {worst[1]} produced {abs(worst[0]) * 100:.1f}% "
@@ -147,12 +139,8 @@ def throughput(source: DaySource) -> Section:
         else "No trailing figures to compare with."
     )
     section.attention = max(0.0, -worst[0]) if worst else 0.0
-    section.chart = charts.bar_chart(
-        [line["line_id"] for line in lines],
-        [line["good_qty"] for line in lines],
-        "throughput",
-        "Good units per line",
-        "Good units",
+    section.chart = row_bars(
+        section.rows, "line_id", "good_qty", "throughput", "Good units per line", "Good units", highlight=None
     )
     return section
 
@@ -160,7 +148,7 @@ def throughput(source: DaySource) -> Section:
 def machines(source: DaySource) -> Section:
     section = Section("machines", "OEE per machine (worst first)", "")
     missing: list[str] = []
-    found = _machines(source.conn, source.day, missing)
+    found = load_machine_oee(source.conn, source.day, missing)
     section.missing.extend(missing)
     if not found:
         section.headline = "No machine figures for this day."
@@ -180,14 +168,14 @@ def machines(source: DaySource) -> Section:
     ]
     worst = found[0]
     section.headline = f"Lowest OEE: {worst.machine_id} ({worst.activity or 'n/a'})."
-    section.chart = charts.bar_chart(
-        [m.machine_id for m in found],
-        [m.oee for m in found],
+    section.chart = row_bars(
+        section.rows,
+        "machine_id",
+        "oee",
         "oee-machines",
         "OEE per machine",
         "OEE of the day (worst first)",
         percent=True,
-        highlight=0,
     )
     return section
 
@@ -196,11 +184,11 @@ def bottlenecks(source: DaySource) -> Section:
     """Where batches wait longest, and the rework loops that send them back (process mining of the day)."""
     section = Section("bottlenecks", "Bottlenecks and rework (process mining)", "")
     waits, loops = "process_mining.activity_bottlenecks", "process_mining.rework_loops"
-    if not table_exists(source.conn, waits):
-        return _absent(section, waits)
     # The shortest window ending with the day: the day's own behaviour.
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        waits,
         f"""
         select rank, activity, executions, mean_wait_s, p95_wait_s, mean_processing_s, wait_share
         from {waits} where window_end = ?::date
@@ -208,10 +196,11 @@ def bottlenecks(source: DaySource) -> Section:
         order by rank
         """,
         [source.day, source.day],
-    )
-    if not section.rows:
-        section.missing.append(f"bottlenecks: no window ending {source.day} in {waits}")
-        section.headline = "Process mining has not run for this day."
+        NoRows(
+            "Process mining has not run for this day.",
+            f"bottlenecks: no window ending {source.day} in {waits}",
+        ),
+    ):
         return section
     section.columns = [
         Column("rank", "Rank", "num"),
@@ -226,13 +215,13 @@ def bottlenecks(source: DaySource) -> Section:
     section.headline = (
         f"Batches wait longest before {top['activity']} (mean {top['mean_wait_s'] or 0:.0f} s)."
     )
-    section.chart = charts.bar_chart(
-        [r["activity"] for r in section.rows],
-        [None if r["mean_wait_s"] is None else r["mean_wait_s"] / 60 for r in section.rows],
+    section.chart = row_bars(
+        section.rows,
+        "activity",
+        lambda r: None if r["mean_wait_s"] is None else r["mean_wait_s"] / 60,
         "bottlenecks",
         "Mean wait per step",
         "Mean wait before the step (min)",
-        highlight=0,
     )
     if table_exists(source.conn, loops):
         rework = rows(
@@ -262,10 +251,10 @@ def crews(source: DaySource) -> Section:
     """Per-operator figures: each shift's crew, output per staffed hour and OEE adjusted for staffing."""
     section = Section("crews", "Shifts and crews", "", figure_class="per_operator")
     table = "marts.fct_shift_comparison"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         select shift_name, crew_id, staffed_headcount, cells_completed, output_per_staffed_hour, oee,
                oee_adjusted, crew_oee_adjusted_mean_28d, crew_oee_adjusted_ci_low_28d,
@@ -273,10 +262,8 @@ def crews(source: DaySource) -> Section:
         from {table} where production_date = ? order by shift_id
         """,
         [source.day],
-    )
-    if not section.rows:
-        section.missing.append(f"crews: no rows for {source.day} in {table}")
-        section.headline = "No shift figures for this day."
+        NoRows("No shift figures for this day.", f"crews: no rows for {source.day} in {table}"),
+    ):
         return section
     section.columns = [
         Column("shift_name", "Shift"),
@@ -298,13 +285,15 @@ def crews(source: DaySource) -> Section:
         )
     else:
         section.headline = "Adjusted OEE not available for this day."
-    section.chart = charts.bar_chart(
-        [f"{r['shift_name']} ({r['crew_id']})" for r in section.rows],
-        [r["oee_adjusted"] for r in section.rows],
+    section.chart = row_bars(
+        section.rows,
+        lambda r: f"{r['shift_name']} ({r['crew_id']})",
+        "oee_adjusted",
         "crews",
         "OEE adjusted per shift",
         "OEE adjusted for staffing and equipment",
         percent=True,
+        highlight=None,
     )
     return section
 
@@ -313,12 +302,11 @@ def process_model(source: DaySource) -> Section:
     """The day's discovered process model and its conformance (from process_mining.*)."""
     from markupsafe import Markup
 
-    from orchestration.reporting.daily_report import _process_mining
     from orchestration.reporting.render import model_picture_html
 
     section = Section("process_model", "Process model of the day", "")
     missing: list[str] = []
-    mining = _process_mining(source.conn, source.day, missing)
+    mining = load_process_mining(source.conn, source.day, missing)
     section.missing.extend(missing)
     picture, why_not = model_picture_html(mining)
     section.chart = str(Markup(picture)) if picture else None

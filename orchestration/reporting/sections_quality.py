@@ -7,10 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.reporting import svg_charts as charts
 from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.sections_production import _absent
+from orchestration.reporting.section_parts import NoRows, read_mart, row_bars
 
 CPK_CAPABLE = 1.33
 
@@ -19,11 +18,11 @@ def quality_yield(source: DaySource) -> Section:
     """First-pass yield per route step against its trailing 30 days, with the shift slot that did worst."""
     section = Section("quality_yield", "First-pass yield per step", "")
     table = "marts.fct_quality_yield"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
     # Shift slot (early/late/night), never the crew: crew figures belong to the per_operator class.
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         with per_step_day as (
             select production_date, activity,
@@ -37,7 +36,11 @@ def quality_yield(source: DaySource) -> Section:
                    sum(first_pass_good_cells) / nullif(sum(first_pass_decided_cells), 0) as fpy
             from {table} where production_date = ? group by all
         ),
-        worst_slot as (select activity, arg_min(shift_name, fpy) as worst_shift, min(fpy) as worst_shift_fpy
+        -- no worst shift when all did equally well; a tie for the lowest goes to the first by name, so
+        -- the same day always reads the same
+        worst_slot as (select activity, min(fpy) as worst_shift_fpy,
+                              case when min(fpy) < max(fpy) then arg_min(shift_name, (fpy, shift_name)) end
+                                  as worst_shift
                        from per_slot where fpy is not null group by activity)
         select d.activity, d.fpy, t.trailing_fpy, d.fpy - t.trailing_fpy as change, d.produced_cells,
                d.scrap_cells, d.rework_cells, w.worst_shift, w.worst_shift_fpy
@@ -49,10 +52,8 @@ def quality_yield(source: DaySource) -> Section:
         order by d.fpy asc nulls last, d.activity
         """,
         [source.day] * 5,
-    )
-    if not section.rows:
-        section.missing.append(f"first-pass yield: no rows for {source.day} in {table}")
-        section.headline = "No yield figures for this day."
+        NoRows("No yield figures for this day.", f"first-pass yield: no rows for {source.day} in {table}"),
+    ):
         return section
     section.columns = [
         Column("activity", "Step"),
@@ -70,14 +71,14 @@ def quality_yield(source: DaySource) -> Section:
         f", worst in the {worst['worst_shift']} shift." if worst["worst_shift"] else "."
     )
     section.attention = max([0.0, *(-r["change"] for r in section.rows if r["change"] is not None)])
-    section.chart = charts.bar_chart(
-        [r["activity"] for r in section.rows],
-        [r["fpy"] for r in section.rows],
+    section.chart = row_bars(
+        section.rows,
+        "activity",
+        "fpy",
         "quality-yield",
         "First-pass yield per step",
         "First-pass yield",
         percent=True,
-        highlight=0,
     )
     return section
 
@@ -86,10 +87,10 @@ def capability(source: DaySource) -> Section:
     """Cpk per characteristic and machine (lowest first), pooled over products with the mart's sums."""
     section = Section("capability", "Process capability (Cpk, lowest first)", "")
     table = "marts.fct_process_capability"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         select characteristic, machine_id, activity, sum(sample_count) as samples,
                sum(out_of_spec_count) as out_of_spec, min(cpk) as cpk, min(cp) as cp
@@ -97,10 +98,8 @@ def capability(source: DaySource) -> Section:
         group by all order by cpk asc, characteristic, machine_id limit 15
         """,
         [source.day],
-    )
-    if not section.rows:
-        section.missing.append(f"capability: no rows for {source.day} in {table}")
-        section.headline = "No capability figures for this day."
+        NoRows("No capability figures for this day.", f"capability: no rows for {source.day} in {table}"),
+    ):
         return section
     section.columns = [
         Column("characteristic", "Characteristic"),
@@ -117,13 +116,13 @@ def capability(source: DaySource) -> Section:
         f"{worst['characteristic']} on {worst['machine_id']} (Cpk {worst['cpk']:.2f})."
     )
     section.attention = max(0.0, CPK_CAPABLE - worst["cpk"]) / CPK_CAPABLE
-    section.chart = charts.bar_chart(
-        [f"{r['characteristic']} / {r['machine_id']}" for r in section.rows],
-        [r["cpk"] for r in section.rows],
+    section.chart = row_bars(
+        section.rows,
+        lambda r: f"{r['characteristic']} / {r['machine_id']}",
+        "cpk",
         "capability",
         "Cpk per characteristic and machine",
         f"Cpk (capable from {CPK_CAPABLE})",
-        highlight=0,
     )
     return section
 
@@ -132,10 +131,10 @@ def spc(source: DaySource) -> Section:
     """SPC rule firings of the day (charts still warming up excluded), against the trailing 30 days."""
     section = Section("spc", "SPC rule violations", "")
     table = "analytics.spc_violations"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         select characteristic, machine_id, rule, any_value(rule_description) as rule_description,
                count(*) as violations, min(measured_ts) as first_ts
@@ -143,7 +142,8 @@ def spc(source: DaySource) -> Section:
         group by characteristic, machine_id, rule order by violations desc, characteristic, machine_id, rule
         """,
         [source.day],
-    )
+    ):
+        return section
     trailing = rows(
         source.conn,
         f"select avg(firings) as per_day from (select production_date, count(*) filter (where not warm_up) "
@@ -166,33 +166,33 @@ def spc(source: DaySource) -> Section:
         f"; most on {section.rows[0]['characteristic']} at {section.rows[0]['machine_id']}." if total else "."
     )
     section.attention = (total - trailing) / max(trailing, 1.0) if total > trailing else 0.0
-    if section.rows:
-        top = section.rows[:12]
-        section.chart = charts.bar_chart(
-            [f"{r['characteristic']} / {r['machine_id']} / {r['rule']}" for r in top],
-            [r["violations"] for r in top],
-            "spc",
-            "SPC rule firings",
-            "Firings",
-            highlight=0,
-        )
+    section.chart = row_bars(
+        section.rows[:12],
+        lambda r: f"{r['characteristic']} / {r['machine_id']} / {r['rule']}",
+        "violations",
+        "spc",
+        "SPC rule firings",
+        "Firings",
+    )
     return section
 
 
 def defect_pareto(source: DaySource) -> Section:
     section = Section("defect_pareto", "Defect Pareto", "")
     table = "marts.fct_defect_pareto"
-    if not table_exists(source.conn, table):
-        return _absent(section, table)
-    section.rows = rows(
-        source.conn,
+    if not read_mart(
+        section,
+        source,
+        table,
         f"""
         select pareto_rank, activity, characteristic, batches_affected, out_of_spec_samples,
                share_of_defects, cumulative_share
         from {table} where production_date = ? order by pareto_rank limit 10
         """,
         [source.day],
-    )
+        NoRows("No out-of-spec measurement this day."),
+    ):
+        return section
     section.columns = [
         Column("pareto_rank", "Rank", "num"),
         Column("characteristic", "Characteristic"),
@@ -201,21 +201,18 @@ def defect_pareto(source: DaySource) -> Section:
         Column("share_of_defects", "Share", "pct"),
         Column("cumulative_share", "Cumulative", "pct"),
     ]
-    if not section.rows:
-        section.headline = "No out-of-spec measurement this day."
-        return section
     top = section.rows[0]
     section.headline = (
         f"{top['characteristic']} ({top['activity']}) accounts for {top['share_of_defects'] * 100:.0f}% "
         "of the day's defects."
     )
-    section.chart = charts.bar_chart(
-        [r["characteristic"] for r in section.rows],
-        [r["batches_affected"] for r in section.rows],
+    section.chart = row_bars(
+        section.rows,
+        "characteristic",
+        "batches_affected",
         "defect-pareto",
         "Defect Pareto",
         "Batches affected",
-        highlight=0,
     )
     return section
 
