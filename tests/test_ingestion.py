@@ -271,7 +271,15 @@ def test_kill_9_mid_stream_loses_no_acknowledged_reading_and_duplicates_none(tmp
         )
         assert http_ack == {"accepted": 1, "quarantined": 0, "reasons": []}
         wait_for(lambda: publisher.stats["receipted_readings"] > 4_000, "some receipts before the kill")
-        service.send_signal(signal.SIGKILL)  # mid-stream: batches in flight, parts half-compacted, ...
+        service.send_signal(signal.SIGSTOP)  # frozen mid-stream: parts half-written, half-compacted, ...
+        # and readings in flight that it can no longer acknowledge, however fast it had caught up
+        submitted += replay(
+            publisher,
+            synthetic_plant(200, 1.0, start_us=START_US + 200_000_000, groups=4),
+            speed=0,
+            limit=2_000,
+        )
+        service.send_signal(signal.SIGKILL)
         service.wait()
         receipted_before = set(publisher.receipted_batches)
         assert publisher.pending_readings() > 0, "the kill came too late to be mid-stream"
