@@ -38,15 +38,15 @@ class Platform:
             }
 
 
-@pytest.fixture
-def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
+def make_platform(root: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    """A warehouse, lake and report shelf under ``root`` on the small test plant."""
     from orchestration.defs.resources import build_resources
     from orchestration.defs.warehouse import dbt_project
 
     settings = Settings(
-        warehouse_path=tmp_path / "warehouse.duckdb",
-        lake_dir=tmp_path / "lake",
-        reports_dir=tmp_path / "reports",
+        warehouse_path=root / "warehouse.duckdb",
+        lake_dir=root / "lake",
+        reports_dir=root / "reports",
         scenario_path=SMALL_SCENARIO,
         partitions_start="2026-01-01",
     )
@@ -54,3 +54,8 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
     for name in ("GIGAFACTORY_WAREHOUSE", "GIGAFACTORY_LAKE"):
         monkeypatch.setenv(name, "")
     return Platform(settings=settings, resources=build_resources(dbt_project, settings))
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    return make_platform(tmp_path, monkeypatch)

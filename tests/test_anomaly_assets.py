@@ -6,8 +6,7 @@ import dagster as dg
 import pytest
 
 from orchestration.defs import anomalies, extraction, warehouse
-from orchestration.settings import Settings
-from tests.conftest import SMALL_SCENARIO, Platform
+from tests.conftest import Platform, make_platform
 
 DAY = "2026-11-13"  # the first built day: the sensors are their own (warm-up) baseline, SPC too
 
@@ -32,21 +31,8 @@ UPSTREAM = (
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """One factory day through extraction and the warehouse, then both analytics assets on it, twice."""
-    from orchestration.defs.resources import build_resources
-    from orchestration.defs.warehouse import dbt_project
-
-    root = tmp_path_factory.mktemp("anomaly_assets")
-    settings = Settings(
-        warehouse_path=root / "warehouse.duckdb",
-        lake_dir=root / "lake",
-        reports_dir=root / "reports",
-        scenario_path=SMALL_SCENARIO,
-        partitions_start="2026-01-01",
-    )
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("GIGAFACTORY_WAREHOUSE", "GIGAFACTORY_LAKE"):
-            patch.setenv(name, "")
-        platform = Platform(settings=settings, resources=build_resources(dbt_project, settings))
+        platform = make_platform(tmp_path_factory.mktemp("anomaly_assets"), patch)
         built = [extraction.simulated_factory, warehouse.warehouse_models]
         assert _materialize(platform, built, DAY, UPSTREAM).success
         analytics = [anomalies.sensor_anomalies, anomalies.spc_violations]

@@ -9,6 +9,7 @@ import pytest
 
 from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
 from orchestration.defs.resources import SimulatedFactory
+from tests.conftest import make_platform
 
 DAY = "2026-11-13"  # a Friday
 ALL_ASSETS = [
@@ -29,8 +30,16 @@ def materialize_day(platform, day: str = DAY, raise_on_error: bool = True) -> dg
     )
 
 
-def test_one_factory_day_runs_end_to_end(platform):
-    result = materialize_day(platform)
+@pytest.fixture(scope="module")
+def friday(tmp_path_factory):
+    """The Friday through the whole graph once, for the tests that read it (one materializes it again)."""
+    with pytest.MonkeyPatch.context() as patch:
+        platform = make_platform(tmp_path_factory.mktemp("friday"), patch)
+        yield platform, materialize_day(platform)
+
+
+def test_one_factory_day_runs_end_to_end(friday):
+    platform, result = friday
     assert result.success
 
     raw_events = platform.query(f"select count(*) from raw.production_events where date = '{DAY}'")[0][0]
@@ -82,8 +91,9 @@ def test_one_factory_day_runs_end_to_end(platform):
     assert len(checks) >= 24 and failed == {"sensor_readings_have_no_gaps"}, failed
 
 
-def test_rematerializing_a_day_leaves_the_same_warehouse(platform):
-    materialize_day(platform)
+def test_rematerializing_a_day_leaves_the_same_warehouse(friday):
+    platform, result = friday
+    assert result.success
     first = platform.table_row_counts()
     materialize_day(platform)
     second = platform.table_row_counts()
