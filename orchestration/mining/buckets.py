@@ -3,6 +3,9 @@
 A statistic that follows each case through its steps (a window over the case) needs the case whole, not
 the log whole: the cases are split by a hash of their id into buckets of about BUCKET_EVENTS events, each
 bucket's steps are counted into a temporary table, and counts add up across buckets.
+
+Each bucket filters the whole log again (about 5 s per bucket at 150M events from Parquet); writing the
+buckets apart first, in one partitioned copy, took longer than the re-reads it saves (89 s for 150M events).
 """
 
 from __future__ import annotations

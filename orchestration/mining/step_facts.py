@@ -1,9 +1,9 @@
 """Every step's timing and rework flags, counted once for the bottlenecks, the rework loops and rates and the
 start and end activities, a bucket of whole cases at a time (see buckets).
 
-One window pass over the cases gives each step its processing time, its wait
-since the case's previous step, and whether it repeats an activity of its case or sends the case back (its
-next step is a repeat). They are counted into one temporary table, rows of three facts:
+One window pass over the cases gives each step its processing time, its wait since the case's previous step,
+and whether it repeats an activity of its case or sends the case back (its next step is a repeat). They are
+counted into one temporary table, rows of three facts:
 
 - ``processing``: per activity, machine and processing time (``seconds``);
 - ``wait``: per activity, machine and wait (``seconds``, NULL for a case's first step);
