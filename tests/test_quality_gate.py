@@ -3,6 +3,7 @@ explained, the bad rows quarantined, the good rows delivered, and rows in = acce
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -179,10 +180,54 @@ def test_a_corrupted_day_delivers_its_good_rows_and_its_report_says_what_was_hel
     assert "end_ts is before start_ts" in page and "implausible value" in page
 
 
+def test_a_range_is_split_in_halves_down_to_the_blocked_days():
+    """The splitting alone, with a stand-in for a run: a run fails while its range holds a blocked day."""
+
+    @dataclass
+    class Run:
+        success: bool
+
+        def get_asset_check_evaluations(self):
+            check = dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey(["raw", "production_events"]),
+                check_name="production_events_volume_is_steady",
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                blocking=True,
+            )
+            return [] if self.success else [check]
+
+    bad, runs = {"2026-11-11", "2026-11-14"}, []
+
+    def run(first: str, last: str) -> Run:
+        runs.append((first, last))
+        return Run(not bad & set(days_between(first, last)))
+
+    blocked: dict[str, list[str]] = {}
+    done = backfill(days_between("2026-11-09", "2026-11-15"), run, blocked)
+    assert done == ["2026-11-09", "2026-11-10", "2026-11-12", "2026-11-13", "2026-11-15"]
+    assert blocked == {day: ["production_events_volume_is_steady"] for day in sorted(bad)}
+    assert runs == [
+        ("2026-11-09", "2026-11-15"),
+        ("2026-11-09", "2026-11-11"),  # halves: 3 days, then 4
+        ("2026-11-09", "2026-11-09"),
+        ("2026-11-10", "2026-11-11"),
+        ("2026-11-10", "2026-11-10"),
+        ("2026-11-11", "2026-11-11"),
+        ("2026-11-12", "2026-11-15"),
+        ("2026-11-12", "2026-11-13"),
+        ("2026-11-14", "2026-11-15"),
+        ("2026-11-14", "2026-11-14"),
+        ("2026-11-15", "2026-11-15"),
+    ]
+
+
 def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_path):
+    """The whole graph on three days whose first collapses: the range fails, its halves run, and only the
+    collapsed day stays out (deeper splits: the test above)."""
     scenario = tmp_path / "collapse.yaml"
     scenario.write_text(
-        yaml.safe_dump({"base": str(SMALL), "corruption": {"days": ["2026-11-11"], "collapse_share": 0.8}})
+        yaml.safe_dump({"base": str(SMALL), "corruption": {"days": ["2026-11-09"], "collapse_share": 0.8}})
     )
     platform.resources["factory"] = SimulatedFactory(scenario_path=str(scenario))
     instance = dg.DagsterInstance.ephemeral()
@@ -204,21 +249,15 @@ def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_pa
 
     assert materialize(platform, "2026-11-08").success  # a day of history before the range
     blocked: dict[str, list[str]] = {}
-    done = backfill(days_between("2026-11-09", "2026-11-12"), run, blocked)
-    assert blocked == {"2026-11-11": ["production_events_volume_is_steady"]}
-    assert done == ["2026-11-09", "2026-11-10", "2026-11-12"]
-    # One run for the range, then halves, then the bad half's days.
-    assert runs == [
-        ("2026-11-09", "2026-11-12"),
-        ("2026-11-09", "2026-11-10"),
-        ("2026-11-11", "2026-11-12"),
-        ("2026-11-11", "2026-11-11"),
-        ("2026-11-12", "2026-11-12"),
-    ]
+    done = backfill(days_between("2026-11-09", "2026-11-11"), run, blocked)
+    assert blocked == {"2026-11-09": ["production_events_volume_is_steady"]}
+    assert done == ["2026-11-10", "2026-11-11"]
+    # One run for the range, then its halves: the collapsed day alone, and the two good days together.
+    assert runs == [("2026-11-09", "2026-11-11"), ("2026-11-09", "2026-11-09"), ("2026-11-10", "2026-11-11")]
     days = platform.query("select distinct production_date::varchar from marts.fct_process_events order by 1")
-    assert [d for (d,) in days] == ["2026-11-08", "2026-11-09", "2026-11-10", "2026-11-12"]
-    assert not (platform.settings.reports_dir / "2026-11-11" / "daily_report.html").exists()
-    assert (platform.settings.reports_dir / "2026-11-12" / "daily_report.html").exists()
+    assert [d for (d,) in days] == ["2026-11-08", "2026-11-10", "2026-11-11"]
+    assert not (platform.settings.reports_dir / "2026-11-09" / "daily_report.html").exists()
+    assert (platform.settings.reports_dir / "2026-11-11" / "daily_report.html").exists()
 
     # A backfill launched from the UI gets the same split: the failure sensor asks for the two halves.
     failed = results[0]
@@ -229,14 +268,12 @@ def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_pa
         dagster_run=instance.get_run_by_id(failed.run_id),
     )
     requests = isolate_blocked_days(context.for_run_failure())
-    assert [(r.tags.get(RANGE_START), r.tags.get(RANGE_END)) for r in requests] == [
-        ("2026-11-09", "2026-11-10"),
-        ("2026-11-11", "2026-11-12"),
-    ]
+    asked = [r.partition_key or (r.tags.get(RANGE_START), r.tags.get(RANGE_END)) for r in requests]
+    assert asked == ["2026-11-09", ("2026-11-10", "2026-11-11")]  # a single day as its partition
     single = dg.build_run_status_sensor_context(
         sensor_name="isolate_blocked_days",
-        dagster_event=results[3].get_run_failure_event(),
+        dagster_event=results[1].get_run_failure_event(),
         dagster_instance=instance,
-        dagster_run=instance.get_run_by_id(results[3].run_id),
+        dagster_run=instance.get_run_by_id(results[1].run_id),
     )
-    assert isinstance(isolate_blocked_days(single.for_run_failure()), dg.SkipReason)  # day 11 stays blocked
+    assert isinstance(isolate_blocked_days(single.for_run_failure()), dg.SkipReason)  # day 9 stays blocked
