@@ -59,16 +59,3 @@ def make_platform(root: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
 @pytest.fixture
 def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
     return make_platform(tmp_path, monkeypatch)
-
-
-# The longest files first (the webserver backfill mostly waits on its daemon): under `-n 2 --dist loadfile`
-# the other worker's tests then fill those waits, instead of the suite ending on one long test alone.
-LONGEST_FIRST = ("test_backfill_via_webserver.py", "test_plant_export.py", "test_quality_gate.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        name = item.path.name
-        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: every other test keeps its place
