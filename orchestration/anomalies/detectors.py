@@ -6,8 +6,8 @@ sensor's own first-order lag (``response``), plus an hour-of-day offset (a room'
 the MAD of the residuals. Every detector works on the whole (sensors, times) matrix at once:
 
 - spike: the residual against the median of itself and its four neighbours (robust to steps and ramps);
-- level shift and drift: a two-sided CUSUM of the standardized residual (``cusum``), whose window runs from
-  the CUSUM's last zero (the onset estimate) to its peak; a steady ramp inside makes it a drift;
+- level shift and drift: a short windowed mean of the standardized residual against a slowly adapting
+  baseline, with hysteresis and a maximum open time (``levels``); a steady ramp inside makes it a drift;
 - stuck: more identical consecutive readings than the sensor ever gave in its baseline;
 - gap: missing readings on the grid, as their own kind.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import median_filter
 
-from orchestration.anomalies.cusum import LevelChange, level_changes
+from orchestration.anomalies.levels import LevelEvent, deviations, level_events, level_sigma_of
 from orchestration.anomalies.response import expected, fit_response
 from orchestration.anomalies.runs import merge_close, runs
 
@@ -35,10 +35,16 @@ class DetectorSettings:
     """Thresholds, in robust sigmas unless said otherwise; set a priori, not tuned on any evaluation data."""
 
     spike_z: float = 6.0
-    cusum_k: float = 1.0  # allowance: shifts under 2k = 2 sigmas are not chased (in-control ARL beyond 10^6)
-    cusum_h: float = 10.0  # decision interval: one 10-sigma spike alone (9) stays below it
+    level_window: int = 10  # readings in the windowed mean a level is judged on
+    level_tau: float = 200.0  # readings: time constant of the adaptive baseline (legitimate slow change)
+    level_open: float = 6.0  # an event opens this many sigmas of the windowed mean off the baseline...
+    level_close: float = 3.0  # ...and closes back within this many (hysteresis)
+    level_max_open_s: float = 4 * 3600.0  # an event open longer is the sensor's new normal: re-baselined
+    calibration_margin: float = (
+        1.25  # a sensor's limits clear its largest deviation on its reference by this...
+    )
+    calibration_cap: float = 2.0  # ...but widen at most this far (a fault in the reference must not blind it)
     min_level_readings: int = 3  # a level event spans at least this many readings (shorter: a spike)
-    level_merge_s: float = 3600.0  # level events of one sensor and direction this close are one deviation
     recovery_z: float = 2.0  # after changeovers and maintenance, judged again once back within this...
     recovery_max_s: float = 7200.0  # ...or after this long at the latest
     stuck_min_readings: int = 3
@@ -85,6 +91,10 @@ class Baseline:
     spike_sigma: np.ndarray  # (sensors,): MAD sigma of the reading minus its 5-reading median
     max_run: np.ndarray  # (sensors,): longest run of identical consecutive readings seen
     history: np.ndarray  # (sensors, regimes): readings the baseline rests on
+    level_sigma: np.ndarray | None = None  # (sensors,): spread of the windowed mean around the baseline
+    level_open: np.ndarray | None = None  # (sensors,): the level event limit, calibrated on the reference
+    resolution: np.ndarray | None = None  # (sensors,): the step of a quantized sensor's readings, else 0
+    spike_limit: np.ndarray | None = None  # (sensors,): the spike limit in its sigmas, calibrated
     from_judged_data: bool = False  # no earlier data: the judged readings are their own (warm-up) baseline
     warm_up: np.ndarray | None = None  # (sensors, regimes): regimes without history, learnt from judged data
 
@@ -110,10 +120,18 @@ class ScoredGrid:
     spike_z: np.ndarray  # (sensors, times) float32
     flagged: np.ndarray  # (sensors, times) bool: inside any event
     events: list[Event]
+    level_baseline: np.ndarray | None = None  # (sensors, times): the adaptive baseline z was judged against
 
 
-def fit_baseline(reference: SensorGrid, min_history: int = 20, from_judged_data: bool = False) -> Baseline:
-    """Levels, lag, hour-of-day offsets and robust spreads per sensor and regime, from the reference."""
+def fit_baseline(
+    reference: SensorGrid,
+    min_history: int = 20,
+    from_judged_data: bool = False,
+    settings: DetectorSettings | None = None,
+) -> Baseline:
+    """Levels, lag, hour-of-day offsets and robust spreads per sensor and regime, from the reference, and each
+    sensor's level limits calibrated on it."""
+    settings = settings or DetectorSettings()
     values = reference.values
     n_sensors = values.shape[0]
     n_regimes = len(reference.regime_names)
@@ -146,14 +164,13 @@ def fit_baseline(reference: SensorGrid, min_history: int = 20, from_judged_data:
     overall = MAD_TO_SIGMA * _nanmedian_rows(np.abs(np.where(judged, residual, np.nan)))
     sigma = np.where(np.isfinite(sigma), sigma, overall[:, None])
     spike_sigma = MAD_TO_SIGMA * _nanmedian_rows(np.where(judged, np.abs(_local_residual(residual)), np.nan))
-    # Quantized sensors can have a MAD of 0: floor every sigma at a share of the sensor's typical step.
-    step = _nanmedian_rows(np.abs(np.diff(values, axis=1)))
-    floor = np.maximum(
-        np.nan_to_num(step, nan=0.0),
-        1e-6 * (1.0 + np.nanmax(np.abs(np.nan_to_num(center)), axis=1, initial=0)),
-    )
+    resolution = _resolution(values)
+    floor = np.maximum(resolution / np.sqrt(12.0), _scale_floor(values))
     sigma = np.maximum(np.nan_to_num(sigma, nan=0.0), floor[:, None])
     spike_sigma = np.maximum(np.nan_to_num(spike_sigma, nan=0.0), floor)
+    z_reference = np.where(judged, residual / _take(sigma, reference.regime), np.nan)
+    level_sigma, level_open = _calibrated_levels(z_reference, settings, calibrate=not from_judged_data)
+    spike_limit = _calibrated_spikes(residual, judged, spike_sigma, settings, calibrate=not from_judged_data)
     return Baseline(
         sensor_ids=list(reference.sensor_ids),
         center=center,
@@ -164,7 +181,70 @@ def fit_baseline(reference: SensorGrid, min_history: int = 20, from_judged_data:
         max_run=_longest_identical_run(values),
         history=history,
         from_judged_data=from_judged_data,
+        level_sigma=level_sigma,
+        level_open=level_open,
+        resolution=resolution,
+        spike_limit=spike_limit,
     )
+
+
+def _resolution(values: np.ndarray) -> np.ndarray:
+    """The step between a quantized sensor's readings (a flow meter reading whole litres), 0 for a sensor
+    with a continuous scale. A quantized sensor has a MAD of 0 whenever it sits on one value, and z-scores of
+    thousands on its next step; its readings carry the rounding error of one step (standard deviation
+    step / sqrt(12)), the floor of its spread."""
+    step = np.zeros(values.shape[0])
+    for row in range(values.shape[0]):
+        readings = values[row][np.isfinite(values[row])]
+        if 1 < len(np.unique(readings)) <= max(50, values.shape[1] // 10):
+            moves = np.abs(np.diff(readings))
+            # The typical move, not the smallest: float noise can split one step in two (32 and 31.9998).
+            step[row] = float(np.median(moves[moves > 0]))
+    return step
+
+
+def _scale_floor(values: np.ndarray) -> np.ndarray:
+    return 1e-6 * (1.0 + np.nanmax(np.abs(np.nan_to_num(values)), axis=1, initial=0))
+
+
+def _calibrated_spikes(
+    residual, judged, spike_sigma, settings: DetectorSettings, calibrate=True
+) -> np.ndarray:
+    """The spike limit per sensor: the default, or wider where the sensor's own normal readings jump further
+    (a quantized sensor toggling between steps): its 99.9th percentile on the reference times the margin,
+    capped. A percentile, not the maximum: one fault in the reference must not widen the limit. Readings
+    judged against themselves (no reference) are not calibrated: their faults would set their own limits."""
+    if not calibrate:
+        return np.full(residual.shape[0], settings.spike_z)
+    jumps = np.abs(_local_residual(residual)) / spike_sigma[:, None]
+    jumps = np.where(judged, jumps, np.nan)
+    has = np.isfinite(jumps).sum(axis=1) >= 20
+    high = np.zeros(jumps.shape[0])
+    if has.any():
+        high[has] = np.nanquantile(jumps[has], 0.999, axis=1)
+    return np.clip(
+        settings.calibration_margin * high, settings.spike_z, settings.calibration_cap * settings.spike_z
+    )
+
+
+def _calibrated_levels(
+    z_reference: np.ndarray, settings: DetectorSettings, calibrate: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(spread of the windowed mean, open limit) per sensor. A sensor whose own normal readings already
+    deviate beyond the default limit (a short reference that does not show its whole normal variation) gets a
+    wider limit: its largest reference deviation times the margin, capped."""
+    window, tau = settings.level_window, settings.level_tau
+    level_sigma = level_sigma_of(z_reference, window)
+    if not calibrate:
+        return level_sigma, np.full(z_reference.shape[0], settings.level_open)
+    dev = deviations(z_reference, window, tau, level_sigma)
+    largest = np.nan_to_num(np.nanmax(np.where(np.isfinite(dev), dev, 0.0), axis=1, initial=0.0))
+    level_open = np.clip(
+        settings.calibration_margin * largest,
+        settings.level_open,
+        settings.calibration_cap * settings.level_open,
+    )
+    return level_sigma, level_open
 
 
 def score_grid(grid: SensorGrid, baseline: Baseline, settings: DetectorSettings | None = None) -> ScoredGrid:
@@ -187,11 +267,12 @@ def score_grid(grid: SensorGrid, baseline: Baseline, settings: DetectorSettings 
     events: list[Event] = []
     flagged = np.zeros(values.shape, dtype=bool)
     events += _spikes(grid, baseline, spike_z, widen, settings, flagged)
-    events += _level_changes(grid, baseline, z, widen, settings, flagged)
+    level_found, level_baseline = _level_changes(grid, baseline, z, widen, settings, flagged)
+    events += level_found
     events += _stuck(grid, baseline, present, settings, flagged)
     events += _gaps(grid, present, settings, flagged)
     events.sort(key=lambda e: (e.start_us, e.sensor_id, e.kind))
-    return ScoredGrid(z=z, spike_z=spike_z, flagged=flagged, events=events)
+    return ScoredGrid(z=z, spike_z=spike_z, flagged=flagged, events=events, level_baseline=level_baseline)
 
 
 def standardize(
@@ -238,7 +319,7 @@ def _recovering(z: np.ndarray, grid: SensorGrid, settings: DetectorSettings) -> 
 
 def _spikes(grid, baseline, spike_z, widen, settings, flagged) -> list[Event]:
     with np.errstate(invalid="ignore"):
-        hit = np.abs(spike_z) > settings.spike_z * widen
+        hit = np.abs(spike_z) > baseline.spike_limit[:, None] * widen
     rows, first, stop = merge_close(*runs(hit), max_gap=0)
     events = []
     for row, a, b in zip(rows, first, stop, strict=True):
@@ -255,46 +336,61 @@ def _spikes(grid, baseline, spike_z, widen, settings, flagged) -> list[Event]:
                 a,
                 b,
                 score,
-                settings.spike_z * float(widen[row, peak]),
+                float(baseline.spike_limit[row] * widen[row, peak]),
                 {
                     "detector": "reading minus the median of its 5-reading neighbourhood",
                     "value": float(grid.values[row, peak]),
                     "robust_sigma": float(baseline.spike_sigma[row]),
-                    "threshold_z": settings.spike_z * float(widen[row, peak]),
+                    "threshold_z": float(baseline.spike_limit[row] * widen[row, peak]),
                 },
             )
         )
     return events
 
 
-def _level_changes(grid, baseline, z, widen, settings, flagged) -> list[Event]:
-    h = settings.cusum_h * widen
-    found = level_changes(z, grid.regime < 0, h, settings.cusum_k)
-    # One deviation can peak many times (a worn bearing shows each time the machine produces): windows of one
-    # sensor and direction this close are one event.
-    merge_readings = int(settings.level_merge_s * 1e6 // grid.interval_us)
-    found.sort(key=lambda c: (c.row, c.onset))
-    merged: list[LevelChange] = []
-    for change in found:
-        last = merged[-1] if merged else None
-        if (
-            last
-            and last.row == change.row
-            and last.sign == change.sign
-            and change.onset - last.stop <= max(settings.merge_gap, merge_readings)
-        ):
-            merged[-1] = LevelChange(last.row, last.onset, last.alarm, max(last.stop, change.stop), last.sign)
-        else:
-            merged.append(change)
+def _level_changes(grid, baseline, z, widen, settings, flagged) -> tuple[list[Event], np.ndarray]:
+    """Level shifts and drifts (``levels``), and the adaptive baseline each reading was judged against."""
+    widen_row = np.nanmax(widen, axis=1) if widen.size else np.ones(z.shape[0])
+    open_at = baseline.level_open * widen_row
+    close_at = np.maximum(
+        settings.level_close * widen_row, open_at * settings.level_close / settings.level_open
+    )
+    max_open = max(1, int(settings.level_max_open_s * 1e6 // grid.interval_us))
+    found, judged_against = level_events(
+        z,
+        grid.regime < 0,
+        baseline.level_sigma,
+        open_at,
+        close_at,
+        settings.level_window,
+        settings.level_tau,
+        max_open,
+    )
+    merged = _merge_level_events(found, settings.merge_gap)
     events = []
     for change in merged:
-        row, a, b = change.row, min(change.onset, change.alarm), change.stop
+        row, a, b = change.row, change.onset, change.stop
         if b - a < settings.min_level_readings:
             continue  # one or two readings: a spike (its own detector), not a level
-        segment = z[row, a:b]
+        segment = z[row, a:b] - judged_against[row, a:b]
         finite = np.isfinite(segment)
-        score = float(np.nanmax(np.abs(segment))) if finite.any() else 0.0
         flagged[row, a:b] = True
+        evidence = {
+            "detector": "windowed mean of the robust z-score against an adaptive baseline, with hysteresis",
+            "direction": "up" if change.sign > 0 else "down",
+            "alarm_ts_us": int(grid.time_us(change.alarm)),
+            "mean_z": float(np.nanmean(segment)) if finite.any() else None,
+            "peak_sigmas": round(change.peak, 2),
+            "open_limit": round(float(open_at[row]), 2),
+            "baseline_level": {
+                name: (None if not np.isfinite(c) else float(c))
+                for name, c in zip(grid.regime_names, baseline.center[row], strict=False)
+            },
+            "robust_sigma": _sigma_in_regime(baseline, row, grid.regime[row, change.alarm]),
+            "time_constant_s": _time_constant_s(baseline.alpha[row], grid.interval_us),
+            "warm_up": bool(baseline.from_judged_data or (widen[row, change.alarm] > 1)),
+            "rebaselined": change.rebaselined,
+        }
         events.append(
             _event(
                 grid,
@@ -302,24 +398,38 @@ def _level_changes(grid, baseline, z, widen, settings, flagged) -> list[Event]:
                 _shape_of(segment),
                 a,
                 b,
-                score,
-                settings.cusum_h,
-                {
-                    "detector": "two-sided CUSUM of the robust z-score against the expected reading",
-                    "direction": "up" if change.sign > 0 else "down",
-                    "alarm_ts_us": int(grid.time_us(change.alarm)),
-                    "mean_z": float(np.nanmean(segment)) if finite.any() else None,
-                    "baseline_level": {
-                        name: (None if not np.isfinite(c) else float(c))
-                        for name, c in zip(grid.regime_names, baseline.center[row], strict=False)
-                    },
-                    "time_constant_s": _time_constant_s(baseline.alpha[row], grid.interval_us),
-                    "warm_up": bool(baseline.from_judged_data or (widen[row, change.alarm] > 1)),
-                },
-                critical_at=2.0 * settings.cusum_h,
+                change.peak,
+                float(open_at[row]),
+                evidence,
             )
         )
-    return events
+    return events, judged_against
+
+
+def _merge_level_events(found: list[LevelEvent], gap: int) -> list[LevelEvent]:
+    """Events of one sensor and direction that nearly touch are one deviation (it dipped under the close
+    band for a reading or two)."""
+    found = sorted(found, key=lambda c: (c.row, c.onset))
+    merged: list[LevelEvent] = []
+    for change in found:
+        last = merged[-1] if merged else None
+        if last and last.row == change.row and last.sign == change.sign and change.onset - last.stop <= gap:
+            merged[-1] = LevelEvent(
+                last.row,
+                last.onset,
+                last.alarm,
+                max(last.stop, change.stop),
+                last.sign,
+                max(last.peak, change.peak),
+                last.rebaselined or change.rebaselined,
+            )
+        else:
+            merged.append(change)
+    return merged
+
+
+def _sigma_in_regime(baseline: Baseline, row: int, regime: int) -> float:
+    return float(baseline.sigma[row, max(0, int(regime))])
 
 
 def _time_constant_s(alpha: float, interval_us: int) -> float:
@@ -347,7 +457,8 @@ def _stuck(grid, baseline, present, settings, flagged) -> list[Event]:
     first = first - 1  # the run includes the reading the sensor stuck at
     length = stop - first
     needed = np.maximum(settings.stuck_min_readings, 2 * baseline.max_run[rows] + 1)
-    keep = length >= needed
+    # A quantized sensor repeats its value whenever the quantity holds still: a repeat is no fault there.
+    keep = (length >= needed) & (baseline.resolution[rows] == 0)
     events = []
     for row, a, b, n, limit in zip(
         rows[keep], first[keep], stop[keep], length[keep], needed[keep], strict=True

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from orchestration.anomalies.runs import merge_close, runs
+from orchestration.anomalies.levels import windowed_mean
 
 
 @dataclass
@@ -60,20 +60,34 @@ def score_machine(model: MachineModel, z: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def alarm_windows(
-    model: MachineModel, t2: np.ndarray, q: np.ndarray, min_readings: int = 3, merge_gap: int = 2, widen=1.0
+    model: MachineModel, t2: np.ndarray, q: np.ndarray, window: int = 10, close_share: float = 0.5, widen=1.0
 ) -> list[tuple[int, int, float]]:
-    """(first, stop, score) of runs of at least ``min_readings`` readings beyond the T² or Q limit.
+    """(first, stop, score) of the windows in which the machine left its usual relations.
 
-    The score is the largest ratio of a statistic to its limit in the window.
+    The statistic is the larger ratio of T² or Q to its limit, averaged over the last ``window`` readings (a
+    single reading beyond a 99.9 % limit is expected once in a thousand). A window opens when that mean passes
+    the limit and closes when it falls under ``close_share`` of it (hysteresis: the alarm clears when the
+    fault ends, and does not chatter around the limit); it starts where the mean last stood under that
+    share, at the beginning of its window. The score is the largest single-reading ratio inside.
     """
     with np.errstate(invalid="ignore"):
         ratio = np.fmax(t2 / model.t2_limit, q / model.q_limit)
-        beyond = ratio > widen
-    _, first, stop = merge_close(*runs(beyond[None, :]), max_gap=merge_gap)
+    smoothed = windowed_mean(ratio[None, :], window)[0]
+    high = np.nan_to_num(smoothed, nan=0.0) > widen
+    calm = np.nan_to_num(smoothed, nan=np.inf) < close_share * widen
     windows = []
-    for a, b in zip(first, stop, strict=True):
-        if np.sum(beyond[a:b]) >= min_readings:
-            windows.append((int(a), int(b), float(np.nanmax(ratio[a:b]))))
+    at, n = 0, len(ratio)
+    while at < n:
+        over = np.nonzero(high[at:])[0]
+        if not len(over):
+            break
+        alarm = at + int(over[0])
+        before = np.nonzero(calm[at:alarm])[0]
+        first = max(at, (at + int(before[-1]) + 1 if len(before) else at) - (window - 1))
+        after = np.nonzero(calm[alarm:])[0]
+        stop = alarm + int(after[0]) if len(after) else n
+        windows.append((int(first), int(stop), float(np.nanmax(ratio[first:stop]))))
+        at = stop
     return windows
 
 

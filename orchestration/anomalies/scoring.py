@@ -16,6 +16,7 @@ from orchestration.anomalies.detectors import (
     score_grid,
     standardize,
 )
+from orchestration.anomalies.levels import adaptive_baseline
 from orchestration.anomalies.multivariate import (
     MachineModel,
     alarm_windows,
@@ -32,20 +33,26 @@ class Detectors:
 
 
 def fit_detectors(
-    reference: SensorGrid, judged: SensorGrid | None = None, from_judged_data: bool = False
+    reference: SensorGrid,
+    judged: SensorGrid | None = None,
+    from_judged_data: bool = False,
+    settings: DetectorSettings | None = None,
 ) -> Detectors:
     """Fit on the reference; a (sensor, regime) the reference never saw is learnt from the ``judged`` readings
     themselves (robust level and spread) and judged with warm-up thresholds."""
-    baseline = fit_baseline(reference, from_judged_data=from_judged_data)
+    settings = settings or DetectorSettings()
+    baseline = fit_baseline(reference, from_judged_data=from_judged_data, settings=settings)
     if judged is not None:
         unseen = ~np.isfinite(baseline.center)
         if unseen.any():
-            own = fit_baseline(judged, min_history=10)
+            own = fit_baseline(judged, min_history=10, settings=settings)
             fill = unseen & np.isfinite(own.center)
             baseline.center[fill] = own.center[fill]
             baseline.sigma[fill] = own.sigma[fill]
             baseline.warm_up = fill
     z_reference, _, _ = standardize(reference, baseline)
+    # The machine model sees what the level detector judges: the residual off the slowly adapting baseline.
+    z_reference = z_reference - adaptive_baseline(z_reference, settings.level_tau)
     models = {}
     for machine, rows in _sensors_by_machine(reference.machine_ids).items():
         if len(rows) >= 2:
@@ -59,11 +66,11 @@ def detect(grid: SensorGrid, detectors: Detectors, settings: DetectorSettings | 
     """Univariate events of every sensor plus multivariate events of every machine with a model."""
     settings = settings or DetectorSettings()
     scored = score_grid(grid, detectors.baseline, settings)
-    z = scored.z
+    z = scored.z - scored.level_baseline
     for machine, (rows, model) in detectors.machine_models.items():
         t2, q = score_machine(model, z[rows])
         widen = settings.warm_up_factor if detectors.baseline.from_judged_data else 1.0
-        for a, b, ratio in alarm_windows(model, t2, q, widen=widen):
+        for a, b, ratio in alarm_windows(model, t2, q, window=settings.level_window, widen=widen):
             column = np.nanmean(z[rows, a:b], axis=1)
             share = contributions(model, np.nan_to_num(column))
             # Named after the signal furthest off its own baseline; the Q shares say who broke the relation.
