@@ -6,16 +6,12 @@ The published detectors are scored from their own per-row anomaly scores (result
 tuned standard thresholds (thresholds.json), with orchestration.anomalies.nab, and printed beside the per-file
 values of SOURCES.md: the difference checks our scorer against NAB's own.
 
-Ours is the `detect` tool (orchestration.anomalies.cli.score_frame) at its default thresholds, nothing
+Ours is the `detect` tool (orchestration.anomalies.cli.score_export) at its default thresholds, nothing
 tuned on these files. Protocol: learn the baseline on the probationary period (the first 15 % of rows, capped
-at 750: the part NAB does not score), judge the whole file, and report one NAB detection per event, on the
-row where the event starts. An alarm is raised once per event, and NAB counts every flagged row outside a
-window as a false positive, so flagging each row of an event would be meaningless.
-
-Event times are instants of the detectors' regular grid (first timestamp + row x median step), which drift
-from a file's own timestamps after a gap or a repeated timestamp (ambient_temperature has gaps of up to
-6 days, ec2_request_latency repeats one timestamp 12 times): events are mapped to rows on the grid's
-instants, and the score when mapped on the file's own timestamps is printed beside it.
+at 750: the part NAB does not score), judge the whole file, and report one NAB detection per alarm (what a
+person is shown), on the first row at or after its start, on the file's own timestamps. Alarms are raised
+once per problem; NAB counts every flagged row outside a window as a false positive, so flagging each row
+of an alarm would be meaningless. The raw detector events are scored too, one detection per event.
 """
 
 from __future__ import annotations
@@ -27,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.anomalies import nab
-from orchestration.anomalies.cli import grid_of, score_frame
+from orchestration.anomalies.cli import score_export
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = "standard"
@@ -69,19 +65,22 @@ def published_score(folder: Path, detector: str, file: str, windows, cost: dict,
     return nab.score_detections(rows["timestamp"], detections, windows, cost)
 
 
-def our_scores(frame: pd.DataFrame, windows, cost: dict) -> tuple[nab.NabScore, nab.NabScore, int]:
-    """Ours mapped on the grid's instants, and on the file's own timestamps, and the number of events."""
+def our_scores(frame: pd.DataFrame, windows, cost: dict) -> tuple[nab.NabScore, nab.NabScore, int, int]:
+    """Ours: one detection per alarm, and one per raw detector event; the numbers of each."""
     probation = nab.probation_length(len(frame))
-    _, events, _ = score_frame(frame, "timestamp", ["value"], train=frame.iloc[:probation])
-    grid = grid_of(frame, "timestamp", ["value"])
-    instants = pd.to_datetime(grid.time_us(np.arange(grid.n_times)), unit="us", utc=True)
-    on_grid, on_file = (
+    frame = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    scored = score_export(frame, "timestamp", ["value"], train_rows=probation)
+    by_alarm, by_event = (
         nab.score_detections(
-            frame["timestamp"], nab.detections_from_events(stamps, events), windows, cost, probation
+            frame["timestamp"],
+            nab.detections_from_events(frame["timestamp"], found),
+            windows,
+            cost,
+            probation,
         )
-        for stamps in (instants, frame["timestamp"])
+        for found in (scored.alarms, scored.events)
     )
-    return on_grid, on_file, len(events)
+    return by_alarm, by_event, len(scored.alarms), len(scored.events)
 
 
 def score_line(name: str, score: nab.NabScore, expected: float | None = None) -> str:
@@ -100,12 +99,10 @@ def score_file(folder: Path, file: str, windows, cost: dict, thresholds: dict) -
         score = published_score(folder, detector, file, windows, cost, thresholds[detector][PROFILE])
         differences.append(abs(score.normalized - expected))
         print(score_line(detector, score, expected))
-    on_grid, on_file, n_events = our_scores(frame, windows, cost)
-    print(
-        f"{score_line('detect (ours)', on_grid)}   {n_events} events; "
-        f"{on_file.normalized:.1f} mapped on the file's timestamps"
-    )
-    return differences, on_grid.normalized
+    by_alarm, by_event, n_alarms, n_events = our_scores(frame, windows, cost)
+    print(f"{score_line('detect (ours)', by_alarm)}   {n_alarms} alarms")
+    print(f"{score_line('  raw events', by_event)}   {n_events} detector events")
+    return differences, by_alarm.normalized
 
 
 def main() -> None:

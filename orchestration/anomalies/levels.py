@@ -142,7 +142,7 @@ def _walk(row, z, mean, restart, sigma, open_at, close_at, window, tau, max_open
         # Onset: back to where the windowed mean last stood within the close band, then the window's start.
         calm_before = np.nonzero(~(np.nan_to_num(held[at:alarm], nan=0.0) > close_at))[0]
         lookback = max(at, (at + int(calm_before[-1]) + 1 if len(calm_before) else at) - (window - 1))
-        onset = _change_point(z[lookback : alarm + 1], frozen, mean[alarm]) + lookback
+        onset = change_point(z[lookback : alarm + 1], frozen, mean[alarm]) + lookback
         after = np.nonzero((np.nan_to_num(held[alarm:], nan=np.inf) < close_at) | restart[alarm:])[0]
         stop = alarm + int(after[0]) if len(after) else n
         closed_at = stop  # the windowed mean is back: only from here can a new event open
@@ -150,7 +150,7 @@ def _walk(row, z, mean, restart, sigma, open_at, close_at, window, tau, max_open
             # The windowed mean comes back late by up to a window: the shift ended where the readings did.
             tail = max(alarm + 1, stop - window)
             shifted = mean[alarm]
-            stop = stop - _change_point(z[tail:stop][::-1], frozen, shifted)
+            stop = stop - change_point(z[tail:stop][::-1], frozen, shifted)
         rebaselined = stop - onset > max_open
         if rebaselined:
             stop = onset + max_open
@@ -172,7 +172,7 @@ def _walk(row, z, mean, restart, sigma, open_at, close_at, window, tau, max_open
     return events, baseline
 
 
-def _change_point(z: np.ndarray, before: float, after: float) -> int:
+def change_point(z: np.ndarray, before: float, after: float) -> int:
     """Where a shift from ``before`` to ``after`` most likely began in ``z``: the reading after the minimum
     of the cumulative sum of (z - before) - half the shift, toward the shift (the CUSUM's own onset)."""
     sign = 1.0 if after >= before else -1.0

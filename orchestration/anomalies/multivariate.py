@@ -66,9 +66,9 @@ def alarm_windows(
 
     The statistic is the larger ratio of T² or Q to its limit, averaged over the last ``window`` readings (a
     single reading beyond a 99.9 % limit is expected once in a thousand). A window opens when that mean passes
-    the limit and closes when it falls under ``close_share`` of it (hysteresis: the alarm clears when the
-    fault ends, and does not chatter around the limit); it starts where the mean last stood under that
-    share, at the beginning of its window. The score is the largest single-reading ratio inside.
+    the limit and closes when it falls under ``close_share`` of it (hysteresis: the alarm clears when
+    the fault ends, and does not chatter around the limit); it starts at the most likely change point in the
+    window that raised it. The score is the largest single-reading ratio inside.
     """
     with np.errstate(invalid="ignore"):
         ratio = np.fmax(t2 / model.t2_limit, q / model.q_limit)
@@ -83,7 +83,12 @@ def alarm_windows(
             break
         alarm = at + int(over[0])
         before = np.nonzero(calm[at:alarm])[0]
-        first = max(at, (at + int(before[-1]) + 1 if len(before) else at) - (window - 1))
+        calm_end = at + int(before[-1]) + 1 if len(before) else at
+        # The window's mean left the calm band at calm_end; the fault began where single readings did.
+        beyond = np.nonzero(
+            np.nan_to_num(ratio[max(at, calm_end - window + 1) : alarm + 1], nan=0.0) > widen
+        )[0]
+        first = max(at, calm_end - window + 1) + int(beyond[0]) if len(beyond) else calm_end
         after = np.nonzero(calm[alarm:])[0]
         stop = alarm + int(after[0]) if len(after) else n
         windows.append((int(first), int(stop), float(np.nanmax(ratio[first:stop]))))

@@ -29,6 +29,8 @@ import pandas as pd
 PROBATION_FRACTION = 0.15
 # NAB caps the probationary period at the length it would have on a 5,000-row file (750 rows).
 PROBATION_CAP_ROWS = 5000
+# NAB's standard profile (config/profiles.json): a false positive costs 0.11 of a found window.
+STANDARD_PROFILE = {"tpWeight": 1.0, "fpWeight": 0.11, "fnWeight": 1.0}
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 
+from orchestration.anomalies.alarms import Alarm
 from orchestration.anomalies.detectors import DetectorSettings, Event, SensorGrid
 from orchestration.anomalies.scoring import detect, fit_detectors
+from orchestration.anomalies.sensor_alarms import AlarmRules, SensorInfo, group_events
 from orchestration.factory_calendar import FactoryClock, factory_day_window
 
 REGIMES = ("producing", "idle", "down")
@@ -63,6 +65,24 @@ def detect_day(
         reference, judged=grid if has_history else None, from_judged_data=not has_history
     )
     return detect(grid, detectors, settings).events
+
+
+def sensor_alarms(
+    conn: duckdb.DuckDBPyConnection,
+    day: str,
+    events: list[Event],
+    clock: FactoryClock,
+    rules: AlarmRules | None = None,
+) -> list[Alarm]:
+    """The day's events as alarms, one per machine and problem, worded with each sensor's measure and unit."""
+    rows = conn.execute(
+        """select sensor_id, any_value(measure), any_value(unit) from raw.sensor_readings
+           where "date" = $day::date group by sensor_id""",
+        {"day": day},
+    ).fetchall()
+    sensors = {sensor: SensorInfo(measure or "", unit or "") for sensor, measure, unit in rows}
+    interval_us = _reading_interval_us(conn, day) or 60_000_000
+    return group_events(events, sensors, clock.timezone, rules, interval_s=interval_us / 1e6)
 
 
 def load_grid(

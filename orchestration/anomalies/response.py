@@ -106,6 +106,21 @@ def _fit_levels(x: np.ndarray, regime: np.ndarray, n_regimes: int, a: float, min
         residual = x - offset - design @ solution
         sigma = _spread(np.where(use, residual, np.nan))
         use &= np.abs(residual) <= 4 * max(sigma, 1e-12)
+    # A fast lag (more than half the way in one reading) settles within a visit, so its level must lie near
+    # the regime's readings; one far beyond them all is the fit compensating for something else (readings
+    # taken across a state change) and calls every later visit a fault: no fit at this lag. A slow lag may
+    # rightly extrapolate: its brief visits never get near their level.
+    if a < 0.5:
+        out = np.full(n_regimes, np.nan)
+        out[seen] = solution
+        return out
+    span = np.nanquantile(x[present], 0.98) - np.nanquantile(x[present], 0.02)
+    for r, level in zip(seen, solution, strict=True):
+        own = x[(regime == r) & present]
+        low, high = np.quantile(own, [0.02, 0.98])
+        margin = max(3 * sigma, 0.1 * span)
+        if not low - margin <= level <= high + margin:
+            return None
     out = np.full(n_regimes, np.nan)
     out[seen] = solution
     return out

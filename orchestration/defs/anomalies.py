@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from orchestration.anomalies.plant import detect_day, write_sensor_anomalies
+from orchestration.anomalies.alarms import write_alarms
+from orchestration.anomalies.plant import detect_day, sensor_alarms, write_sensor_anomalies
 from orchestration.anomalies.quality_control import spc_day, write_spc
 from orchestration.defs.factory_days import factory_clock, factory_days
 from orchestration.defs.resources import Warehouse
@@ -32,13 +33,15 @@ def sensor_anomalies(context: dg.AssetExecutionContext, config: SensorAnomalyCon
     for day in context.partition_keys:
         with warehouse.connect(read_only=True) as conn:
             events = detect_day(conn, day, factory_clock(), config.history_days)
+            alarms = sensor_alarms(conn, day, events, factory_clock())
         with warehouse.connect() as conn:  # one short write per day: DuckDB allows one writer
             write_sensor_anomalies(conn, day, events)
-        counts: dict[str, int] = {}
-        for event in events:
-            counts[event.kind] = counts.get(event.kind, 0) + 1
+            write_alarms(conn, day, "sensor", alarms)
+        counts: dict[str, int] = {"events": len(events)}
+        for alarm in alarms:
+            counts[f"{alarm.priority}_alarms"] = counts.get(f"{alarm.priority}_alarms", 0) + 1
         by_day[day] = counts
-    return dg.MaterializeResult(metadata={"events_by_day_and_kind": dg.MetadataValue.json(by_day)})
+    return dg.MaterializeResult(metadata={"events_and_alarms_by_day": dg.MetadataValue.json(by_day)})
 
 
 @dg.asset(
