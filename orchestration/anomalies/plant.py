@@ -202,8 +202,8 @@ def _reading_interval_us(conn, day: str) -> int | None:
         ) where step > 0
         """,
         {"day": day},
-    ).fetchone()
-    return int(row[0]) if row and row[0] else None
+    ).fetchall()  # fetched to the end: a half-read result blocks this connection's next statement
+    return int(row[0][0]) if row and row[0][0] else None
 
 
 def _local_hour(grid_us: np.ndarray, clock: FactoryClock) -> np.ndarray:
