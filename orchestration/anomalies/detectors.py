@@ -170,7 +170,9 @@ def fit_baseline(
     spike_sigma = np.maximum(np.nan_to_num(spike_sigma, nan=0.0), floor)
     z_reference = np.where(judged, residual / _take(sigma, reference.regime), np.nan)
     level_sigma, level_open = _calibrated_levels(z_reference, settings, calibrate=not from_judged_data)
-    spike_limit = _calibrated_spikes(residual, judged, spike_sigma, settings, calibrate=not from_judged_data)
+    spike_limit = _calibrated_spikes(
+        residual, judged & _steady(reference.regime), spike_sigma, settings, calibrate=not from_judged_data
+    )
     return Baseline(
         sensor_ids=list(reference.sensor_ids),
         center=center,
@@ -186,6 +188,15 @@ def fit_baseline(
         resolution=resolution,
         spike_limit=spike_limit,
     )
+
+
+def _steady(regime: np.ndarray) -> np.ndarray:
+    """Judged readings whose machine state is the same before and after them: a reading at a state change
+    is a transition, not a spike (in the judged data and in the reference the limits are calibrated on)."""
+    steady = regime >= 0
+    steady[:, 1:] &= regime[:, 1:] == regime[:, :-1]
+    steady[:, :-1] &= regime[:, :-1] == regime[:, 1:]
+    return steady
 
 
 def _resolution(values: np.ndarray) -> np.ndarray:
@@ -254,15 +265,10 @@ def score_grid(grid: SensorGrid, baseline: Baseline, settings: DetectorSettings 
         raise ValueError("the grid and the baseline must list the same sensors in the same order")
     values = grid.values
     present = np.isfinite(values)
-    in_context = grid.regime >= 0
     z, widen, residual = standardize(grid, baseline, settings)
 
     spike_z = (_local_residual(residual) / baseline.spike_sigma[:, None]).astype(np.float32)
-    # A reading whose machine changed state right before or after it is a transition, not a spike.
-    steady = in_context.copy()
-    steady[:, 1:] &= grid.regime[:, 1:] == grid.regime[:, :-1]
-    steady[:, :-1] &= grid.regime[:, :-1] == grid.regime[:, 1:]
-    spike_z[~(present & steady)] = np.nan
+    spike_z[~(present & _steady(grid.regime))] = np.nan
 
     events: list[Event] = []
     flagged = np.zeros(values.shape, dtype=bool)
