@@ -62,6 +62,16 @@ class Alarm:
         return json.dumps(self.members, sort_keys=True, default=float)
 
 
+def spc_subject(characteristic: str, product_id: str | None) -> str:
+    """The subject of an SPC alarm: its chart's characteristic, and its product when it has one."""
+    return f"{characteristic}/{product_id}" if product_id else characteristic
+
+
+def spc_characteristic(subject: str) -> str:
+    """The characteristic of an SPC alarm's subject (the inverse of ``spc_subject``)."""
+    return subject.split("/", 1)[0]
+
+
 def rank(alarms: list[Alarm]) -> list[Alarm]:
     """Most urgent first: by priority, then by the size of the deviation, then by time."""
     return sorted(alarms, key=lambda a: (PRIORITIES.index(a.priority), -a.score, a.start_us, a.subject))

@@ -4,13 +4,22 @@ Limits come from a baseline window that precedes the judged points (sigma = mean
 n = 2), so a shifted process cannot widen its own limits. Each rule reports the point it fired on and the
 points that make its pattern. The Western Electric rules are the first four; Nelson's eight include them
 (Nelson 1 = WE 1, 5 = WE 2, 6 = WE 3; WE 4 is eight on one side, Nelson 2 nine).
+
+Those rules are the chart's record, not alarms: each fires by chance on about 0.3 % to 0.9 % of in-control
+points, so a plant judging some 800 batches a day would see a few dozen firings a day with nothing wrong.
+An alarm needs one of the alarm rules (``ALARM_RULES``), whose limits come from a false-alarm budget for the
+whole plant's day (``alarm_limits``): one point beyond the alarm limit, two of three beyond the shift limit on
+one side (Western Electric's 2-of-3 rule with its zone set by the budget), or a batch mean beyond its
+specification.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 D2 = 1.128  # expected range of two normal readings, in sigmas
 D4 = 3.267  # upper limit factor of the moving-range chart
@@ -30,6 +39,14 @@ RULES: dict[str, str] = {
     "N8": "eight consecutive points beyond 1 sigma, on either side",
     "MR": "moving range beyond its upper control limit",
 }
+ALARM_RULES: dict[str, str] = {
+    "SPEC": "a batch mean beyond its specification limit",
+    "LIMIT": "one point beyond the alarm limit",
+    "SHIFT": "two of three consecutive points beyond the shift limit on the same side",
+}
+# Degrees of freedom of a sigma from the mean moving range of m points: about 0.62 (m - 1), its efficiency
+# against the standard deviation (Wheeler, Montgomery).
+MR_DEGREES_OF_FREEDOM = 0.62
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,55 @@ class SpcPoint:
     rule: str
     index: int
     points: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AlarmLimits:
+    """Alarm limits of one chart in its sigmas: a point beyond ``limit``, or two of three beyond ``shift``."""
+
+    limit: float
+    shift: float
+
+
+def alarm_limits(false_alarm_per_point: float, baseline_points: int) -> AlarmLimits:
+    """Limits at which an in-control point raises an alarm with probability ``false_alarm_per_point``.
+
+    Half the budget goes to each rule. One point beyond +-k: two tails of alpha / 4. Two of three beyond k
+    on one side, judged on the later point: about 2 q^2 per side, so 4 q^2 = alpha / 2. The chart's centre
+    and sigma are estimates from ``baseline_points`` points, so a new point's distance in estimated sigmas
+    follows Student's t (scaled by sqrt(1 + 1/m) for the centre's error), not the normal: a short baseline
+    widens its limits rather than crying wolf.
+    """
+    m = max(2, baseline_points)
+    df = max(1.0, MR_DEGREES_OF_FREEDOM * (m - 1))
+    scale = math.sqrt(1 + 1 / m)
+    alpha = min(false_alarm_per_point, 0.5)
+    return AlarmLimits(
+        limit=scale * float(stats.t.isf(alpha / 4, df)),
+        shift=scale * float(stats.t.isf(math.sqrt(alpha / 8), df)),
+    )
+
+
+def judge_alarm_rules(
+    values: np.ndarray, chart: Chart, limits: AlarmLimits, lsl: float | None, usl: float | None
+) -> list[SpcPoint]:
+    """Firings of the alarm rules (``ALARM_RULES``), in order of the point fired on."""
+    x = np.asarray(values, dtype=np.float64)
+    z = (x - chart.center) / (chart.sigma if chart.sigma > 0 else np.finfo(float).tiny)
+    found = [SpcPoint("LIMIT", int(i), (int(i),)) for i in np.nonzero(np.abs(z) > limits.limit)[0]]
+    for sign in (1, -1):
+        out = sign * z > limits.shift
+        for end in np.nonzero(out & (_window_sum(out, 3) >= 2))[0]:
+            found.append(
+                SpcPoint("SHIFT", int(end), tuple(i for i in range(end - 2, end + 1) if i >= 0 and out[i]))
+            )
+    beyond_spec = np.zeros(len(x), dtype=bool)
+    if lsl is not None and np.isfinite(lsl):
+        beyond_spec |= x < lsl
+    if usl is not None and np.isfinite(usl):
+        beyond_spec |= x > usl
+    found += [SpcPoint("SPEC", int(i), (int(i),)) for i in np.nonzero(beyond_spec)[0]]
+    return sorted(found, key=lambda p: (p.index, p.rule))
 
 
 def individuals_chart(baseline: np.ndarray) -> Chart:

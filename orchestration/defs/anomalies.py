@@ -48,18 +48,22 @@ def sensor_anomalies(context: dg.AssetExecutionContext, config: SensorAnomalyCon
     key=["analytics", "spc_violations"],
     group_name="analytics",
     kinds={"duckdb"},
-    deps=[["marts", "fct_quality_measurements"]],
+    deps=[["marts", "fct_quality_measurements"], ["marts", "fct_process_events"]],
     partitions_def=factory_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Individuals / moving-range charts per characteristic and machine with limits from the "
-    "measurements before the day; Western Electric and Nelson rule firings (analytics.spc_violations) and "
-    "Cp/Cpk per chart (analytics.spc_charts).",
+    description="Individuals / moving-range charts per characteristic, machine and product with limits from "
+    "the batches before the day; Western Electric and Nelson rule firings (analytics.spc_violations), "
+    "Cp/Cpk per chart (analytics.spc_charts) and one alarm per chart out of control (analytics.alarms, "
+    "source spc).",
 )
 def spc_violations(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    fired: dict[str, int] = {}
+    by_day: dict[str, dict[str, int]] = {}
     for day in context.partition_keys:
         with warehouse.connect() as conn:
-            violations, charts = spc_day(conn, day)
-            write_spc(conn, day, violations, charts)
-        fired[day] = len(violations)
-    return dg.MaterializeResult(metadata={"violations_by_day": dg.MetadataValue.json(fired)})
+            judged = spc_day(conn, day, timezone=factory_clock().timezone)
+            write_spc(conn, day, *judged)
+        counts = {"violations": len(judged.violations)}
+        for alarm in judged.alarms:
+            counts[f"{alarm.priority}_alarms"] = counts.get(f"{alarm.priority}_alarms", 0) + 1
+        by_day[day] = counts
+    return dg.MaterializeResult(metadata={"violations_and_alarms_by_day": dg.MetadataValue.json(by_day)})
