@@ -2,8 +2,9 @@
 
 Two small warehouses: the default plant (Tuesday to Friday of the demo week; Friday's late shift is the
 planted bad shift, the coating room 5 degC warm) and the same plant with the bad shift moved to the dry room
-on Wednesday night (data/scenarios/bad_shift_moved.yaml). The two dbt runs go in parallel to fit the budget.
-No SPC tables (analytics.spc_violations takes about 20 s a day to compute): the cases here are rework cases.
+on Wednesday night (data/scenarios/bad_shift_moved.yaml), where electrolyte fill mass drifts and has a target
+per product. The two dbt runs go in parallel to fit the budget. The default plant's cases are rework cases
+(no SPC there); the moved plant gets its SPC charts and alarms, and its case is an SPC case.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.anomalies.quality_control import spc_day, write_spc
 from orchestration.lake.writer import write_partition
 from orchestration.rca import (
     IllegalTransition,
@@ -35,7 +37,14 @@ from orchestration.simulator.engine import run_factory_day
 pytest.importorskip("dbt.adapters.duckdb")
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
-MODELS = ["+fct_quality_yield", "+fct_defect_pareto", "+dim_batch", "+dim_shift", "+fct_quality_measurements"]
+MODELS = [
+    "+fct_quality_yield",
+    "+fct_defect_pareto",
+    "+dim_batch",
+    "+dim_shift",
+    "+fct_quality_measurements",
+    "+fct_process_events",
+]
 PLANTS = {
     "default": (DATA_DIR / "scenarios" / "default.yaml", date(2026, 11, 10), date(2026, 11, 13)),
     "moved": (DATA_DIR / "scenarios" / "bad_shift_moved.yaml", date(2026, 11, 8), date(2026, 11, 11)),
@@ -74,6 +83,12 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for run in runs.values():
         out, _ = run.communicate()
         assert run.returncode == 0, out[-4000:]
+    _, first, last = PLANTS["moved"]
+    with duckdb.connect(str(works["moved"] / "warehouse.duckdb")) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        for n in range((last - first).days + 1):
+            day = (first + timedelta(days=n)).isoformat()
+            write_spc(conn, day, *spc_day(conn, day, timezone="Europe/Berlin"))
     return {name: work / "warehouse.duckdb" for name, work in works.items()}
 
 
@@ -118,11 +133,17 @@ def test_moving_the_bad_shift_moves_the_ranking(warehouses, tmp_path):
     cases = _cases(state)
     assert not [c for c in cases if c["activity"] == "Coating"]
     (filling,) = [c for c in cases if c["activity"] == "Electrolyte Filling"]
-    assert filling["signal_kind"] == "rework"
+    # the warm night pushes fill mass out of control on every filling chart; the case opens from those alarms
+    assert filling["signal_kind"] == "spc" and filling["characteristic"] == "electrolyte_fill_mass"
+    # The two cells have fill mass targets of their own (165 g and 198 g): distances from one pooled centre
+    # would make the product the top factor. Judged on each product's own centre, the shift is.
     assert filling["top_factor"] == "shift = 2026-11-11-night"
     with state_connection(state, read_only=True) as conn:
-        top = show_case(conn, filling["case_id"])["factors"][0]
-    assert top["effect"] > 3 and top["p_adjusted"] < 0.05
+        factors = show_case(conn, filling["case_id"])["factors"]
+    top = factors[0]
+    assert top["test"] == "Mann-Whitney U (one-sided)" and top["effect"] > 0.5 and top["p_adjusted"] < 0.001
+    product = [f for f in factors if f["factor"] == "product"]
+    assert all(f["p_adjusted"] > 0.05 for f in product)
 
 
 def test_reruns_and_rebuilds_keep_status_and_history(warehouses, tmp_path):

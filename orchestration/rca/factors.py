@@ -2,7 +2,8 @@
 
 The unit is one first pass of the signal's step (a batch through that step, rework excluded) over the signal
 day and its baseline window. Its outcome depends on the signal: sent back to rework (yes/no), its scrap
-share, its distance from the characteristic's baseline centre (SPC), or an out-of-spec sample (defect).
+share, its distance from its product's baseline centre in that product's sigmas (SPC: products have their own
+targets), or an out-of-spec sample (defect).
 
 Each factor is tested against the outcome:
 - a categorical factor level by level, the level against the rest, one-sided (does this level raise the
@@ -133,10 +134,24 @@ def outcome_of(signal: Signal, units: pd.DataFrame) -> pd.Series:
         return units["scrap_share"].astype("float")
     if signal.kind == "recurring_defect":
         return units["out_of_spec"].astype("float")
-    # spc: how far the pass's mean lies from the characteristic's baseline centre
+    return product_residual(units).abs()
+
+
+def product_residual(units: pd.DataFrame) -> pd.Series:
+    """(pass mean - its product's baseline centre) / its product's baseline sigma.
+
+    Products have their own targets: pooled, the distance from one centre would rank the product first on
+    any characteristic whose targets differ. The centre is the median and the sigma the MAD of the product's
+    baseline passes (the days before the signal day; all of the product's passes when it has none), robust to
+    the few batches a fault sends far out.
+    """
+    product = units["product_id"].astype("string").fillna("")
     before = ~units["on_signal_day"].astype(bool)
-    centre = units.loc[before, "measured_mean"].mean() if before.any() else units["measured_mean"].mean()
-    return (units["measured_mean"] - centre).abs()
+    has_baseline = before.groupby(product).transform("any")
+    reference = units["measured_mean"].where(before | ~has_baseline)
+    centre = reference.groupby(product).transform("median")
+    mad = (reference - centre).abs().groupby(product).transform("median") * 1.4826
+    return (units["measured_mean"] - centre) / mad.where(mad > 0)
 
 
 def _is_binary(outcome: pd.Series) -> bool:

@@ -2,23 +2,38 @@
 
 Four kinds, each judged against the trailing baseline (the ``baseline_days`` factory days before the day):
 
-- ``rework``: a step's sent-back rate (first passes whose check failed, of the decided first passes) above
-  its p-chart limit, p-bar + 3 sqrt(p-bar (1 - p-bar) / n), for the whole day or for one of its shifts (a bad
-  shift is a third of the day's batches and is easily averaged away);
+- ``rework``: a step's sent-back count (first passes whose check failed, of the decided first passes) beyond
+  what its baseline rate explains, for the whole day or for one of its shifts (a bad shift is a third of the
+  day's batches and is easily averaged away): the exact binomial tail, since a step sends back one or two
+  batches a shift, where the normal approximation of the p-chart is far too narrow;
 - ``scrap``: a step's daily scrap ratio above its individuals-chart limit (cells of one batch are scrapped
-  together, so a binomial limit on cells would be far too narrow; the XmR chart takes the day as the unit);
-- ``spc``: more Western Electric / Nelson rule firings on a characteristic (analytics.spc_violations) than
-  the individuals-chart limit of its daily counts;
-- ``recurring_defect``: the same characteristic tops the defect Pareto ``recurring_days`` days running.
+  together, so the XmR chart takes the day as the unit), its sigma never below the binomial spread of the
+  day's cells (a short baseline can have an accidentally small moving range);
+- ``spc``: a characteristic's SPC alarms of the day (analytics.alarms, high or critical) holding at least
+  ``spc_min_points`` batches out of control: one point or pair beyond the alarm limits is what the alarm
+  budget allows by chance somewhere in the plant every few days, a case needs more than chance on one
+  characteristic;
+- ``recurring_defect``: a characteristic that is not the plant's usual top defect tops the defect Pareto
+  ``recurring_days`` days running (some characteristic always tops it: that alone is no signal).
+
+The thresholds of rework and scrap come from a false-signal budget per kind and day
+(``false_signals_per_day``), shared by the day's tests of that kind: a plant with more steps or shifts tests
+each a little more strictly, and a healthy plant opens about one false case in several months.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
+from scipy import stats
+
+from orchestration.anomalies.alarms import spc_characteristic
+from orchestration.anomalies.spc import ALARM_RULES
 
 D2 = 1.128  # expected moving range of two normal readings, in sigmas
 
@@ -28,9 +43,14 @@ class SignalRules:
     baseline_days: int = 28
     min_baseline_days: int = 3  # fewer days before the day: too little history to judge, no signal
     min_scrap_baseline_days: int = 5  # an individuals chart needs a few points for its moving range
-    sigmas: float = 3.0
-    spc_min_violations: int = 3  # rule firings of one characteristic in a day; single firings are noise
+    # False signals a healthy plant may raise per kind and day, shared by that day's tests of the kind
+    false_signals_per_day: float = 0.005
+    # Batches out of control on one characteristic in a day. SPC's alarm budget lets about 0.03 chance
+    # points and 0.03 chance pairs a day through on a characteristic of ~90 batches; four points need two
+    # chance events on one characteristic on one day (about 4e-4 a day, 3e-3 over nine characteristics).
+    spc_min_points: int = 4
     recurring_days: int = 3
+    usual_top_share: float = 0.5  # a defect topping this share of the baseline days is the usual leader
 
 
 @dataclass(frozen=True)
@@ -61,8 +81,14 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> b
     )
 
 
-def p_chart_limit(p_bar: float, n: int, sigmas: float = 3.0) -> float:
-    return p_bar + sigmas * math.sqrt(p_bar * (1 - p_bar) / n)
+def binomial_tail(count: int, n: int, p: float) -> float:
+    """P(X >= count) for X ~ Binomial(n, p): how often chance alone sends back this many."""
+    return float(stats.binom.sf(count - 1, n, p))
+
+
+def critical_count(n: int, p: float, alpha: float) -> int:
+    """The smallest count of n whose binomial tail is at most alpha."""
+    return int(stats.binom.isf(alpha, n, p)) + 1
 
 
 def rework_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
@@ -77,35 +103,41 @@ def rework_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
         """,
         {"day": day, "baseline": rules.baseline_days},
     )
-    signals = []
+    tests = []  # (activity, baseline rate, baseline days, [(unit, sent back, decided)])
     for activity in sorted({g["activity"] for g in groups}):
         mine = [g for g in groups if g["activity"] == activity]
         before = [g for g in mine if g["production_date"] < day]
         today = [g for g in mine if g["production_date"] == day]
         base_sent, base_decided = sum(g["sent_back"] for g in before), sum(g["decided"] for g in before)
-        if len({g["production_date"] for g in before}) < rules.min_baseline_days or not base_decided:
+        baseline_days = len({g["production_date"] for g in before})
+        if baseline_days < rules.min_baseline_days or not base_decided:
             continue
-        p_bar = base_sent / base_decided
+        # Jeffreys' estimate: a step that sent nothing back in its baseline is not certain never to
+        p_bar = (base_sent + 0.5) / (base_decided + 1)
         # the day as a whole, then each shift of it
         units = [("the day", sum(g["sent_back"] for g in today), sum(g["decided"] for g in today))]
         units += [
             (g["shift_id"], g["sent_back"], g["decided"]) for g in sorted(today, key=lambda g: g["shift_id"])
         ]
-        breaches = []
-        for unit, sent, decided in units:
-            if decided and sent / decided > p_chart_limit(p_bar, decided, rules.sigmas):
-                breaches.append(
-                    {
-                        "unit": unit,
-                        "sent_back": int(sent),
-                        "decided": int(decided),
-                        "rate": sent / decided,
-                        "limit": p_chart_limit(p_bar, decided, rules.sigmas),
-                    }
-                )
+        tests.append((activity, p_bar, baseline_days, [u for u in units if u[2]]))
+    alpha = rules.false_signals_per_day / max(1, sum(len(units) for *_, units in tests))
+    signals = []
+    for activity, p_bar, baseline_days, units in tests:
+        breaches = [
+            {
+                "unit": unit,
+                "sent_back": int(sent),
+                "decided": int(decided),
+                "rate": sent / decided,
+                "limit": critical_count(int(decided), p_bar, alpha) / decided,
+                "p_value": binomial_tail(int(sent), int(decided), p_bar),
+            }
+            for unit, sent, decided in units
+            if sent and binomial_tail(int(sent), int(decided), p_bar) <= alpha
+        ]
         if not breaches:
             continue
-        worst = max(breaches, key=lambda b: b["rate"] - b["limit"])
+        worst = min(breaches, key=lambda b: b["p_value"])
         signals.append(
             Signal(
                 kind="rework",
@@ -115,11 +147,11 @@ def rework_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
                 limit=worst["limit"],
                 statement=(
                     f"{activity}: {worst['sent_back']} of {worst['decided']} first passes sent back to "
-                    f"rework in {worst['unit']} ({worst['rate']:.1%}), "
-                    f"above the p-chart limit {worst['limit']:.1%} "
-                    f"(baseline {p_bar:.1%} over {len({g['production_date'] for g in before})} days)"
+                    f"rework in {worst['unit']} ({worst['rate']:.1%}), at or above its limit "
+                    f"{worst['limit']:.1%} (baseline {p_bar:.1%} over {baseline_days} days; by chance "
+                    f"p = {worst['p_value']:.2g}, limit {alpha:.2g})"
                 ),
-                details={"baseline_rate": p_bar, "breaches": breaches},
+                details={"baseline_rate": p_bar, "breaches": breaches, "alpha": alpha},
             )
         )
     return signals
@@ -130,7 +162,8 @@ def scrap_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
         conn,
         """
         select production_date, activity, sum(scrap_cells) / nullif(sum(produced_cells), 0) as scrap_ratio,
-               sum(scrap_cells) as scrap_cells, arg_max(machine_id, scrap_cells) as worst_machine
+               sum(scrap_cells) as scrap_cells, sum(produced_cells) as produced_cells,
+               arg_max(machine_id, scrap_cells) as worst_machine
         from marts.fct_quality_yield
         where production_date between $day::date - $baseline and $day::date
         group by production_date, activity
@@ -138,17 +171,22 @@ def scrap_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
         """,
         {"day": day, "baseline": rules.baseline_days},
     )
-    signals = []
+    tests = []  # (activity, baseline ratios, today's row)
     for activity in sorted({d["activity"] for d in days}):
         series = [d for d in days if d["activity"] == activity and d["scrap_ratio"] is not None]
         before = [d["scrap_ratio"] for d in series if d["production_date"] < day]
         today = next((d for d in series if d["production_date"] == day), None)
-        if today is None or len(before) < rules.min_scrap_baseline_days:
-            continue
+        if today is not None and len(before) >= rules.min_scrap_baseline_days:
+            tests.append((activity, before, today))
+    z = float(stats.norm.isf(rules.false_signals_per_day / max(1, len(tests))))
+    signals = []
+    for activity, before, today in tests:
         center = sum(before) / len(before)
         mr_bar = sum(abs(b - a) for a, b in zip(before, before[1:], strict=False)) / (len(before) - 1)
-        limit = center + rules.sigmas * mr_bar / D2
-        if mr_bar == 0 or today["scrap_ratio"] <= limit:
+        # never narrower than the binomial spread of the day's cells
+        sigma = max(mr_bar / D2, math.sqrt(center * (1 - center) / today["produced_cells"]))
+        limit = center + z * sigma
+        if sigma == 0 or today["scrap_ratio"] <= limit:
             continue
         signals.append(
             Signal(
@@ -160,78 +198,69 @@ def scrap_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
                 machine_id=today["worst_machine"],
                 statement=(
                     f"{activity}: scrap ratio {today['scrap_ratio']:.2%} ({today['scrap_cells']} cells), "
-                    f"above its individuals-chart limit {limit:.2%} "
+                    f"above its individuals-chart limit {limit:.2%} at {z:.1f} sigma "
                     f"(baseline mean {center:.2%}, {len(before)} days)"
                 ),
-                details={"baseline_mean": center, "moving_range_mean": mr_bar},
+                details={"baseline_mean": center, "moving_range_mean": mr_bar, "sigmas": z},
             )
         )
     return signals
 
 
 def spc_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
-    """A characteristic whose rule firings today exceed the individuals-chart limit of its daily counts.
-
-    Rules fire every day on a healthy plant (batch-to-batch variation, product mix), so a count threshold
-    would open a case a day per characteristic; what is unusual is more firings than its own history.
-    """
-    if not _table_exists(conn, "analytics", "spc_violations"):
+    """A characteristic whose high or critical SPC alarms of the day hold ``spc_min_points`` batches out of
+    control (each batch once, whatever the number of rules that fired on it)."""
+    if not _table_exists(conn, "analytics", "alarms"):
         return []
-    counts = _rows(
+    alarms = _rows(
         conn,
         """
-        with days as (
-            select distinct production_date from marts.fct_quality_measurements
-            where production_date between $day::date - $baseline and $day::date
-        ),
-        characteristics as (
-            select characteristic, any_value(activity) as activity from marts.fct_quality_measurements
-            where production_date between $day::date - $baseline and $day::date
-            group by characteristic
-        ),
-        fired as (
-            select production_date, characteristic, count(*) as violations, mode(machine_id) as machine_id,
-                   count(distinct machine_id) as machines, list(distinct rule order by rule) as rules
-            from analytics.spc_violations
-            where production_date between $day::date - $baseline and $day::date
-            group by all
-        )
-        select days.production_date, characteristics.characteristic, characteristics.activity,
-               coalesce(fired.violations, 0) as violations, fired.machine_id, fired.machines, fired.rules
-        from days cross join characteristics
-        left join fired using (production_date, characteristic)
-        order by characteristics.characteristic, days.production_date
+        select subject, machine_id, priority, sentence, members from analytics.alarms
+        where production_date = $day::date and source = 'spc' and priority in ('critical', 'high')
+        order by case priority when 'critical' then 0 else 1 end, score desc, start_ts
         """,
-        {"day": day, "baseline": rules.baseline_days},
+        {"day": day},
     )
+    activities = dict(
+        conn.execute(
+            "select characteristic, any_value(activity) from marts.fct_quality_measurements "
+            "where production_date = $day::date group by characteristic",
+            {"day": day},
+        ).fetchall()
+    )
+    by_characteristic: dict[str, list[dict]] = {}
+    for alarm in alarms:
+        by_characteristic.setdefault(spc_characteristic(alarm["subject"]), []).append(alarm)
     signals = []
-    for characteristic in sorted({c["characteristic"] for c in counts}):
-        series = [c for c in counts if c["characteristic"] == characteristic]
-        before = [c["violations"] for c in series if c["production_date"] < day]
-        today = next((c for c in series if c["production_date"] == day), None)
-        if today is None or len(before) < rules.min_baseline_days:
+    for characteristic, mine in sorted(by_characteristic.items()):
+        out = [  # (machine, batch) of every point an alarm rule fired on
+            (alarm["machine_id"], member["measurement_id"])
+            for alarm in mine
+            for member in json.loads(alarm["members"])
+            if set(member["rules"]) & set(ALARM_RULES)
+        ]
+        if len(out) < rules.spc_min_points:
             continue
-        center = sum(before) / len(before)
-        mr_bar = sum(abs(b - a) for a, b in zip(before, before[1:], strict=False)) / (len(before) - 1)
-        limit = center + rules.sigmas * mr_bar / D2
-        if today["violations"] <= max(limit, rules.spc_min_violations - 1):
-            continue
+        machines = Counter(machine for machine, _ in out)
+        machine = machines.most_common(1)[0][0]
+        priorities = Counter(alarm["priority"] for alarm in mine)
+        activity = activities.get(characteristic)
         signals.append(
             Signal(
                 kind="spc",
                 production_date=day,
-                activity=today["activity"],
+                activity=activity,
                 characteristic=characteristic,
-                machine_id=today["machine_id"],
-                value=float(today["violations"]),
-                limit=limit,
+                machine_id=machine,
+                value=float(len(out)),
+                limit=float(rules.spc_min_points),
                 statement=(
-                    f"{characteristic} ({today['activity']}): {today['violations']} SPC rule firings "
-                    f"({', '.join(today['rules'])}) on {today['machines']} machine(s), most on "
-                    f"{today['machine_id']}; above the limit {limit:.0f} of its daily counts "
-                    f"(baseline mean {center:.0f} over {len(before)} days)"
+                    f"{characteristic} ({activity}): {len(out)} batches out of control in "
+                    f"{len(mine)} SPC alarm{'s' if len(mine) > 1 else ''} "
+                    f"({', '.join(f'{n} {p}' for p, n in sorted(priorities.items()))}) on "
+                    f"{', '.join(sorted(machines))}, most on {machine}; first: {mine[0]['sentence']}"
                 ),
-                details={"rules": list(today["rules"]), "baseline_mean": center},
+                details={"alarms": [a["sentence"] for a in mine], "points_by_machine": dict(machines)},
             )
         )
     return signals
@@ -244,14 +273,20 @@ def recurring_defect_signals(conn, day: date, rules: SignalRules) -> list[Signal
         """
         select production_date, activity, characteristic, batches_affected, share_of_defects
         from marts.fct_defect_pareto
-        where pareto_rank = 1 and production_date between $first and $day::date
+        where pareto_rank = 1 and production_date between $first::date - $baseline and $day::date
         order by production_date
         """,
-        {"first": first, "day": day},
+        {"first": first, "day": day, "baseline": rules.baseline_days},
     )
-    if len(tops) < rules.recurring_days or len({(t["activity"], t["characteristic"]) for t in tops}) != 1:
+    run = [t for t in tops if t["production_date"] >= first]
+    before = [(t["activity"], t["characteristic"]) for t in tops if t["production_date"] < first]
+    if len(run) < rules.recurring_days or len({(t["activity"], t["characteristic"]) for t in run}) != 1:
         return []
-    today = tops[-1]
+    today = run[-1]
+    leader = (today["activity"], today["characteristic"])
+    # the plant's usual top defect tops the Pareto most days: a change is news, its usual state is not
+    if len(before) < rules.min_baseline_days or before.count(leader) >= rules.usual_top_share * len(before):
+        return []
     return [
         Signal(
             kind="recurring_defect",
@@ -261,11 +296,12 @@ def recurring_defect_signals(conn, day: date, rules: SignalRules) -> list[Signal
             value=float(today["share_of_defects"]),
             statement=(
                 f"{today['characteristic']} ({today['activity']}) is the top defect "
-                f"{rules.recurring_days} days running ({first} to {day}); "
+                f"{rules.recurring_days} days running ({first} to {day}), against "
+                f"{before.count(leader)} of the {len(before)} days before; "
                 f"today {today['batches_affected']} batches, "
                 f"{today['share_of_defects']:.0%} of the day's defects"
             ),
-            details={"days": [t["production_date"].isoformat() for t in tops]},
+            details={"days": [t["production_date"].isoformat() for t in run]},
         )
     ]
 
