@@ -2,10 +2,17 @@
 
 One query per day builds every KPI for the 31 days ending with the day (a left join of each KPI's table on the
 calendar), so a KPI whose table is missing is reported missing without hiding the others.
+
+A KPI without a target is judged against the trailing days as an individuals chart: "worse" only beyond the
+limit their own day-to-day spread sets (mean +- 3 x mean moving range / 1.128; a count's sigma never below
+the Poisson sqrt(mean)), so an ordinary day of a healthy plant is "as usual" whichever way it moved. The
+change shown is the real one, (value - reference) / |reference|: a count of a bad thing that rose is a
+positive change called worse.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,6 +20,9 @@ from orchestration.reporting.queries import rows, table_columns, table_exists
 from orchestration.reporting.roles import KpiTarget
 
 TRAILING_DAYS = 30
+MIN_TRAILING_DAYS = 5  # fewer trailing figures: too few to tell a change from day-to-day noise
+SIGMAS = 3.0
+D2 = 1.128  # expected moving range of two normal readings, in sigmas
 
 # KPI -> (table, expression over that table's day row). Ratios come from the marts' own sums.
 KPI_SOURCES: dict[str, tuple[str, str]] = {
@@ -46,18 +56,64 @@ class KpiStatus:
     trailing_mean: float | None  # mean of the TRAILING_DAYS days before the day that have a figure
     history: list[tuple[date, float | None]]  # the trailing days and the day, oldest first
     deviation: float | None  # relative to the target (else to the trailing mean); negative = worse
+    # the trailing days' individuals-chart limits (low, high): day-to-day noise lies between them
+    noise_limits: tuple[float, float] | None = None
 
     @property
     def reference(self) -> float | None:
         return self.target if self.target is not None else self.trailing_mean
 
     @property
+    def change(self) -> float | None:
+        """The real relative change against the reference, with its own sign (a rise is positive)."""
+        if self.value is None or self.reference is None:
+            return None
+        if self.reference == 0:
+            return 0.0 if self.value == 0 else math.copysign(1.0, self.value)
+        return (self.value - self.reference) / abs(self.reference)
+
+    @property
+    def worse(self) -> bool:
+        if self.deviation is None:
+            return False
+        if self.target is not None:
+            return self.deviation < -0.005
+        return self._beyond_noise() == "worse"
+
+    @property
     def verdict(self) -> str:
         if self.deviation is None:
             return "no comparison"
-        if self.deviation < -0.005:
-            return "worse than target" if self.target is not None else "worse than the last 30 days"
-        return "on target" if self.target is not None else "as usual or better"
+        if self.target is not None:
+            return "worse than target" if self.worse else "on target"
+        beyond = self._beyond_noise()
+        if beyond is None:
+            return "no comparison (too few days to tell noise)"
+        return {"worse": "worse than the last 30 days", "better": "better than the last 30 days"}.get(
+            beyond, "as usual (within day-to-day noise)"
+        )
+
+    def _beyond_noise(self) -> str | None:
+        """'worse' or 'better' beyond the trailing days' limits, '' within them, None without limits."""
+        if self.noise_limits is None or self.value is None:
+            return None
+        low, high = self.noise_limits
+        if low <= self.value <= high:
+            return ""
+        rose = self.value > high
+        return "worse" if rose == (self.kpi.better == "lower") else "better"
+
+
+def noise_limits(trailing: list[float], count: bool) -> tuple[float, float] | None:
+    """Individuals-chart limits of the trailing days (in day order), or None with too few of them."""
+    if len(trailing) < MIN_TRAILING_DAYS:
+        return None
+    mean = sum(trailing) / len(trailing)
+    mr_bar = sum(abs(b - a) for a, b in zip(trailing, trailing[1:], strict=False)) / (len(trailing) - 1)
+    sigma = mr_bar / D2
+    if count:  # events counted per day are at least Poisson-spread
+        sigma = max(sigma, math.sqrt(max(mean, 0.0)))
+    return mean - SIGMAS * sigma, mean + SIGMAS * sigma
 
 
 def _deviation(value: float | None, reference: float | None, better: str) -> float | None:
@@ -148,6 +204,7 @@ def kpi_board(conn, day: date, targets: list[KpiTarget], missing: list[str]) -> 
                 trailing_mean=trailing_mean,
                 history=points,
                 deviation=_deviation(value, reference, target.better),
+                noise_limits=noise_limits(trailing, target.unit == "count"),
             )
         )
     return sorted(board, key=lambda s: (s.deviation is None, s.deviation or 0.0))

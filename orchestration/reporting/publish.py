@@ -105,6 +105,9 @@ def _kpi_json(status: KpiStatus) -> dict[str, Any]:
         "target": status.target,
         "trailing_30d_mean": status.trailing_mean,
         "deviation": status.deviation,
+        "change": status.change,
+        "noise_limits": status.noise_limits,
+        "worse": status.worse,
         "verdict": status.verdict,
     }
 

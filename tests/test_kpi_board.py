@@ -1,0 +1,58 @@
+"""The KPI board on a hand-made month: noise is "as usual", a real change is "worse", with its real sign.
+
+Ground truth: 30 trailing days where breakdowns go 1, 3, 2, 4, 0, 2 ... (a healthy plant's day-to-day spread,
+mean 2) and cells completed 1000 +- 30; the judged day is one of three kinds.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from orchestration.reporting.kpi_board import kpi_board
+from orchestration.reporting.roles import KpiTarget
+
+DAY = date(2026, 1, 31)
+BREAKDOWNS = KpiTarget("breakdowns", "Breakdowns", None, "lower", "count")
+CELLS = KpiTarget("cells_completed", "Cells completed", None, "higher", "count")
+OEE = KpiTarget("oee", "OEE", 0.75, "higher", "ratio")
+
+
+def board(breakdowns_today: int, cells_today: int) -> dict:
+    conn = duckdb.connect()
+    conn.execute("create schema marts")
+    conn.execute(
+        f"""create table marts.fct_oee_factory_day as
+        select d::date as production_date, 0.70 as oee,
+               case when d::date = '{DAY}' then {breakdowns_today}
+                    else [1, 3, 2, 4, 0, 2][(day(d) % 6) + 1] end as breakdown_count,
+               case when d::date = '{DAY}' then {cells_today}
+                    else 1000 + [30, -30, 10, -10, 20, -20][(day(d) % 6) + 1] end as cells_completed
+        from generate_series(date '2026-01-01', date '{DAY}', interval 1 day) t(d)"""
+    )
+    missing: list[str] = []
+    return {s.kpi.name: s for s in kpi_board(conn, DAY, [BREAKDOWNS, CELLS, OEE], missing)}
+
+
+def test_an_ordinary_day_is_as_usual_whichever_way_it_moved():
+    kpis = board(breakdowns_today=4, cells_today=975)
+    assert kpis["breakdowns"].verdict == "as usual (within day-to-day noise)" and not kpis["breakdowns"].worse
+    assert kpis["breakdowns"].change > 0  # it did rise, and says so
+    assert kpis["cells_completed"].verdict == "as usual (within day-to-day noise)"
+
+
+def test_a_change_beyond_the_noise_is_worse_with_its_real_sign():
+    kpis = board(breakdowns_today=12, cells_today=800)
+    breakdowns, cells = kpis["breakdowns"], kpis["cells_completed"]
+    assert breakdowns.verdict == "worse than the last 30 days" and breakdowns.worse
+    assert breakdowns.change == pytest.approx((12 - breakdowns.trailing_mean) / breakdowns.trailing_mean)
+    assert breakdowns.change > 0 and breakdowns.deviation < 0  # shown rising; ranked as a shortfall
+    assert cells.verdict == "worse than the last 30 days" and cells.change < 0
+    assert list(kpis)[0] == "breakdowns"  # the largest shortfall first
+
+
+def test_a_target_is_judged_against_the_target():
+    oee = board(breakdowns_today=2, cells_today=1000)["oee"]
+    assert oee.verdict == "worse than target" and oee.change == pytest.approx((0.70 - 0.75) / 0.75)
