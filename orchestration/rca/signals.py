@@ -4,11 +4,12 @@ Four kinds, each judged against the trailing baseline (the ``baseline_days`` fac
 
 - ``rework``: a step's sent-back count (first passes whose check failed, of the decided first passes) beyond
   what its baseline rate explains, for the whole day or for one of its shifts (a bad shift is a third of the
-  day's batches and is easily averaged away): the exact binomial tail, since a step sends back one or two
-  batches a shift, where the normal approximation of the p-chart is far too narrow;
+  day's batches and is easily averaged away): an exact tail (beta-binomial, the baseline rate being an
+  estimate), since a step sends back one or two batches a shift, where the normal approximation of the
+  p-chart is far too narrow;
 - ``scrap``: a step's daily scrap ratio above its individuals-chart limit (cells of one batch are scrapped
-  together, so the XmR chart takes the day as the unit), its sigma never below the binomial spread of the
-  day's cells (a short baseline can have an accidentally small moving range);
+  together, so the XmR chart takes the day as the unit), with Student's t for a sigma estimated from a few
+  days and never below the binomial spread of the day's cells;
 - ``spc``: a characteristic's SPC alarms of the day (analytics.alarms, high or critical) holding at least
   ``spc_min_points`` batches out of control: one point or pair beyond the alarm limits is what the alarm
   budget allows by chance somewhere in the plant every few days, a case needs more than chance on one
@@ -33,7 +34,7 @@ import duckdb
 from scipy import stats
 
 from orchestration.anomalies.alarms import spc_characteristic
-from orchestration.anomalies.spc import ALARM_RULES
+from orchestration.anomalies.spc import ALARM_RULES, MR_DEGREES_OF_FREEDOM
 
 D2 = 1.128  # expected moving range of two normal readings, in sigmas
 
@@ -81,14 +82,18 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> b
     )
 
 
-def binomial_tail(count: int, n: int, p: float) -> float:
-    """P(X >= count) for X ~ Binomial(n, p): how often chance alone sends back this many."""
-    return float(stats.binom.sf(count - 1, n, p))
+def sent_back_tail(count: int, n: int, base_sent: int, base_decided: int) -> float:
+    """How often chance alone sends back ``count`` of ``n``, at a rate known only from the baseline.
+
+    The beta-binomial predictive of Binomial(n, p) with p ~ Beta(sent + 1/2, decided - sent + 1/2) (Jeffreys):
+    a baseline of a few days, or one that sent nothing back, is an uncertain rate, not a certain one.
+    """
+    return float(stats.betabinom.sf(count - 1, n, base_sent + 0.5, base_decided - base_sent + 0.5))
 
 
-def critical_count(n: int, p: float, alpha: float) -> int:
-    """The smallest count of n whose binomial tail is at most alpha."""
-    return int(stats.binom.isf(alpha, n, p)) + 1
+def critical_count(n: int, base_sent: int, base_decided: int, alpha: float) -> int:
+    """The smallest count of n whose chance tail is at most alpha."""
+    return int(stats.betabinom.isf(alpha, n, base_sent + 0.5, base_decided - base_sent + 0.5)) + 1
 
 
 def rework_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
@@ -103,7 +108,7 @@ def rework_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
         """,
         {"day": day, "baseline": rules.baseline_days},
     )
-    tests = []  # (activity, baseline rate, baseline days, [(unit, sent back, decided)])
+    tests = []  # (activity, baseline sent back and decided, baseline days, [(unit, sent back, decided)])
     for activity in sorted({g["activity"] for g in groups}):
         mine = [g for g in groups if g["activity"] == activity]
         before = [g for g in mine if g["production_date"] < day]
@@ -112,28 +117,27 @@ def rework_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
         baseline_days = len({g["production_date"] for g in before})
         if baseline_days < rules.min_baseline_days or not base_decided:
             continue
-        # Jeffreys' estimate: a step that sent nothing back in its baseline is not certain never to
-        p_bar = (base_sent + 0.5) / (base_decided + 1)
         # the day as a whole, then each shift of it
         units = [("the day", sum(g["sent_back"] for g in today), sum(g["decided"] for g in today))]
         units += [
             (g["shift_id"], g["sent_back"], g["decided"]) for g in sorted(today, key=lambda g: g["shift_id"])
         ]
-        tests.append((activity, p_bar, baseline_days, [u for u in units if u[2]]))
+        tests.append((activity, int(base_sent), int(base_decided), baseline_days, [u for u in units if u[2]]))
     alpha = rules.false_signals_per_day / max(1, sum(len(units) for *_, units in tests))
     signals = []
-    for activity, p_bar, baseline_days, units in tests:
+    for activity, base_sent, base_decided, baseline_days, units in tests:
+        p_bar = base_sent / base_decided
         breaches = [
             {
                 "unit": unit,
                 "sent_back": int(sent),
                 "decided": int(decided),
                 "rate": sent / decided,
-                "limit": critical_count(int(decided), p_bar, alpha) / decided,
-                "p_value": binomial_tail(int(sent), int(decided), p_bar),
+                "limit": critical_count(int(decided), base_sent, base_decided, alpha) / decided,
+                "p_value": sent_back_tail(int(sent), int(decided), base_sent, base_decided),
             }
             for unit, sent, decided in units
-            if sent and binomial_tail(int(sent), int(decided), p_bar) <= alpha
+            if sent and sent_back_tail(int(sent), int(decided), base_sent, base_decided) <= alpha
         ]
         if not breaches:
             continue
@@ -178,9 +182,13 @@ def scrap_signals(conn, day: date, rules: SignalRules) -> list[Signal]:
         today = next((d for d in series if d["production_date"] == day), None)
         if today is not None and len(before) >= rules.min_scrap_baseline_days:
             tests.append((activity, before, today))
-    z = float(stats.norm.isf(rules.false_signals_per_day / max(1, len(tests))))
+    alpha = rules.false_signals_per_day / max(1, len(tests))
     signals = []
     for activity, before, today in tests:
+        # sigma from the mean moving range of a few days is an estimate (about 0.62 (m - 1) degrees of
+        # freedom): Student's t, not the normal, keeps a short baseline from crying wolf
+        m = len(before)
+        z = float(stats.t.isf(alpha, MR_DEGREES_OF_FREEDOM * (m - 1))) * math.sqrt(1 + 1 / m)
         center = sum(before) / len(before)
         mr_bar = sum(abs(b - a) for a, b in zip(before, before[1:], strict=False)) / (len(before) - 1)
         # never narrower than the binomial spread of the day's cells
