@@ -37,14 +37,15 @@ KPI_SOURCES: dict[str, tuple[str, str]] = {
     "breakdowns": ("marts.fct_oee_factory_day", "breakdown_count"),
     "mtbf": ("marts.fct_oee_factory_day", "mtbf_s"),
     "mttr": ("marts.fct_oee_factory_day", "mttr_s"),
-    "sensor_anomalies": ("analytics.sensor_anomalies", "count(*)"),
-    "spc_violations": ("analytics.spc_violations", "count(*) filter (where not warm_up)"),
+    # signals a person acts on (one alarm per problem), not the detectors' events or the rules' firings
+    "sensor_anomalies": ("analytics.alarms", "count(*) filter (where source = 'sensor')"),
+    "spc_violations": ("analytics.alarms", "count(*) filter (where source = 'spc')"),
     "scrap_cost": ("marts.fct_economics_day", "scrap_cost"),
     "cost_per_good_cell": ("marts.fct_economics_day", "cost_per_good_cell"),
     "margin_ratio": ("marts.fct_economics_day", "margin_ratio"),
 }
 # Event tables have a row per event: a day without rows had none (0), not a missing figure.
-COUNTED_TABLES = {"analytics.sensor_anomalies", "analytics.spc_violations"}
+COUNTED_TABLES = {"analytics.alarms"}
 FACTORY_DAYS = "marts.fct_oee_factory_day"  # the days the factory has figures for
 
 
