@@ -21,7 +21,7 @@ from orchestration.rca import open_cases
     ],
     partitions_def=factory_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Quality signals (rework, scrap, SPC, recurring defects) open RCA cases with ranked "
+    description="Quality signals (rework, scrap, SPC alarms, recurring defects) open RCA cases with ranked "
     "candidate factors in rca.cases of the state file; re-runs refresh the analysis, never a case's status "
     "or history.",
 )
