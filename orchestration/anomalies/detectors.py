@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import median_filter
 
-from orchestration.anomalies.levels import LevelEvent, deviations, level_events, level_sigma_of
+from orchestration.anomalies.levels import (
+    LevelEvent,
+    deviations,
+    level_events,
+    level_sigma_of,
+    nanmedian_rows,
+)
 from orchestration.anomalies.response import expected, fit_response
 from orchestration.anomalies.runs import merge_close, runs
 
@@ -148,7 +154,7 @@ def fit_baseline(
             in_hour = judged & (hour_of_day == hour)[None, :]
             counts = in_hour.sum(axis=1)
             if counts.max(initial=0) >= 5:
-                med = _nanmedian_rows(np.where(in_hour, residual, np.nan))
+                med = nanmedian_rows(np.where(in_hour, residual, np.nan))
                 seasonal[:, hour] = np.where(counts >= 5, np.nan_to_num(med), 0.0)
         residual = residual - _seasonal_at(seasonal, reference.hour)
     sigma = np.full((n_sensors, n_regimes), np.nan)
@@ -161,9 +167,9 @@ def fit_baseline(
             mid = np.nanmedian(picked[enough], axis=1)
             sigma[enough, r] = MAD_TO_SIGMA * np.nanmedian(np.abs(picked[enough] - mid[:, None]), axis=1)
     # A regime with little history takes the sensor's spread over all regimes.
-    overall = MAD_TO_SIGMA * _nanmedian_rows(np.abs(np.where(judged, residual, np.nan)))
+    overall = MAD_TO_SIGMA * nanmedian_rows(np.abs(np.where(judged, residual, np.nan)))
     sigma = np.where(np.isfinite(sigma), sigma, overall[:, None])
-    spike_sigma = MAD_TO_SIGMA * _nanmedian_rows(np.where(judged, np.abs(_local_residual(residual)), np.nan))
+    spike_sigma = MAD_TO_SIGMA * nanmedian_rows(np.where(judged, np.abs(_local_residual(residual)), np.nan))
     resolution = _resolution(values)
     floor = np.maximum(resolution / np.sqrt(12.0), _scale_floor(values))
     sigma = np.maximum(np.nan_to_num(sigma, nan=0.0), floor[:, None])
@@ -556,14 +562,6 @@ def _take(per_regime: np.ndarray, regime: np.ndarray) -> np.ndarray:
     """per_regime[sensor, regime[sensor, t]] for every reading; NaN where the regime is -1."""
     taken = np.take_along_axis(per_regime, np.clip(regime, 0, None).astype(np.intp), axis=1)
     return np.where(regime >= 0, taken, np.nan)
-
-
-def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
-    out = np.full(a.shape[0], np.nan)
-    has = np.isfinite(a).any(axis=1)
-    if has.any():
-        out[has] = np.nanmedian(a[has], axis=1)
-    return out
 
 
 def _longest_identical_run(values: np.ndarray) -> np.ndarray:

@@ -84,8 +84,8 @@ def level_sigma_of(z_reference: np.ndarray, window: int) -> np.ndarray:
 
 
 def _robust_spread(a: np.ndarray) -> np.ndarray:
-    mid = _nanmedian_rows(a)
-    return np.nan_to_num(1.4826 * _nanmedian_rows(np.abs(a - mid[:, None])), nan=0.0)
+    mid = nanmedian_rows(a)
+    return np.nan_to_num(1.4826 * nanmedian_rows(np.abs(a - mid[:, None])), nan=0.0)
 
 
 def level_events(
@@ -205,7 +205,7 @@ def _lagged(a: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def _nanmedian_rows(a: np.ndarray) -> np.ndarray:
+def nanmedian_rows(a: np.ndarray) -> np.ndarray:
     out = np.full(a.shape[0], np.nan)
     has = np.isfinite(a).any(axis=1)
     if has.any():
