@@ -28,6 +28,7 @@ from orchestration.anomalies.levels import (
     level_events,
     level_sigma_of,
     nanmedian_rows,
+    windowed_mean,
 )
 from orchestration.anomalies.response import expected, fit_response
 from orchestration.anomalies.runs import merge_close, runs
@@ -386,6 +387,8 @@ def _level_changes(grid, baseline, z, widen, settings, flagged) -> tuple[list[Ev
             continue  # one or two readings: a spike (its own detector), not a level
         segment = z[row, a:b] - judged_against[row, a:b]
         finite = np.isfinite(segment)
+        # How far the level moved in sigmas of single readings, not of the windowed mean: its size on a trend.
+        moved = windowed_mean(segment[None, :], min(settings.level_window, b - a))[0]
         flagged[row, a:b] = True
         evidence = {
             "detector": "windowed mean of the robust z-score against an adaptive baseline, with hysteresis",
@@ -393,6 +396,7 @@ def _level_changes(grid, baseline, z, widen, settings, flagged) -> tuple[list[Ev
             "alarm_ts_us": int(grid.time_us(change.alarm)),
             "mean_z": float(np.nanmean(segment)) if finite.any() else None,
             "peak_sigmas": round(change.peak, 2),
+            "peak_shift_z": round(float(np.nanmax(np.abs(moved))), 2) if np.isfinite(moved).any() else None,
             "open_limit": round(float(open_at[row]), 2),
             "baseline_level": {
                 name: (None if not np.isfinite(c) else float(c))

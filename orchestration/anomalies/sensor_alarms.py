@@ -14,9 +14,12 @@ Priority (ISA-18.2: consequence and urgency), from what the events say, fixed he
 - ``low``: the rest that still needs a person: a short excursion well beyond its limit (``low_factor``
   times it), or any deviation judged on warm-up limits that is held ``min_alarm_readings``.
 
-An event that needs nobody (a single reading or a few minutes just past a limit, which a healthy plant of a
-hundred sensors shows several times a day by chance) raises no alarm: it stays in analytics.sensor_anomalies
-for the analyst, as ISA-18.2 keeps alarms for what requires a response.
+An event that needs nobody raises no alarm: a single reading or a few minutes just past a limit (a healthy
+plant of a hundred sensors shows several a day by chance), or a level that moved less than
+``min_shift_sigmas`` sigmas of the sensor's single readings (judged on a windowed mean, a shift of a
+degree-tenth is significant, but it is inside the band a trend chart shows as the sensor's noise: a chamber
+warming with its load, not a fault). Such an event stays in analytics.sensor_anomalies for the analyst, as
+ISA-18.2 keeps alarms for what requires a response.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class AlarmRules:
     critical_factor: float = 2.0
     critical_gap_s: float = 1800.0
     high_gap_s: float = 600.0
+    # A level change smaller than this, in sigmas of single readings, needs nobody.
+    min_shift_sigmas: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,10 @@ def needs_response(event: Event, rules: AlarmRules, interval_s: float = 60.0) ->
     readings = (event.end_us - event.start_us) / 1e6 / interval_s
     if event.kind == "gap":
         return (event.end_us - event.start_us) / 1e6 >= rules.high_gap_s
+    if event.kind in ("level_shift", "drift"):
+        moved = event.evidence.get("peak_shift_z")
+        if moved is not None and moved < rules.min_shift_sigmas:
+            return False
     if event.kind == "stuck" or readings >= rules.min_alarm_readings:
         return True
     limit = _limit_of(event)
