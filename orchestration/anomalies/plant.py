@@ -29,6 +29,7 @@ from orchestration.factory_calendar import FactoryClock, factory_day_window
 REGIMES = ("producing", "idle", "down")
 REGIME_OF_STATE = {"producing": 0, "idle": 1, "micro_stop": 1, "breakdown": 2}
 EXCLUDED_STATES = ("setup", "planned_maintenance")  # changeovers and planned maintenance: not anomalies
+HISTORY_DAYS = 1  # factory days before the judged one that form the sensors' reference
 
 ANOMALY_COLUMNS = (
     "production_date date, sensor_id varchar, machine_id varchar, start_ts timestamptz, end_ts timestamptz, "
@@ -40,7 +41,7 @@ def detect_day(
     conn: duckdb.DuckDBPyConnection,
     day: str,
     clock: FactoryClock,
-    history_days: int = 1,
+    history_days: int = HISTORY_DAYS,
     settings: DetectorSettings | None = None,
 ) -> list[Event]:
     """Events of every sensor of factory day ``day`` (raw sensor readings, machine states, production)."""

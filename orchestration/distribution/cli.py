@@ -8,30 +8,32 @@ GIGAFACTORY_SHARED_FOLDER), SMTP settings too (see data/reporting/distribution.y
 
 from __future__ import annotations
 
-import argparse
-from datetime import date
-
 import duckdb
 
+from orchestration.command_line import Parser, factory_day, fail, known
 from orchestration.distribution.config import SmtpSettings, load_distribution, shared_folder
 from orchestration.distribution.deliver import deliver_reports
 from orchestration.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m orchestration.distribution", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--day", type=date.fromisoformat, required=True)
+    parser = Parser(prog="python -m orchestration.distribution", description=__doc__.splitlines()[0])
+    parser.add_argument("--day", type=factory_day, required=True, help="factory day, YYYY-MM-DD")
     parser.add_argument("--role", action="append", help="only this role (repeatable); default: every role")
     parser.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
     parser.add_argument(
         "--resend", action="store_true", help="send even to recipients who already have this very report"
     )
     args = parser.parse_args(argv)
+    distribution = load_distribution()
+    known(parser, "role", args.role, distribution.roles)
     from orchestration.reporting import render_daily_reports  # the reporting package's per-role renderer
 
     settings = load_settings()
+    if not settings.warehouse_path.exists():
+        return fail(
+            parser.prog, f"warehouse {settings.warehouse_path} does not exist: run make demo first", 1
+        )
     day = args.day.isoformat()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     deliveries = deliver_reports(
         reports,
         day,
-        load_distribution(),
+        distribution,
         settings.state_path,
         shared_folder(settings.reports_dir),
         SmtpSettings.from_environment(),

@@ -11,6 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from orchestration.command_line import Parser, factory_day, timezone_name
 from orchestration.settings import load_settings
 
 
@@ -42,7 +43,7 @@ def _feed(args: argparse.Namespace) -> int:
     if args.synthetic:
         instants = synthetic_plant(args.synthetic, args.interval)
     else:
-        day = date.fromisoformat(args.day) if args.day else date.today()
+        day = args.day or date.today()
         instants = simulated_telemetry(Path(args.scenario), day)
     publisher = BufferedPublisher(args.mqtt_host, args.mqtt_port, source=args.source)
     stop = {"now": False}
@@ -103,7 +104,7 @@ def _all(args: argparse.Namespace, passthrough: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
-    parser = argparse.ArgumentParser(prog="python -m orchestration.ingestion", description=__doc__)
+    parser = Parser(prog="python -m orchestration.ingestion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     broker = commands.add_parser("broker", help="a local MQTT broker (amqtt)")
@@ -119,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     service.add_argument("--lake", default=str(settings.lake_dir))
     service.add_argument("--http-host", default="127.0.0.1")
     service.add_argument("--http-port", type=int, default=8787)
-    service.add_argument("--tz", default=os.environ.get("GIGAFACTORY_TIMEZONE", "Europe/Berlin"))
+    service.add_argument(
+        "--tz", type=timezone_name, default=os.environ.get("GIGAFACTORY_TIMEZONE", "Europe/Berlin")
+    )
     service.add_argument("--day-start-hour", type=int, default=6)
     service.add_argument("--flush-interval", type=float, default=0.2, help="seconds between part-file writes")
     service.add_argument("--lateness", type=float, default=5.0, help="seconds a minute waits for stragglers")
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     mqtt_args(feed)
     feed.add_argument("--source", default="simulator")
     feed.add_argument("--scenario", default=str(settings.scenario_path))
-    feed.add_argument("--day", help="factory day to replay (default: today)")
+    feed.add_argument("--day", type=factory_day, help="factory day to replay, YYYY-MM-DD (default: today)")
     feed.add_argument("--speed", type=float, default=1.0, help="x real time; 0: as fast as possible")
     feed.add_argument("--live", action="store_true", help="re-stamp readings to now (a live plant)")
     feed.add_argument("--synthetic", type=int, default=0, help="N synthetic sensors instead of the simulator")

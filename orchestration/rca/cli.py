@@ -10,13 +10,12 @@ Paths from the environment (GIGAFACTORY_WAREHOUSE, GIGAFACTORY_STATE; see orches
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from datetime import date
 
 import duckdb
 
+from orchestration.command_line import Parser, factory_day
 from orchestration.rca.cases import open_cases
 from orchestration.rca.store import (
     STATUSES,
@@ -29,11 +28,11 @@ from orchestration.rca.store import (
 from orchestration.settings import load_settings
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.rca", description=__doc__.splitlines()[0])
+def _parser() -> Parser:
+    parser = Parser(prog="python -m orchestration.rca", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     opening = commands.add_parser("open", help="open or refresh the cases of a factory day")
-    opening.add_argument("--day", type=date.fromisoformat, required=True)
+    opening.add_argument("--day", type=factory_day, required=True, help="factory day, YYYY-MM-DD")
     listing = commands.add_parser("list", help="list cases, newest first")
     listing.add_argument("--status", choices=STATUSES)
     showing = commands.add_parser("show", help="a case with its factors, template and history (JSON)")

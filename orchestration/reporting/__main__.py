@@ -10,27 +10,31 @@ incomplete.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import duckdb
 
+from orchestration.command_line import Parser, factory_day_text, known
 from orchestration.reporting.publish import render_daily_reports, render_shift_handover
+from orchestration.reporting.roles import load_reporting_config
 from orchestration.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
-    parser = argparse.ArgumentParser(
-        prog="python -m orchestration.reporting", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--day", required=True, help="factory day, YYYY-MM-DD")
+    parser = Parser(prog="python -m orchestration.reporting", description=__doc__.splitlines()[0])
+    parser.add_argument("--day", type=factory_day_text, required=True, help="factory day, YYYY-MM-DD")
     parser.add_argument("--role", action="append", help="a role of data/reporting/roles.yaml (default: all)")
     parser.add_argument("--handover", action="append", metavar="SHIFT", help="render this shift's handover")
     parser.add_argument("--warehouse", type=Path, default=settings.warehouse_path)
     parser.add_argument("--reports", type=Path, default=settings.reports_dir)
     args = parser.parse_args(argv)
+    known(parser, "role", args.role, load_reporting_config().roles)
+    if args.handover:
+        from orchestration.reporting.handover import factory_shifts
+
+        known(parser, "shift", args.handover, [slot.name for slot in factory_shifts().slots])
     if not args.warehouse.exists():
         print(f"warehouse {args.warehouse} does not exist: materialize the marts first", file=sys.stderr)
         return 1

@@ -8,23 +8,21 @@ The day's ground truth (planted effects, sensor anomalies) goes to ``<out>/truth
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
+from orchestration.command_line import Parser, factory_day
 from orchestration.lake.writer import write_partition
 from orchestration.simulator.config import load_scenario
 from orchestration.simulator.engine import run_factory_day
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gigafactory-simulate", description=__doc__.splitlines()[0])
+    parser = Parser(prog="gigafactory-simulate", description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, required=True, help="scenario YAML (layered over its base)")
-    parser.add_argument(
-        "--start", type=date.fromisoformat, required=True, help="first factory day, YYYY-MM-DD"
-    )
+    parser.add_argument("--start", type=factory_day, required=True, help="first factory day, YYYY-MM-DD")
     parser.add_argument("--days", type=int, default=1, help="number of consecutive factory days")
     parser.add_argument("--out", type=Path, required=True, help="lake directory")
     args = parser.parse_args(argv)
@@ -33,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_scenario(args.scenario)
     except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     for offset in range(args.days):
         day = args.start + timedelta(days=offset)
