@@ -2,26 +2,31 @@
 
     python benchmarks/compare_runs.py --before /tmp/baseline/data --after data --window-end 2026-11-15
 
-A refactoring that must not change what users see is checked with it: the demo week materialized on the commit
-before the change (a clone with its own DAGSTER_HOME) against the same week after it. A table is equal when both
-sides hold the same multiset of rows, doubles rounded to 9 decimals (a parallel sum's last bits differ between
-runs). Wall-clock stamps (anything dated after ``--window-end`` + 2 days: when a report was rendered or a row
-loaded) are set aside in both the tables and the report files, so that only content is compared. The state file
-(RCA cases, delivery log) is compared the same way. Exit status 1 when anything differs.
+A refactoring that must not change what users see is checked with it: the demo week materialized on the
+commit before the change (a clone with its own DAGSTER_HOME) against the same week after it. A table is equal
+when both sides hold the same multiset of rows, doubles to 10 significant digits (a parallel sum's last bits
+differ between runs). Wall-clock stamps (anything dated after ``--window-end`` + 2 days: when a report was
+rendered or a row loaded) and the run's own folder are set aside in the tables and the report files, so that
+only content is compared. The state file (RCA cases, delivery log) is compared the same way. Exit status 1
+when anything differs.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import math
 import re
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
 STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| UTC)?")
+SHORT_STAMP = re.compile(r"\b(\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{2}:\d{2}\b")
+OBJECT_ID = re.compile(r"(&#45;|-)?(?<![\d.])\d{10,}(\.\d+)?|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 TEXT_SUFFIXES = {".html", ".json", ".svg", ".pnml", ".txt", ".csv", ".md", ".xml"}
 
 
@@ -38,12 +43,19 @@ def _tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tup
     return tables
 
 
-def _expression(column: str, kind: str, cutoff: date) -> str:
+def _expression(column: str, kind: str, cutoff: date, root: Path) -> str:
     quoted = f'"{column}"'
-    if kind in ("DOUBLE", "FLOAT", "REAL"):
-        return f"round({quoted}, 9)"
+    if kind in ("DOUBLE", "FLOAT", "REAL"):  # 10 significant digits
+        return (
+            f"case when {quoted} = 0 or not isfinite({quoted}) then {quoted} "
+            f"else round({quoted}, 9 - cast(floor(log10(abs({quoted}))) as int)) end"
+        )
     if kind.startswith("TIMESTAMP"):  # a wall-clock stamp of the run itself is not content
         return f"case when {quoted} >= '{cutoff}'::date then null else {quoted} end"
+    if column == "content_sha":  # a report's fingerprint: the report files themselves are compared below
+        return "null"
+    if kind == "VARCHAR":  # a path into the run's own data folder
+        return f"replace({quoted}, '{root}', '<data>')"
     return quoted
 
 
@@ -66,17 +78,18 @@ def compare_warehouses(before: Path, after: Path, cutoff: date) -> list[tuple[st
             verdicts.append((name, f"columns differ: {sorted(set(old[name]) ^ set(new[name]))}"))
             continue
         schema, table = name.split(".", 1)
-        columns = ", ".join(_expression(c, k, cutoff) for c, k in old[name])
         source = f'"{schema}"."{table}"'
         rows_before, rows_after = (
             conn.execute(f"select count(*) from {side}.{source}").fetchone()[0]
             for side in ("before_run", "after_run")
         )
+        selects = {
+            side: f"select {', '.join(_expression(c, k, cutoff, root) for c, k in old[name])} "
+            f"from {side}.{source}"
+            for side, root in (("before_run", before.parent), ("after_run", after.parent))
+        }
         missing, extra = (
-            conn.execute(
-                f"select count(*) from (select {columns} from {a}.{source} except all "
-                f"select {columns} from {b}.{source})"
-            ).fetchone()[0]
+            conn.execute(f"select count(*) from ({selects[a]} except all {selects[b]})").fetchone()[0]
             for a, b in (("before_run", "after_run"), ("after_run", "before_run"))
         )
         if missing == extra == 0:
@@ -89,11 +102,34 @@ def compare_warehouses(before: Path, after: Path, cutoff: date) -> list[tuple[st
     return verdicts
 
 
-def _content(path: Path, cutoff: date) -> str:
+def _content(path: Path, cutoff: date, root: Path) -> str:
+    """What a report file says, without what changes from run to run by construction: wall-clock stamps, the
+    run's own folder, object ids that pm4py and graphviz put into model pictures (and the order they sort in),
+    the last bits of a float in JSON."""
     if path.suffix not in TEXT_SUFFIXES:
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return STAMP.sub(lambda m: "<stamp>" if date.fromisoformat(m.group(1)) >= cutoff else m.group(0), text)
+    text = path.read_text(encoding="utf-8", errors="replace").replace(str(root), "<data>")
+    text = STAMP.sub(lambda m: "<stamp>" if date.fromisoformat(m.group(1)) >= cutoff else m.group(0), text)
+    text = SHORT_STAMP.sub(lambda m: "<stamp>" if _short_date(m, cutoff) >= cutoff else m.group(0), text)
+    if path.suffix == ".json":
+        return json.dumps(_rounded(json.loads(text)), sort_keys=True)
+    text = OBJECT_ID.sub("<id>", text)
+    return "\n".join(sorted(re.split(r"(?<=>)(?=<)|\n", text)))
+
+
+def _rounded(value):
+    if isinstance(value, float) and math.isfinite(value) and value:
+        return round(value, 9 - math.floor(math.log10(abs(value))))
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def _short_date(match: re.Match, cutoff: date) -> date:
+    """A "05 Dec 11:52" display stamp, in the cutoff's year."""
+    return datetime.strptime(f"{match.group(1)} {match.group(2)} {cutoff.year}", "%d %b %Y").date()
 
 
 def compare_reports(before: Path, after: Path, cutoff: date) -> list[tuple[str, str]]:
@@ -106,7 +142,7 @@ def compare_reports(before: Path, after: Path, cutoff: date) -> list[tuple[str, 
             verdicts.append((str(rel), "only before"))
         elif rel not in files_before:
             verdicts.append((str(rel), "only after"))
-        elif _content(before / rel, cutoff) == _content(after / rel, cutoff):
+        elif _content(before / rel, cutoff, before.parent) == _content(after / rel, cutoff, after.parent):
             verdicts.append((str(rel), "equal"))
         else:
             verdicts.append((str(rel), "DIFFERS"))
@@ -122,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cutoff = args.window_end + timedelta(days=2)
     sections = [
-        ("warehouse", compare_warehouses(args.before / "warehouse.duckdb", args.after / "warehouse.duckdb", cutoff)),
+        (
+            "warehouse",
+            compare_warehouses(args.before / "warehouse.duckdb", args.after / "warehouse.duckdb", cutoff),
+        ),
         ("state", compare_warehouses(args.before / "state.duckdb", args.after / "state.duckdb", cutoff)),
         ("reports", compare_reports(args.before / "reports", args.after / "reports", cutoff)),
     ]
