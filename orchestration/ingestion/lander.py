@@ -34,9 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from orchestration.atomic_files import fsync_folder, replacing, write_atomically
 from orchestration.factory_calendar import factory_day_of
 from orchestration.ingestion.payload import Reading, group_of
-from orchestration.ingestion.wal import _fsync_dir, write_atomic
 from orchestration.lake.tables import RAW_TABLES
 
 SCHEMA = RAW_TABLES["sensor_readings"]
@@ -238,9 +238,8 @@ class Lander:
             ],
             schema=SCHEMA,
         )
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            pq.write_table(table, tmp, compression="zstd")
         self._unsynced.append(path)
         self.counters["parts"] += 1
         return path
@@ -259,7 +258,7 @@ class Lander:
                 os.close(fd)
             folders.add(path.parent)
         for folder in folders:
-            _fsync_dir(folder)
+            fsync_folder(folder)
         self._unsynced.clear()
 
     # ---- compaction
@@ -299,9 +298,11 @@ class Lander:
             os.fsync(handle.fileno())
         self.intents_dir.mkdir(parents=True, exist_ok=True)
         intent = self.intents_dir / f"{group}-{minute_label(minute_us)}.json"
-        write_atomic(intent, json.dumps({"tmp": str(tmp), "parts": [str(p) for p in parts]}).encode())
+        write_atomically(
+            intent, json.dumps({"tmp": str(tmp), "parts": [str(p) for p in parts]}), durable=True
+        )
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_folder(target.parent)
         for part in parts:
             part.unlink(missing_ok=True)
         intent.unlink()
@@ -394,9 +395,8 @@ class Lander:
             },
             schema=GAP_SCHEMA,
         )
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            pq.write_table(table, tmp)
         self.counters["gaps"] += len(gaps)
 
     # ---- stats

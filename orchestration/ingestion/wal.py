@@ -15,27 +15,10 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from orchestration.atomic_files import fsync_folder, write_atomically
 from orchestration.ingestion.payload import Reading
 
 Position = tuple[int, int]  # (segment number, byte offset after the last line)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 class WriteAheadLog:
@@ -97,7 +80,7 @@ class WriteAheadLog:
             path = self._segment_path(segment)
             self._handle = open(path, "ab")
             offset = self._handle.tell()
-            _fsync_dir(self.dir)
+            fsync_folder(self.dir)
         self._handle.write(line)
         self._handle.flush()
         os.fsync(self._handle.fileno())
@@ -106,9 +89,8 @@ class WriteAheadLog:
 
     def checkpoint(self, position: Position) -> None:
         """Everything up to ``position`` is landed durably: forget the segments before it."""
-        write_atomic(
-            self._checkpoint_path, json.dumps({"segment": position[0], "offset": position[1]}).encode()
-        )
+        checkpoint = {"segment": position[0], "offset": position[1]}
+        write_atomically(self._checkpoint_path, json.dumps(checkpoint), durable=True)
         for number in self.segments():
             if number < position[0]:
                 self._segment_path(number).unlink(missing_ok=True)

@@ -7,13 +7,13 @@ batches and are streamed to the file one row group at a time, so memory stays bo
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.atomic_files import replacing
 from orchestration.lake.tables import LAYERS
 
 
@@ -53,18 +53,11 @@ def write_quarantine(lake_dir: Path, quarantine: pa.Table) -> Path:
 
 def _write_atomically(target: Path, schema: pa.Schema, parts: Iterable[pa.Table]) -> int:
     """Stream ``parts`` into ``target`` through a temporary file renamed at the end; returns rows written."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".parquet.tmp")
     rows = 0
-    try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for part in parts:
-                writer.write_table(part)
-                rows += part.num_rows
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
+    with replacing(target) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for part in parts:
+            writer.write_table(part)
+            rows += part.num_rows
     return rows
 
 

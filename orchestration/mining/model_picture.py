@@ -11,10 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.atomic_files import replacing
 from orchestration.mining.discovery import DiscoveredModel
 
 RENDER_TIMEOUT_S = 60
@@ -54,10 +54,7 @@ def model_dot_source(model: DiscoveredModel) -> str:
 
 def _render_one(renderer: str, source: str, fmt: str, target: Path) -> None:
     """Render ``source`` to ``target`` atomically; raises on any failure (the caller decides)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with replacing(target) as tmp:
         completed = subprocess.run(
             [renderer, f"-T{fmt}", "-o", str(tmp)],
             input=source.encode("utf-8"),
@@ -68,10 +65,6 @@ def _render_one(renderer: str, source: str, fmt: str, target: Path) -> None:
         if completed.returncode != 0 or tmp.stat().st_size == 0:
             message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
             raise RuntimeError(f"exit {completed.returncode}: {message[-1] if message else 'empty output'}")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are read by the teams
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def render_model_picture(model: DiscoveredModel, out_dir: Path | str, stem: str) -> ModelPicture:
