@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from orchestration.anomalies.evaluation import match_events
 from orchestration.anomalies.plant import HISTORY_DAYS, detect_day, sensor_alarms
-from orchestration.factory_calendar import FactoryClock
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.simulator import load_scenario
 from orchestration.simulator.engine import run_factory_day
 
@@ -43,7 +43,7 @@ def land(conn, config, day: date, first: bool):
 
 def run(scenario: str, days: int, history_days: int) -> dict:
     config = load_scenario(ROOT / "data" / "scenarios" / f"{scenario}.yaml")
-    clock = FactoryClock(config.timezone, config.day_start_hour)
+    clock = FactoryCalendar(config.timezone, config.day_start_hour)
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute("create schema raw")

@@ -30,7 +30,7 @@ import duckdb
 from orchestration.anomalies.alarms import write_alarms
 from orchestration.anomalies.plant import detect_day, sensor_alarms, write_sensor_anomalies
 from orchestration.anomalies.quality_control import spc_day, write_spc
-from orchestration.factory_calendar import FactoryClock
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.lake.writer import write_partition
 from orchestration.rca import open_cases
 from orchestration.reporting.kpi_board import kpi_board
@@ -65,7 +65,7 @@ def build_warehouse(work: Path) -> Path:
     return warehouse
 
 
-def analytics_day(warehouse: Path, day: date, clock: FactoryClock, sensors: bool) -> dict:
+def analytics_day(warehouse: Path, day: date, clock: FactoryCalendar, sensors: bool) -> dict:
     """SPC charts and alarms, and the sensors' anomalies and alarms (against the day before), of one day."""
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
@@ -116,7 +116,7 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="healthy_week_"))
     work.mkdir(parents=True, exist_ok=True)
     config = load_scenario(ROOT / "data" / "scenarios" / f"{args.scenario}.yaml")
-    clock = FactoryClock(config.timezone, config.day_start_hour)
+    clock = FactoryCalendar(config.timezone, config.day_start_hour)
     before = [args.first - timedelta(days=n) for n in range(args.baseline_days, 0, -1)]
     judged = [args.first + timedelta(days=n) for n in range(args.days)]
     started = time.perf_counter()

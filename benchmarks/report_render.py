@@ -26,13 +26,13 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import duckdb  # noqa: E402
 
+from orchestration.plant import resolve_plant  # noqa: E402
 from orchestration.reporting import (  # noqa: E402
     load_daily_report,
     render_daily_report,
     render_daily_reports,
     render_shift_handover,
 )
-from orchestration.reporting.handover import factory_shifts  # noqa: E402
 
 TARGET_S, GOAL_S = 300.0, 30.0
 
@@ -41,15 +41,15 @@ def build_default_week(work: Path) -> Path:
     """One simulated week of the default plant: lake, dbt marts, sensor anomalies, SPC (no process mining)."""
     from warehouse_history import WEEK_START, build_week
 
-    from orchestration.anomalies.plant import FactoryClock, detect_day, write_sensor_anomalies
+    from orchestration.anomalies.plant import detect_day, write_sensor_anomalies
     from orchestration.anomalies.quality_control import spc_day, write_spc
 
     warehouse = build_week(work)
-    shifts = factory_shifts()
+    calendar = resolve_plant().calendar
     for offset in range(7):
         day = (WEEK_START + timedelta(days=offset)).isoformat()
         with duckdb.connect(str(warehouse), read_only=True) as conn:
-            events = detect_day(conn, day, FactoryClock(shifts.timezone, shifts.day_start_hour), 1)
+            events = detect_day(conn, day, calendar, 1)
         with duckdb.connect(str(warehouse)) as conn:
             write_sensor_anomalies(conn, day, events)
             write_spc(conn, day, *spc_day(conn, day))
@@ -60,9 +60,12 @@ def render_everything(warehouse: Path, day: str, shelf: Path) -> tuple[float, di
     started = time.perf_counter()
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         conn.execute("set TimeZone = 'UTC'")
-        rendered = {f"daily/{role}": r.complete for role, r in render_daily_reports(conn, day, shelf).items()}
-        for slot in factory_shifts().slots:
-            rendered[f"handover/{slot.name}"] = render_shift_handover(conn, day, slot.name, shelf).complete
+        calendar = resolve_plant().calendar
+        daily = render_daily_reports(conn, day, shelf, calendar=calendar)
+        rendered = {f"daily/{role}": r.complete for role, r in daily.items()}
+        for slot in calendar.shifts:
+            handover = render_shift_handover(conn, day, slot.name, shelf, calendar=calendar)
+            rendered[f"handover/{slot.name}"] = handover.complete
     return time.perf_counter() - started, rendered
 
 

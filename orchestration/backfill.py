@@ -15,21 +15,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
 
 import dagster as dg
 
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-
-
-def days_between(first: str, last: str) -> list[str]:
-    start, end = date.fromisoformat(first), date.fromisoformat(last)
-    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
-
-
-def halves(days: list[str]) -> list[list[str]]:
-    middle = len(days) // 2
-    return [days[:middle], days[middle:]]
+from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between, halves
 
 
 def backfill(
@@ -52,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="first", required=True, help="first factory day, YYYY-MM-DD")
     parser.add_argument("--to", dest="last", required=True, help="last factory day, YYYY-MM-DD")
     args = parser.parse_args(argv)
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
+    from orchestration.plant import resolve_plant
+
+    defs = build_definitions(resolve_plant())
 
     job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.get()

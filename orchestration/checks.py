@@ -11,19 +11,18 @@ an error-severity check fails (warnings are printed, not fatal).
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 
 import dagster as dg
 
-from orchestration.defs.resources import dbt_executable
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.dbt_runner import run_dbt_tests
 
 
 def run_gate_checks(first: str, last: str) -> list[dg.AssetCheckEvaluation]:
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
+    from orchestration.plant import resolve_plant
 
+    defs = build_definitions(resolve_plant())
     job = defs.resolve_implicit_global_asset_job_def()
     checks = {key for key in defs.resolve_asset_graph().asset_check_keys if key.asset_key.path[0] == "raw"}
     subset = job.get_subset(asset_check_selection=checks, asset_selection=set())
@@ -33,12 +32,6 @@ def run_gate_checks(first: str, last: str) -> list[dg.AssetCheckEvaluation]:
         raise_on_error=False,
     )
     return result.get_asset_check_evaluations()
-
-
-def run_dbt_tests(first: str, last: str) -> int:
-    window = json.dumps({"min_date": first, "max_date": last})
-    command = [dbt_executable(), "test", "--vars", window, "--quiet"]
-    return subprocess.run(command, cwd=DBT_PROJECT_DIR).returncode
 
 
 def main(argv: list[str] | None = None) -> int:

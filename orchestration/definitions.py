@@ -1,54 +1,62 @@
-"""The code location: assembles the definitions from orchestration/defs. Nothing else lives here."""
+"""The code location: definitions built from one resolved Plant when Dagster loads them, never at import.
+
+``defs`` is what ``dagster dev`` and the workspace load (``@dg.definitions``: called on load). The
+command-line drivers (backfill, checks) and the tests call ``build_definitions`` with a plant of their own.
+"""
 
 import dagster as dg
 
-from orchestration.defs import (
-    anomalies,
-    arrivals,
-    distribution,
-    extraction,
-    isolation,
-    live_sensors,
-    process_mining,
-    raw_checks,
-    rca,
-    reports,
-    schedules,
-    warehouse,
-)
+from orchestration.dbt_runner import export_dbt_environment
+from orchestration.defs.anomalies import build_analytics
+from orchestration.defs.arrivals import build_arrivals
+from orchestration.defs.distribution import build_distribution
+from orchestration.defs.extraction import build_extraction
+from orchestration.defs.factory_days import factory_days
+from orchestration.defs.isolation import build_isolation
+from orchestration.defs.live_sensors import build_live_sensors
+from orchestration.defs.process_mining import build_process_mining
+from orchestration.defs.raw_checks import build_raw_checks
+from orchestration.defs.rca import build_rca
+from orchestration.defs.reports import build_reports
 from orchestration.defs.resources import build_resources
-from orchestration.settings import load_settings
+from orchestration.defs.schedules import build_schedules, daily_factory_job
+from orchestration.defs.warehouse import build_dbt_project, build_warehouse
+from orchestration.plant import Plant, resolve_plant
 
-# The source: the plant's export when GIGAFACTORY_SOURCE names a mapping, else the simulated factory.
-plant_export = load_settings().source_mapping is not None
 
-defs = dg.Definitions(
-    assets=[
-        extraction.plant_export if plant_export else extraction.simulated_factory,
-        warehouse.warehouse_models,
-        process_mining.process_mining,
-        anomalies.sensor_anomalies,
-        anomalies.spc_violations,
-        rca.rca_cases,
-        reports.daily_report,
-        reports.shift_handovers,
-        distribution.deliveries,
-    ],
-    asset_checks=raw_checks.raw_table_checks,
-    jobs=[
-        schedules.daily_factory_job,
-        live_sensors.live_sensor_job,
-        reports.daily_report_job,
-        reports.shift_handover_job,
-    ],
-    schedules=[schedules.daily_report_0630, schedules.shift_handover_at_shift_end],
-    sensors=[
-        live_sensors.live_sensor_minutes,
-        isolation.isolate_blocked_days,
-        schedules.report_despite_blocked_day,
-    ]
-    + ([arrivals.plant_export_arrivals] if plant_export else []),
-    resources=build_resources(warehouse.dbt_project),
-    # DuckDB takes one writer per file: the steps of a run execute one after the other, in process.
-    executor=dg.in_process_executor,
-)
+def build_definitions(plant: Plant) -> dg.Definitions:
+    export_dbt_environment(
+        plant.paths
+    )  # dbt's profile reads the warehouse and lake paths from the environment
+    days = factory_days(plant)
+    dbt_project = build_dbt_project()
+    report_assets, report_jobs = build_reports(days)
+    daily_job = daily_factory_job()
+    live_job, live_sensor = build_live_sensors()
+    schedules, schedule_sensors = build_schedules(plant, daily_job, *report_jobs)
+    sensors = [live_sensor, build_isolation(daily_job), *schedule_sensors]
+    if not plant.simulated:  # a plant export: land the days a new or changed file brings
+        sensors.append(build_arrivals(daily_job))
+    return dg.Definitions(
+        assets=[
+            build_extraction(plant, days),
+            build_warehouse(dbt_project, days),
+            build_process_mining(days),
+            *build_analytics(days),
+            build_rca(days),
+            *report_assets,
+            build_distribution(days),
+        ],
+        asset_checks=build_raw_checks(plant, days),
+        jobs=[daily_job, live_job, *report_jobs],
+        schedules=schedules,
+        sensors=sensors,
+        resources=build_resources(plant, dbt_project),
+        # DuckDB takes one writer per file: the steps of a run execute one after the other, in process.
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(resolve_plant())

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.defs.resources import dbt_executable, export_dbt_environment
+from orchestration.dbt_runner import dbt_executable, export_dbt_environment
 from orchestration.settings import DBT_PROJECT_DIR, load_settings
 
 

@@ -6,9 +6,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.plant import Plant, resolve_plant
 from orchestration.settings import DATA_DIR, Settings
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -19,7 +21,26 @@ SMALL_SCENARIO = DATA_DIR / "scenarios" / "test_small.yaml"
 @dataclass
 class Platform:
     settings: Settings
+    plant: Plant
+    definitions: dg.Definitions
     resources: dict
+
+    def asset(self, *path: str) -> dg.AssetsDefinition:
+        """The assets definition that materializes the asset with key ``path`` (e.g. "raw", "machines")."""
+        return assets_def(self.definitions, *path)
+
+    @property
+    def raw_checks(self) -> list:
+        return list(self.definitions.asset_checks)
+
+    def pipeline_assets(self) -> list[dg.AssetsDefinition]:
+        """Extraction, the warehouse, process mining and the reports (not the analytics, nor delivery)."""
+        return [
+            self.asset("raw", "production_events"),
+            self.asset("marts", "fct_process_events"),
+            self.asset("process_mining", "conformance"),
+            self.asset("reports", "daily_report"),
+        ]
 
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as conn:
@@ -38,10 +59,15 @@ class Platform:
             }
 
 
+def assets_def(definitions: dg.Definitions, *path: str) -> dg.AssetsDefinition:
+    """The assets definition (as built, without the code location's resources bound) that holds ``path``."""
+    key = dg.AssetKey(list(path))
+    return next(a for a in definitions.assets if isinstance(a, dg.AssetsDefinition) and key in a.keys)
+
+
 def make_platform(root: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
     """A warehouse, lake and report shelf under ``root`` on the small test plant."""
-    from orchestration.defs.resources import build_resources
-    from orchestration.defs.warehouse import dbt_project
+    from orchestration.definitions import build_definitions
 
     settings = Settings(
         warehouse_path=root / "warehouse.duckdb",
@@ -50,10 +76,12 @@ def make_platform(root: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
         scenario_path=SMALL_SCENARIO,
         partitions_start="2026-01-01",
     )
-    # build_resources exports the paths for dbt's subprocess; monkeypatch restores them afterwards
+    # building the definitions exports the paths for dbt's subprocess; monkeypatch restores them afterwards
     for name in ("GIGAFACTORY_WAREHOUSE", "GIGAFACTORY_LAKE"):
         monkeypatch.setenv(name, "")
-    return Platform(settings=settings, resources=build_resources(dbt_project, settings))
+    plant = resolve_plant(settings)
+    definitions = build_definitions(plant)
+    return Platform(settings, plant, definitions, dict(definitions.resources))
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import pytest
 
 from orchestration.anomalies.detectors import SensorGrid
 from orchestration.anomalies.evaluation import match_events
-from orchestration.anomalies.plant import FactoryClock, detect_day, write_sensor_anomalies
+from orchestration.anomalies.plant import detect_day, write_sensor_anomalies
 from orchestration.anomalies.scoring import detect, fit_detectors
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.settings import DATA_DIR
 
 MINUTE_US = 60_000_000
@@ -137,7 +138,7 @@ def simulated_plant():
             }
             for t in simulated.truth["sensor_anomalies"].to_pylist()
         ]
-    events = detect_day(conn, JUDGED_DAY.isoformat(), FactoryClock(config.timezone, config.day_start_hour))
+    events = detect_day(conn, JUDGED_DAY.isoformat(), FactoryCalendar(config.timezone, config.day_start_hour))
     yield conn, truth, events
     conn.close()
 

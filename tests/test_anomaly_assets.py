@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from orchestration.defs import anomalies, extraction, warehouse
 from tests.conftest import Platform, make_platform
 
 DAY = "2026-11-13"  # the first built day: the sensors are their own (warm-up) baseline, SPC too
@@ -21,11 +20,12 @@ def _materialize(platform: Platform, assets, day: str, selection=None) -> dg.Exe
     )
 
 
-# Only what the two assets read: the landed day, the raw views (dbt's on-run-start) and the quality mart.
-UPSTREAM = (
-    dg.AssetSelection.assets(extraction.simulated_factory)
-    | dg.AssetSelection.keys(["marts", "fct_quality_measurements"]).upstream().materializable()
-)
+def upstream(platform: Platform) -> dg.AssetSelection:
+    """Only what the two assets read: the landed day, the raw views (dbt's on-run-start), the quality mart."""
+    return (
+        dg.AssetSelection.assets(platform.asset("raw", "production_events"))
+        | dg.AssetSelection.keys(["marts", "fct_quality_measurements"]).upstream().materializable()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,12 @@ def built(tmp_path_factory):
     """One factory day through extraction and the warehouse, then both analytics assets on it, twice."""
     with pytest.MonkeyPatch.context() as patch:
         platform = make_platform(tmp_path_factory.mktemp("anomaly_assets"), patch)
-        built = [extraction.simulated_factory, warehouse.warehouse_models]
-        assert _materialize(platform, built, DAY, UPSTREAM).success
-        analytics = [anomalies.sensor_anomalies, anomalies.spc_violations]
+        built = [platform.asset("raw", "production_events"), platform.asset("marts", "fct_process_events")]
+        assert _materialize(platform, built, DAY, upstream(platform)).success
+        analytics = [
+            platform.asset("analytics", "sensor_anomalies"),
+            platform.asset("analytics", "spc_violations"),
+        ]
         first = _materialize(platform, analytics, DAY)
         snapshot = _snapshot(platform)
         second = _materialize(platform, analytics, DAY)

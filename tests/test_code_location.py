@@ -9,14 +9,17 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions
+from orchestration.definitions import defs as load_defs
 from orchestration.lake.tables import RAW_TABLES, TRUTH_TABLES
+from orchestration.plant import resolve_plant
 
 REPO = Path(__file__).resolve().parent.parent
+defs = build_definitions(resolve_plant())
 
 
 def test_code_location_loads():
-    dg.Definitions.validate_loadable(defs)
+    dg.Definitions.validate_loadable(load_defs())  # what Dagster calls when it loads the location
     assert defs.resolve_job_def("daily_factory_job") is not None
 
 

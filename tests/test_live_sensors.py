@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from orchestration.defs import extraction, raw_checks, warehouse
-from orchestration.defs.live_sensors import live_sensor_minutes
+from orchestration.defs.live_sensors import build_live_sensors
 from orchestration.ingestion.lander import Lander
 
 DAY = "2026-11-09"
@@ -18,7 +17,8 @@ LIVE_START_US = int(datetime(2026, 11, 9, 12, 0, tzinfo=UTC).timestamp() * 1e6) 
 def test_landed_live_minutes_rebuild_the_sensor_marts_of_their_day(platform):
     resources, instance = platform.resources, dg.DagsterInstance.ephemeral()
     dg.materialize(
-        [extraction.simulated_factory, warehouse.warehouse_models, *raw_checks.raw_table_checks],
+        [platform.asset("raw", "production_events"), platform.asset("marts", "fct_sensor_hourly")]
+        + platform.raw_checks,
         partition_key=DAY,
         resources=resources,
         instance=instance,
@@ -39,6 +39,7 @@ def test_landed_live_minutes_rebuild_the_sensor_marts_of_their_day(platform):
     lander.compact_due(force=True)
 
     context = dg.build_sensor_context(instance=instance, resources={"lake": resources["lake"]})
+    _, live_sensor_minutes = build_live_sensors()
     requests = live_sensor_minutes(context)
     assert [r.partition_key for r in requests] == [DAY]
     again = live_sensor_minutes(
@@ -47,7 +48,7 @@ def test_landed_live_minutes_rebuild_the_sensor_marts_of_their_day(platform):
     assert isinstance(again, dg.SkipReason)
 
     result = dg.materialize(
-        [warehouse.warehouse_models],
+        [platform.asset("marts", "fct_sensor_hourly")],
         selection=dg.AssetSelection.assets(
             ["staging", "stg_mes__sensor_readings"], ["marts", "fct_sensor_hourly"]
         ),

@@ -7,22 +7,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
 from orchestration.defs.resources import SimulatedFactory
 from tests.conftest import make_platform
 
 DAY = "2026-11-13"  # a Friday
-ALL_ASSETS = [
-    extraction.simulated_factory,
-    warehouse.warehouse_models,
-    process_mining.process_mining,
-    reports.daily_report,
-]
 
 
 def materialize_day(platform, day: str = DAY, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [*ALL_ASSETS, *raw_checks.raw_table_checks],
+        [*platform.pipeline_assets(), *platform.raw_checks],
         partition_key=day,
         resources=platform.resources,
         instance=dg.DagsterInstance.ephemeral(),

@@ -12,12 +12,12 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from orchestration.backfill import RANGE_END, RANGE_START, backfill, days_between
-from orchestration.defs import extraction, process_mining, raw_checks, reports, warehouse
+from orchestration.backfill import backfill
 from orchestration.defs.isolation import isolate_blocked_days
 from orchestration.defs.resources import SimulatedFactory
 from orchestration.factory_calendar import factory_day_window
 from orchestration.lake.tables import RAW_TABLES
+from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between
 from orchestration.quality.gate import GateContext, gate_table
 from orchestration.quality.ledger import sensor_gaps, volume_collapse
 from orchestration.simulator import load_scenario
@@ -134,9 +134,8 @@ def test_sensor_gaps_are_found_where_the_truth_says(tmp_path):
 
 
 def materialize(platform, day: str, raise_on_error: bool = False) -> dg.ExecuteInProcessResult:
-    assets = [extraction.simulated_factory, warehouse.warehouse_models, process_mining.process_mining]
     return dg.materialize(
-        [*assets, reports.daily_report, *raw_checks.raw_table_checks],
+        [*platform.pipeline_assets(), *platform.raw_checks],
         partition_key=day,
         resources=platform.resources,
         instance=dg.DagsterInstance.ephemeral(),
@@ -235,10 +234,9 @@ def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_pa
 
     def run(first: str, last: str) -> dg.ExecuteInProcessResult:
         runs.append((first, last))
-        assets = [extraction.simulated_factory, warehouse.warehouse_models, process_mining.process_mining]
         results.append(
             dg.materialize(
-                [*assets, reports.daily_report, *raw_checks.raw_table_checks],
+                [*platform.pipeline_assets(), *platform.raw_checks],
                 resources=platform.resources,
                 instance=instance,
                 tags={RANGE_START: first, RANGE_END: last},

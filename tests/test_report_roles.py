@@ -14,14 +14,15 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
+from orchestration.factory_calendar import FactoryCalendar, ShiftSlot
+from orchestration.plant import resolve_plant
 from orchestration.reporting import render_daily_reports, render_shift_handover
-from orchestration.reporting.handover import FactoryShifts, ShiftSlot, factory_shifts
 from orchestration.reporting.roles import load_reporting_config
 from orchestration.reporting.sections import SECTION_BUILDERS, SECTION_CLASSES
 
 DAY = date(2026, 1, 31)
 GENERATED = datetime(2026, 2, 1, 5, 30, tzinfo=UTC)
-BERLIN_SHIFTS = FactoryShifts(
+BERLIN = FactoryCalendar(
     "Europe/Berlin",
     6,
     (
@@ -128,10 +129,10 @@ def shelf(tmp_path_factory) -> dict:
     reports = root / "reports"
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         conn.execute("set TimeZone = 'UTC'")
-        daily = render_daily_reports(conn, DAY, reports, rca_state=state, generated_at=GENERATED)
-        handover = render_shift_handover(
-            conn, DAY, "late", reports, shifts=BERLIN_SHIFTS, generated_at=GENERATED
+        daily = render_daily_reports(
+            conn, DAY, reports, calendar=BERLIN, rca_state=state, generated_at=GENERATED
         )
+        handover = render_shift_handover(conn, DAY, "late", reports, calendar=BERLIN, generated_at=GENERATED)
     return {"daily": daily, "handover": handover, "reports": reports}
 
 
@@ -171,7 +172,9 @@ def test_a_role_asking_for_cost_sections_gets_them_only_when_it_may_see_cost(she
     config = load_reporting_config(roles_path=roles, sections=frozenset(SECTION_BUILDERS))
     warehouse = shelf["reports"].parent / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        rendered = render_daily_reports(conn, DAY, tmp_path, config=config, generated_at=GENERATED)
+        rendered = render_daily_reports(
+            conn, DAY, tmp_path, calendar=BERLIN, config=config, generated_at=GENERATED
+        )
     html, figures = page(rendered["curious"])
     assert (FINANCE_ONLY in html) == bool(may_see)
     assert ("cost_per_good_cell" in json.dumps(figures)) == bool(may_see)
@@ -249,7 +252,12 @@ def test_blocked_checks_mark_every_role_incomplete(tmp_path):
         conn.execute(WAREHOUSE_SQL)
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rendered = render_daily_reports(
-            conn, DAY, tmp_path, roles=["finance"], blocked_checks=["production_events_meets_expectations"]
+            conn,
+            DAY,
+            tmp_path,
+            roles=["finance"],
+            calendar=BERLIN,
+            blocked_checks=["production_events_meets_expectations"],
         )
     html, figures = page(rendered["finance"])
     assert not rendered["finance"].complete
@@ -276,14 +284,11 @@ def test_shift_handover_shows_the_machine_down_the_open_issues_and_the_queues(sh
 
 def test_shift_windows_follow_the_wall_clock_across_dst():
     # spring forward in the night of 2026-03-28/29: the night shift lasts 7 real hours
-    start, end = BERLIN_SHIFTS.window(date(2026, 3, 28), "night")
+    start, end = BERLIN.shift_window(date(2026, 3, 28), "night")
     assert (end - start).total_seconds() == 7 * 3600
-    assert BERLIN_SHIFTS.shift_ending_at(end) == (date(2026, 3, 28), "night")
-    assert factory_shifts().timezone == "Europe/Berlin" and [s.name for s in factory_shifts().slots] == [
-        "early",
-        "late",
-        "night",
-    ]
+    assert BERLIN.shift_ending_at(end) == (date(2026, 3, 28), "night")
+    # the default plant's pattern is the scenario's
+    assert resolve_plant().calendar == BERLIN
 
 
 def test_a_role_config_naming_an_unknown_section_is_refused(tmp_path):

@@ -1,18 +1,33 @@
-"""The 06:30 schedule asks for the factory day that has just ended, in factory time."""
+"""The daily schedule asks for the factory day that has just ended, in factory time, at a time and under a
+name that follow the plant's clock; the handovers tick at each shift end of its pattern."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
-from orchestration.definitions import defs
-from orchestration.defs.factory_days import factory_clock, factory_days
-from orchestration.defs.schedules import daily_report_0630
+from orchestration.definitions import build_definitions
+from orchestration.defs.factory_days import factory_days
+from orchestration.defs.schedules import build_schedules, previous_factory_day
+from orchestration.factory_calendar import FactoryCalendar
+from orchestration.plant import resolve_plant
+from tests.conftest import assets_def
 
 BERLIN = ZoneInfo("Europe/Berlin")
+PLANT = resolve_plant()  # the default plant: the simulated factory, Europe/Berlin, first shift at 06:00
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    return build_definitions(PLANT)
+
+
+def _schedule(defs: dg.Definitions, name: str) -> dg.ScheduleDefinition:
+    return next(s for s in defs.schedules if s.name == name)
 
 
 @pytest.mark.parametrize(
@@ -25,19 +40,37 @@ BERLIN = ZoneInfo("Europe/Berlin")
         (datetime(2026, 11, 10, 5, 30, tzinfo=ZoneInfo("UTC")), "2026-11-09"),
     ],
 )
-def test_schedule_requests_the_day_that_just_ended(scheduled, expected_day):
-    assert factory_clock().timezone == "Europe/Berlin"
+def test_schedule_requests_the_day_that_just_ended(defs, scheduled, expected_day):
+    assert PLANT.calendar.timezone == "Europe/Berlin"
     context = dg.build_schedule_context(
         scheduled_execution_time=scheduled, repository_def=defs.get_repository_def()
     )
-    run_requests = list(daily_report_0630.evaluate_tick(context).run_requests)
+    run_requests = list(_schedule(defs, "daily_report_0630").evaluate_tick(context).run_requests)
     assert [request.partition_key for request in run_requests] == [expected_day]
-    assert expected_day in factory_days.get_partition_keys(current_time=scheduled)
+    assert expected_day in factory_days(PLANT).get_partition_keys(current_time=scheduled)
 
 
-def test_schedule_runs_at_0630_factory_time():
-    assert daily_report_0630.cron_schedule == "30 6 * * *"
-    assert daily_report_0630.execution_timezone == "Europe/Berlin"
+def test_schedule_runs_at_0630_factory_time(defs):
+    schedule = _schedule(defs, "daily_report_0630")
+    assert schedule.cron_schedule == "30 6 * * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+
+
+def test_a_plant_whose_day_starts_at_five_is_reported_at_0530_under_that_name():
+    early = FactoryCalendar("America/Chicago", 5, PLANT.calendar.shifts)
+    plant = dataclasses.replace(PLANT, calendar=early)
+    job = dg.define_asset_job("daily_factory_job")
+    schedules, _ = build_schedules(plant, job, dg.define_asset_job("daily_report_job"), job)
+    daily = schedules[0]
+    assert (daily.name, daily.cron_schedule, daily.execution_timezone) == (
+        "daily_report_0530",
+        "30 5 * * *",
+        "America/Chicago",
+    )
+    # 05:30 in Chicago on 10 November: the factory day of the 9th has just ended
+    assert previous_factory_day(early, datetime(2026, 11, 10, 11, 30, tzinfo=UTC)) == "2026-11-09"
+    days = factory_days(plant)
+    assert (days.timezone, days.hour_offset) == ("America/Chicago", 5)
 
 
 def _ticks(schedule, first_utc: datetime, count: int) -> list[datetime]:
@@ -54,9 +87,8 @@ def _ticks(schedule, first_utc: datetime, count: int) -> list[datetime]:
 @pytest.mark.parametrize(
     "first", [datetime(2026, 3, 27, 12, tzinfo=UTC), datetime(2026, 10, 23, 12, tzinfo=UTC)]
 )
-def test_shift_handover_ticks_at_each_shift_end_local_time_across_dst(first):
-    from orchestration.defs.schedules import shift_handover_at_shift_end
-
+def test_shift_handover_ticks_at_each_shift_end_local_time_across_dst(defs, first):
+    shift_handover_at_shift_end = _schedule(defs, "shift_handover_at_shift_end")
     ticks = _ticks(shift_handover_at_shift_end, first, 9)
     assert [t.astimezone(BERLIN).strftime("%H:%M") for t in ticks[:3]] == ["14:00", "22:00", "06:00"]
     assert {t.astimezone(BERLIN).hour for t in ticks} == {6, 14, 22}  # the wall clock, before and after DST
@@ -80,9 +112,9 @@ def test_shift_handover_ticks_at_each_shift_end_local_time_across_dst(first):
 @pytest.fixture(scope="module")
 def blocked_run():
     """A real failed run of one factory day: a blocking check fails, the asset behind it is not reached."""
-    from orchestration.defs.factory_days import factory_days
+    days = factory_days(PLANT)
 
-    @dg.asset(partitions_def=factory_days, key=["raw", "toy_events"])
+    @dg.asset(partitions_def=days, key=["raw", "toy_events"])
     def toy_events():
         return dg.MaterializeResult()
 
@@ -90,7 +122,7 @@ def blocked_run():
     def toy_events_meets_expectations():
         return dg.AssetCheckResult(passed=False)
 
-    @dg.asset(partitions_def=factory_days, deps=[toy_events], key=["marts", "toy_mart"])
+    @dg.asset(partitions_def=days, deps=[toy_events], key=["marts", "toy_mart"])
     def toy_mart():
         return dg.MaterializeResult()
 
@@ -122,18 +154,19 @@ def test_a_blocked_day_still_gets_its_reports_naming_the_failed_check(blocked_ru
     assert isinstance(report_request(range_run, failed), dg.SkipReason)
 
 
-def test_the_report_asset_marks_every_role_incomplete_when_a_check_blocked(tmp_path):
+def test_the_report_asset_marks_every_role_incomplete_when_a_check_blocked(defs, tmp_path):
     """The report job launched by the sensor: the reports go out, INCOMPLETE, naming the blocking check."""
-    from orchestration.defs.reports import BLOCKED_CHECKS_TAG, daily_report
+    from orchestration.defs.reports import BLOCKED_CHECKS_TAG
     from orchestration.defs.resources import OperationalState, ReportShelf, Warehouse
     from tests.test_reporting import build_warehouse
 
     warehouse = tmp_path / "warehouse.duckdb"
     build_warehouse(warehouse, None)
     result = dg.materialize(
-        [daily_report],
+        [assets_def(defs, "reports", "daily_report")],
         partition_key="2026-01-07",
         resources={
+            "plant": PLANT,
             "warehouse": Warehouse(database=str(warehouse)),
             "reports": ReportShelf(reports_dir=str(tmp_path / "reports")),
             "state": OperationalState(path=str(tmp_path / "state.duckdb")),

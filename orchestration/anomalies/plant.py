@@ -24,7 +24,7 @@ from orchestration.anomalies.alarms import Alarm
 from orchestration.anomalies.detectors import DetectorSettings, Event, SensorGrid
 from orchestration.anomalies.scoring import detect, fit_detectors
 from orchestration.anomalies.sensor_alarms import AlarmRules, SensorInfo, group_events
-from orchestration.factory_calendar import FactoryClock, factory_day_window
+from orchestration.factory_calendar import FactoryCalendar, factory_day_window
 
 REGIMES = ("producing", "idle", "down")
 REGIME_OF_STATE = {"producing": 0, "idle": 1, "micro_stop": 1, "breakdown": 2}
@@ -40,7 +40,7 @@ ANOMALY_COLUMNS = (
 def detect_day(
     conn: duckdb.DuckDBPyConnection,
     day: str,
-    clock: FactoryClock,
+    clock: FactoryCalendar,
     history_days: int = HISTORY_DAYS,
     settings: DetectorSettings | None = None,
 ) -> list[Event]:
@@ -72,7 +72,7 @@ def sensor_alarms(
     conn: duckdb.DuckDBPyConnection,
     day: str,
     events: list[Event],
-    clock: FactoryClock,
+    clock: FactoryCalendar,
     rules: AlarmRules | None = None,
 ) -> list[Alarm]:
     """The day's events as alarms, one per machine and problem, worded with each sensor's measure and unit."""
@@ -93,7 +93,7 @@ def load_grid(
     start_us: int,
     end_us: int,
     interval_us: int,
-    clock: FactoryClock,
+    clock: FactoryCalendar,
 ) -> SensorGrid:
     """The readings of ``sensors`` in [start, end) on a grid of ``interval_us``, with their regimes."""
     n_times = max(0, -(-(end_us - start_us) // interval_us))
@@ -207,7 +207,7 @@ def _reading_interval_us(conn, day: str) -> int | None:
     return int(row[0][0]) if row and row[0][0] else None
 
 
-def _local_hour(grid_us: np.ndarray, clock: FactoryClock) -> np.ndarray:
+def _local_hour(grid_us: np.ndarray, clock: FactoryCalendar) -> np.ndarray:
     import pandas as pd
 
     local = pd.to_datetime(grid_us, unit="us", utc=True).tz_convert(clock.timezone)

@@ -11,16 +11,8 @@ import json
 import dagster as dg
 
 from orchestration.defs.resources import PlantExportSource
-from orchestration.defs.schedules import daily_factory_job
 
 
-@dg.sensor(
-    name="plant_export_arrivals",
-    job=daily_factory_job,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Lands the factory days whose events a new or changed export file brought.",
-)
 def plant_export_arrivals(context: dg.SensorEvaluationContext, plant_export: PlantExportSource):
     try:
         export = plant_export.read()
@@ -33,3 +25,13 @@ def plant_export_arrivals(context: dg.SensorEvaluationContext, plant_export: Pla
     if not changed:
         return dg.SkipReason(f"no new or changed factory days ({len(current)} days landed)")
     return [dg.RunRequest(run_key=f"{day}:{current[day]}", partition_key=day) for day in changed]
+
+
+def build_arrivals(daily_job) -> dg.SensorDefinition:
+    return dg.sensor(
+        name="plant_export_arrivals",
+        job=daily_job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Lands the factory days whose events a new or changed export file brought.",
+    )(plant_export_arrivals)

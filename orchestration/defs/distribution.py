@@ -4,28 +4,20 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.factory_days import factory_days
 from orchestration.defs.reports import blocked_checks
 from orchestration.defs.resources import OperationalState, ReportShelf, Warehouse
 from orchestration.distribution import SmtpSettings, deliver_reports, load_distribution, shared_folder
+from orchestration.plant import Plant
+from orchestration.reporting import render_daily_reports
 
 
-@dg.asset(
-    key=["distribution", "deliveries"],
-    group_name="reports",
-    kinds={"email"},
-    deps=[["reports", "daily_report"]],
-    partitions_def=factory_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Renders each role's daily report and delivers it (shared folder, SMTP) with retries; every "
-    "delivery is a row of distribution.delivery_log in the state file. A rerun does not send a recipient "
-    "the same report again (logged unchanged); a corrected or completed one goes out.",
-)
 def deliveries(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportShelf, state: OperationalState
+    context: dg.AssetExecutionContext,
+    plant: dg.ResourceParam[Plant],
+    warehouse: Warehouse,
+    reports: ReportShelf,
+    state: OperationalState,
 ):
-    from orchestration.reporting import render_daily_reports  # the reporting package's per-role renderer
-
     distribution, smtp = load_distribution(), SmtpSettings.from_environment()
     summary = {}
     for day in context.partition_keys:
@@ -35,6 +27,7 @@ def deliveries(
                 conn,
                 day,
                 Path(reports.reports_dir),
+                calendar=plant.calendar,
                 blocked_checks=blocked_checks(context),
                 rca_state=Path(state.path),
             )
@@ -49,3 +42,17 @@ def deliveries(
                 f"{day} {failed.role} -> {failed.recipient} ({failed.channel}): {failed.error}"
             )
     return dg.MaterializeResult(metadata={"deliveries": dg.MetadataValue.json(summary)})
+
+
+def build_distribution(factory_days: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.asset(
+        key=["distribution", "deliveries"],
+        group_name="reports",
+        kinds={"email"},
+        deps=[["reports", "daily_report"]],
+        partitions_def=factory_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description="Renders each role's daily report and delivers it (shared folder, SMTP) with retries; "
+        "every delivery is a row of distribution.delivery_log in the state file. A rerun does not send a "
+        "recipient the same report again (logged unchanged); a corrected or completed one goes out.",
+    )(deliveries)

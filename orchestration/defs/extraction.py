@@ -1,17 +1,17 @@
 """Extraction: land each factory day's raw MES tables as Parquet in the lake.
 
 Two sources, one contract: the simulated factory (with the day's ground truth), or the plant's own export
-through a source mapping (``GIGAFACTORY_SOURCE``). The code location loads the one the settings choose.
+through a source mapping (``GIGAFACTORY_SOURCE``). The code location loads the one the plant names.
 """
 
 import dagster as dg
 import pyarrow as pa
 
-from orchestration.defs.factory_days import day_window, factory_days
 from orchestration.defs.resources import Lake, PlantExportSource, SimulatedFactory
 from orchestration.lake.tables import RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import write_partition, write_quarantine
-from orchestration.quality.gate import GateContext, StreamGate, gate_table, reconciliation
+from orchestration.plant import Plant
+from orchestration.quality.landing import land_day
 
 
 def lake_specs(layer: str, tables, description: str) -> list[dg.AssetSpec]:
@@ -27,26 +27,16 @@ def lake_specs(layer: str, tables, description: str) -> list[dg.AssetSpec]:
     ]
 
 
-@dg.multi_asset(
-    name="simulated_factory",
-    specs=lake_specs("raw", RAW_TABLES, "Raw MES table `{table}` of one factory day, landed as Parquet.")
-    + lake_specs(
-        "truth",
-        TRUTH_TABLES,
-        "Ground truth `{table}` of one simulated factory day: what was planted, for tests and evaluations "
-        "(reports never read it).",
-    ),
-    partitions_def=factory_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def simulated_factory(context: dg.AssetExecutionContext, factory: SimulatedFactory, lake: Lake):
+def simulated_factory(
+    context: dg.AssetExecutionContext, plant: dg.ResourceParam[Plant], factory: SimulatedFactory, lake: Lake
+):
     ledgers = []
     truth_rows = dict.fromkeys(TRUTH_TABLES, 0)
     for day in context.partition_keys:
         simulated = factory.simulate(day)
         # Telemetry is streamed to its file in record batches: memory stays bounded at 1,000 sensors at 1 Hz.
         tables = {**simulated.tables, "sensor_readings": simulated.telemetry.batches()}
-        ledgers.append(land_day(context, lake, day, tables))
+        ledgers.append(_land(context, plant, lake, day, tables))
         for table, data in simulated.truth.items():
             truth_rows[table] += write_partition(lake.path, table, day, data, layer="truth")
     yield from landed_results(context, ledgers)
@@ -56,18 +46,12 @@ def simulated_factory(context: dg.AssetExecutionContext, factory: SimulatedFacto
         )
 
 
-@dg.multi_asset(
-    name="plant_export",
-    specs=lake_specs(
-        "raw",
-        RAW_TABLES,
-        "Raw MES table `{table}` of one factory day, landed from the plant's export "
-        "(tables the export does not carry land empty).",
-    ),
-    partitions_def=factory_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def plant_export(context: dg.AssetExecutionContext, plant_export: PlantExportSource, lake: Lake):
+def plant_export(
+    context: dg.AssetExecutionContext,
+    plant: dg.ResourceParam[Plant],
+    plant_export: PlantExportSource,
+    lake: Lake,
+):
     export = plant_export.read()
     loaded = export.loaded
     context.log.info(f"{export.mapping.origin}: {loaded.summary()}")
@@ -75,7 +59,7 @@ def plant_export(context: dg.AssetExecutionContext, plant_export: PlantExportSou
         context.log.warning(f"quarantined {row['source_file']} line {row['source_line']}: {row['reason']}")
     write_quarantine(lake.path, loaded.quarantine)
     ledgers = [
-        land_day(context, lake, day, export.raw_tables(day), check_activities=export.master_data_given)
+        _land(context, plant, lake, day, export.raw_tables(day), check_activities=export.master_data_given)
         for day in context.partition_keys
     ]
     source = {
@@ -87,48 +71,14 @@ def plant_export(context: dg.AssetExecutionContext, plant_export: PlantExportSou
     yield from landed_results(context, ledgers, {"production_events": source})
 
 
-def land_day(context, lake: Lake, day: str, tables: dict, check_activities: bool = True) -> pa.Table:
-    """Pass the day's raw tables through the row gate: accepted rows to raw/, the others to quarantine/,
-    and the ledger (rows in = accepted + quarantined) to quarantine/reconciliation/. Returns the ledger."""
-    start, end = day_window(day)
-    machines = tables["machines"]
-    known = frozenset(machines["machine_id"].to_pylist())
-    rooms = frozenset(r for r in machines["room_id"].to_pylist() if r is not None)
-    # Activities are checked against master data only when it is authoritative (the simulated plant's, or a
-    # plant's machines CSV); machines derived from the events know only each one's most frequent step.
-    steps = (
-        frozenset(a for a in machines["activity"].to_pylist() if a is not None) if check_activities else None
-    )
-    sensors = tables.get("sensors")  # the equipment's plausible sensor ranges, where the source knows them
-    gate_context = GateContext(
-        day,
-        start,
-        end,
-        known_machines=known,
-        known_places=known | rooms,
-        known_activities=steps,
-        sensor_ranges=sensors if sensors is not None and sensors.num_rows else None,
-    )
-    outcomes = []
-    for table, data in tables.items():
-        if isinstance(data, pa.Table):
-            outcome = gate_table(table, data, gate_context)
-            write_partition(lake.path, table, day, outcome.accepted)
-        else:
-            stream = StreamGate(table, gate_context)
-            write_partition(lake.path, table, day, stream.accepted_batches(data))
-            outcome = stream.outcome()
-        write_partition(lake.path, table, day, outcome.quarantined, layer="quarantine")
-        for row in outcome.quarantined.slice(0, 5).to_pylist():
-            context.log.warning(f"{day} {table} row {row['row_number']} quarantined: {row['reason']}")
-        outcomes.append(outcome)
-    ledger = reconciliation(outcomes)
-    write_partition(lake.path, "reconciliation", day, ledger, layer="quarantine")
-    context.log.info(
-        f"factory day {day} landed: {sum(o.rows_accepted for o in outcomes)} rows accepted, "
-        f"{sum(o.quarantined.num_rows for o in outcomes)} quarantined"
-    )
-    return ledger
+def _land(
+    context, plant: Plant, lake: Lake, day: str, tables: dict, check_activities: bool = True
+) -> pa.Table:
+    landed = land_day(lake.path, day, plant.calendar.day_window(day), tables, check_activities)
+    for sample in landed.quarantined_samples:
+        context.log.warning(sample)
+    context.log.info(f"factory day {day} landed: {landed.summary}")
+    return landed.ledger
 
 
 def landed_results(context, ledgers: list[pa.Table], extra: dict | None = None):
@@ -148,3 +98,32 @@ def landed_results(context, ledgers: list[pa.Table], extra: dict | None = None):
             **(extra or {}).get(table, {}),
         }
         yield dg.MaterializeResult(asset_key=["raw", table], metadata=metadata)
+
+
+def build_extraction(plant: Plant, factory_days: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The source the plant names: the simulated factory (with its ground truth) or the plant's export."""
+    if plant.simulated:
+        specs = lake_specs(
+            "raw", RAW_TABLES, "Raw MES table `{table}` of one factory day, landed as Parquet."
+        )
+        specs += lake_specs(
+            "truth",
+            TRUTH_TABLES,
+            "Ground truth `{table}` of one simulated factory day: what was planted, for tests and "
+            "evaluations (reports never read it).",
+        )
+        body = simulated_factory
+    else:
+        specs = lake_specs(
+            "raw",
+            RAW_TABLES,
+            "Raw MES table `{table}` of one factory day, landed from the plant's export "
+            "(tables the export does not carry land empty).",
+        )
+        body = plant_export
+    return dg.multi_asset(
+        name=body.__name__,
+        specs=specs,
+        partitions_def=factory_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )(body)

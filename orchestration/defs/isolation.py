@@ -8,8 +8,7 @@ The command-line driver (orchestration/backfill.py) does the same within one pro
 
 import dagster as dg
 
-from orchestration.backfill import RANGE_END, RANGE_START, days_between, halves
-from orchestration.defs.schedules import daily_factory_job
+from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between, halves
 
 
 def split_requests(run: dg.DagsterRun) -> list[dg.RunRequest]:
@@ -32,12 +31,6 @@ def split_requests(run: dg.DagsterRun) -> list[dg.RunRequest]:
     return requests
 
 
-@dg.run_failure_sensor(
-    name="isolate_blocked_days",
-    request_job=daily_factory_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Re-runs each half of a range run a blocking check stopped: only the bad day stays blocked.",
-)
 def isolate_blocked_days(context: dg.RunFailureSensorContext):
     errors = [
         event.step_failure_data.error.message if event.step_failure_data.error else ""
@@ -47,3 +40,13 @@ def isolate_blocked_days(context: dg.RunFailureSensorContext):
         return dg.SkipReason(f"run {context.dagster_run.run_id} failed for another reason")
     requests = split_requests(context.dagster_run)
     return requests or dg.SkipReason("a single day: it stays blocked")
+
+
+def build_isolation(daily_job) -> dg.SensorDefinition:
+    return dg.run_failure_sensor(
+        name="isolate_blocked_days",
+        request_job=daily_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Re-runs each half of a range run a blocking check stopped: only the bad day stays "
+        "blocked.",
+    )(isolate_blocked_days)

@@ -3,24 +3,13 @@
 The day's inductive model and its conformance also fill the two daily tables the reports read.
 """
 
-from dataclasses import replace
-from datetime import timedelta
-from pathlib import Path
-
 import dagster as dg
 
-from orchestration.defs.factory_days import factory_days
-from orchestration.defs.resources import ReportShelf, SimulatedFactory, Warehouse
-from orchestration.factory_calendar import as_date
-from orchestration.mining import write_results
-from orchestration.mining.case_attributes import window_batches_sql
-from orchestration.mining.case_steps import mart_events_sql
-from orchestration.mining.conformance import ConformanceResult
-from orchestration.mining.reference_model import designed_route_model, supplied_model
-from orchestration.mining.results import to_rows
-from orchestration.mining.window_results import WINDOW_TABLES, write_window
-from orchestration.mining.window_run import MiningSettings, mine_window
-from orchestration.simulator.config import load_scenario
+from orchestration.defs.resources import ReportShelf, Warehouse
+from orchestration.mining.factory_days import mine_factory_days, reference_model
+from orchestration.mining.window_results import WINDOW_TABLES
+from orchestration.mining.window_run import MiningSettings
+from orchestration.plant import Plant
 
 
 class MiningConfig(dg.Config):
@@ -30,30 +19,8 @@ class MiningConfig(dg.Config):
     align_variants: int = 30  # alignments on the most frequent variants ...
     align_time_s: float = 5.0  # ... within this budget per model and window
     window_days: list[int] = [1, 7, 30]
-    # Rolling windows (longer than a day) cost up to half a minute each on a job shop: a run mines them for
-    # its newest day only, so the daily schedule has them every day and a backfill ends with them.
-    rolling_windows_every_day: bool = False
+    rolling_windows_every_day: bool = False  # else rolling windows for a run's newest day only
     reference_model_path: str | None = None  # PNML or BPMN of the designed route; None: from the scenario
-
-
-def _reference(config: MiningConfig, factory: SimulatedFactory, conn):
-    """The supplied model, else the scenario's designed route when the mart's activities are its steps."""
-    if config.reference_model_path:
-        return supplied_model(config.reference_model_path)
-    scenario = load_scenario(Path(factory.scenario_path))
-    activities = {
-        row[0] for row in conn.execute("select distinct activity from marts.fct_process_events").fetchall()
-    }
-    return designed_route_model(scenario) if activities and activities <= set(scenario.route) else None
-
-
-def _has_batch_dimension(conn) -> bool:
-    """marts.dim_batch and dim_shift exist (they are built by dbt beside the event log)."""
-    found = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = 'marts' "
-        "and table_name in ('dim_batch', 'dim_shift')"
-    ).fetchall()[0][0]
-    return found == 2
 
 
 _BATCH_DEPS = [["marts", "dim_batch"], ["marts", "dim_shift"]]
@@ -77,9 +44,40 @@ _DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(
-    name="process_mining",
-    specs=[
+def process_mining(
+    context: dg.AssetExecutionContext,
+    config: MiningConfig,
+    plant: dg.ResourceParam[Plant],
+    warehouse: Warehouse,
+    reports: ReportShelf,
+):
+    settings = MiningSettings(
+        noise_threshold=config.noise_threshold,
+        dependency_threshold=config.dependency_threshold,
+        max_variants=config.max_variants,
+        align_variants=config.align_variants,
+        align_time_s=config.align_time_s,
+    )
+    with warehouse.connect() as conn:
+        reference = reference_model(conn, plant.paths.scenario_path, config.reference_model_path)
+        fitness = mine_factory_days(
+            conn,
+            list(context.partition_keys),
+            config.window_days,
+            settings,
+            reference,
+            pictures_dir=lambda day: reports.day_dir(day) / "process_mining",
+            rolling_windows_every_day=config.rolling_windows_every_day,
+            log=context.log.info,
+        )
+    for key in [*_DAILY, *(["process_mining", table] for table in WINDOW_TABLES)]:
+        yield dg.MaterializeResult(
+            asset_key=key, metadata={"log_fitness_by_day": dg.MetadataValue.json(fitness)}
+        )
+
+
+def build_process_mining(factory_days: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    specs = [
         dg.AssetSpec(
             _DAILY[0],
             group_name="process_mining",
@@ -107,72 +105,10 @@ _DESCRIPTIONS = {
             )
             for table in WINDOW_TABLES
         ],
-    ],
-    partitions_def=factory_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def process_mining(
-    context: dg.AssetExecutionContext,
-    config: MiningConfig,
-    warehouse: Warehouse,
-    reports: ReportShelf,
-    factory: SimulatedFactory,
-):
-    settings = MiningSettings(
-        noise_threshold=config.noise_threshold,
-        dependency_threshold=config.dependency_threshold,
-        max_variants=config.max_variants,
-        align_variants=config.align_variants,
-        align_time_s=config.align_time_s,
-    )
-    fitness: dict[str, float | None] = {}
-    with warehouse.connect() as conn:
-        reference = _reference(config, factory, conn)  # built once, shared by every window
-        with_batches = _has_batch_dimension(conn)
-        newest = max(context.partition_keys)
-        for day in context.partition_keys:
-            end = as_date(day)
-            windows = sorted(set(config.window_days))
-            if day != newest and not config.rolling_windows_every_day:
-                windows = [days for days in windows if days == 1]
-            for days in windows:
-                first = end - timedelta(days=days - 1)
-                events = f"({mart_events_sql(first, end)})"
-                batches = f"({window_batches_sql(first, end)})" if with_batches else None
-                mined = mine_window(
-                    conn,
-                    events,
-                    reports.day_dir(day) / "process_mining",
-                    f"{days}d",
-                    reference,
-                    settings,
-                    batches,
-                )
-                write_window(conn, end, days, mined.tables)
-                if days == 1:
-                    model, quality = mined.models["inductive"], mined.quality["inductive"]
-                    conformance = ConformanceResult(
-                        model_name=quality.model_name,
-                        cases=quality.cases,
-                        events=model.events,
-                        variants=quality.variants,
-                        variants_used=quality.variants_replayed,
-                        cases_used=quality.cases_replayed,
-                        events_used=model.events,
-                        log_fitness=quality.token_fitness,
-                        fitting_traces_share=quality.fitting_cases_share,
-                        precision=quality.precision,
-                        note=quality.note,
-                    )
-                    note = mined.tables["models"].set_index("role").loc["inductive", "note"]
-                    write_results(
-                        conn,
-                        day,
-                        to_rows(day, replace(model, note=note), conformance, mined.pictures.get("inductive")),
-                    )
-                    fitness[day] = quality.token_fitness
-                context.log.info(f"{day} ({days} d): " + "; ".join(q.note for q in mined.quality.values()))
-    for key in [*_DAILY, *(["process_mining", table] for table in WINDOW_TABLES)]:
-        yield dg.MaterializeResult(
-            asset_key=key, metadata={"log_fitness_by_day": dg.MetadataValue.json(fitness)}
-        )
+    ]
+    return dg.multi_asset(
+        name="process_mining",
+        specs=specs,
+        partitions_def=factory_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )(process_mining)

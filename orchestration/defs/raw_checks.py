@@ -10,38 +10,26 @@ Warning checks say what is notable without stopping anything:
 """
 
 import json
-from datetime import date, timedelta
 
 import dagster as dg
 import pyarrow.parquet as pq
 
-from orchestration.defs.factory_days import day_window, factory_days
 from orchestration.defs.resources import Lake, ReportShelf
 from orchestration.lake.tables import RAW_TABLES
 from orchestration.lake.writer import partition_file, read_partition
-from orchestration.quality.ledger import HISTORY_DAYS, reconciliation_problems, sensor_gaps, volume_collapse
+from orchestration.plant import Plant
+from orchestration.quality.ledger import (
+    HISTORY_DAYS,
+    day_volume,
+    reconciliation_problems,
+    sensor_gaps,
+    volume_collapse,
+)
 from orchestration.quality.raw_suites import validate_raw_table
 from orchestration.quality.validation_report import write_outcome
-from orchestration.settings import load_settings
-
-# Tables the source delivers every day: empty means a broken feed. A plant export may well have a quiet day
-# and carries no products or shifts unless its master data says so; only its machines are always known.
-ALWAYS_DELIVERED = (
-    {"machines"}
-    if load_settings().source_mapping is not None
-    else {"production_events", "machines", "products", "sensors", "shifts"}
-)
 
 
-# A plant running around the clock (the simulated factory) cannot lose half its day quietly: that blocks. A
-# plant export may come from a job shop with quiet weekends and bursty days, where a low day is not a broken
-# feed: there it is a warning.
-VOLUME_SEVERITY = (
-    dg.AssetCheckSeverity.WARN if load_settings().source_mapping is not None else dg.AssetCheckSeverity.ERROR
-)
-
-
-def _raw_table_check(table: str) -> dg.AssetChecksDefinition:
+def _raw_table_check(table: str, factory_days, always_delivered: frozenset[str]) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=["raw", table],
         name=f"{table}_meets_expectations",
@@ -50,13 +38,16 @@ def _raw_table_check(table: str) -> dg.AssetChecksDefinition:
         partitions_def=factory_days,
     )
     def _check(
-        context: dg.AssetCheckExecutionContext, lake: Lake, reports: ReportShelf
+        context: dg.AssetCheckExecutionContext,
+        plant: dg.ResourceParam[Plant],
+        lake: Lake,
+        reports: ReportShelf,
     ) -> dg.AssetCheckResult:
         outcomes = []
         for day in context.partition_keys:
             frame = read_partition(lake.path, table, day).to_pandas()
-            start, end = day_window(day)
-            outcome = validate_raw_table(table, day, frame, start, end, table in ALWAYS_DELIVERED)
+            start, end = plant.calendar.day_window(day)
+            outcome = validate_raw_table(table, day, frame, start, end, table in always_delivered)
             write_outcome(reports.day_dir(day), outcome)  # for the day's data-quality page
             outcomes.append(outcome)
         failed = [o for o in outcomes if not o.success]
@@ -108,7 +99,7 @@ def _result(context, problems: dict[str, list[str]], severity, metadata: dict) -
     )
 
 
-def _reconciles_check(table: str) -> dg.AssetChecksDefinition:
+def _reconciles_check(table: str, factory_days) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=["raw", table],
         name=f"{table}_reconciles",
@@ -128,7 +119,7 @@ def _reconciles_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _quarantine_check(table: str) -> dg.AssetChecksDefinition:
+def _quarantine_check(table: str, factory_days) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=["raw", table],
         name=f"{table}_has_no_quarantined_rows",
@@ -152,7 +143,7 @@ def _quarantine_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _volume_check(table: str) -> dg.AssetChecksDefinition:
+def _volume_check(table: str, factory_days, severity: dg.AssetCheckSeverity) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=["raw", table],
         name=f"{table}_volume_is_steady",
@@ -163,30 +154,13 @@ def _volume_check(table: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
         problems = {}
         for day in context.partition_keys:
-            history = []
-            for back in range(1, HISTORY_DAYS + 1):
-                earlier = (date.fromisoformat(day) - timedelta(days=back)).isoformat()
-                path = partition_file(lake.path, "reconciliation", earlier, layer="quarantine")
-                if path.exists():
-                    history += [
-                        r["rows_in"] for r in pq.read_table(path).to_pylist() if r["table_name"] == table
-                    ]
-            ledger = read_partition(lake.path, "reconciliation", day, layer="quarantine").to_pylist()
-            rows_in = next(r["rows_in"] for r in ledger if r["table_name"] == table)
-            collapse = volume_collapse(rows_in, history)
+            collapse = volume_collapse(*day_volume(lake.path, table, day))
             problems[day] = [collapse] if collapse else []
-        return _result(context, problems, VOLUME_SEVERITY, {})
+        return _result(context, problems, severity, {})
 
     return _check
 
 
-@dg.asset_check(
-    asset=["raw", "sensor_readings"],
-    name="sensor_readings_have_no_gaps",
-    description="Sensors silent for longer than 2.5 of their usual reading intervals (a warning, listed).",
-    blocking=False,
-    partitions_def=factory_days,
-)
 def sensor_gap_check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.AssetCheckResult:
     problems, gaps = {}, []
     for day in context.partition_keys:
@@ -202,10 +176,23 @@ def sensor_gap_check(context: dg.AssetCheckExecutionContext, lake: Lake) -> dg.A
     return _result(context, problems, dg.AssetCheckSeverity.WARN, {"gaps": _json(gaps)})
 
 
-raw_table_checks = (
-    [_raw_table_check(table) for table in RAW_TABLES]
-    + [_reconciles_check(table) for table in RAW_TABLES]
-    + [_quarantine_check(table) for table in RAW_TABLES]
-    + [_volume_check(table) for table in ("production_events", "sensor_readings")]
-    + [sensor_gap_check]
-)
+def build_raw_checks(plant: Plant, factory_days: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    # A plant running around the clock (the simulated factory) cannot lose half its day quietly: that blocks.
+    # A plant export may come from a job shop with quiet weekends and bursty days, where a low day is not a
+    # broken feed: there it is a warning.
+    volume = dg.AssetCheckSeverity.ERROR if plant.volume_collapse_blocks else dg.AssetCheckSeverity.WARN
+    gaps = dg.asset_check(
+        asset=["raw", "sensor_readings"],
+        name="sensor_readings_have_no_gaps",
+        description="Sensors silent for longer than 2.5 of their usual reading intervals (a warning, "
+        "listed).",
+        blocking=False,
+        partitions_def=factory_days,
+    )(sensor_gap_check)
+    return (
+        [_raw_table_check(table, factory_days, plant.always_delivered) for table in RAW_TABLES]
+        + [_reconciles_check(table, factory_days) for table in RAW_TABLES]
+        + [_quarantine_check(table, factory_days) for table in RAW_TABLES]
+        + [_volume_check(table, factory_days, volume) for table in ("production_events", "sensor_readings")]
+        + [gaps]
+    )

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.factory_days import factory_days
 from orchestration.defs.resources import OperationalState, ReportShelf, Warehouse
+from orchestration.plant import Plant
 from orchestration.reporting import (
     load_daily_report,
     render_daily_report,
     render_daily_reports,
     render_shift_handover,
 )
-from orchestration.reporting.handover import factory_shifts
 from orchestration.reporting.quality_page import render_quality_page
 
 # Set on a report run launched after a blocking check stopped the day: the failed checks, comma-separated.
@@ -52,18 +51,12 @@ def blocked_checks(context) -> tuple[str, ...]:
     return tuple(name for name in tag.split(",") if name)
 
 
-@dg.asset(
-    key=["reports", "daily_report"],
-    group_name="reports",
-    kinds={"html"},
-    deps=REPORT_INPUTS,
-    partitions_def=factory_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Each role's daily report (director, production, quality, maintenance, finance: "
-    "<reports>/<day>/daily/<role>.html + JSON), the full daily page and the day's data-quality page.",
-)
 def daily_report(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportShelf, state: OperationalState
+    context: dg.AssetExecutionContext,
+    plant: dg.ResourceParam[Plant],
+    warehouse: Warehouse,
+    reports: ReportShelf,
+    state: OperationalState,
 ):
     paths, incomplete = {}, {}
     blocked = blocked_checks(context)
@@ -74,7 +67,12 @@ def daily_report(
             report = dataclasses.replace(report, quality_page=quality_page.name if quality_page else None)
             paths[day] = {"full": str(render_daily_report(report, reports.day_dir(day)))}
             rendered = render_daily_reports(
-                conn, day, reports.reports_dir, blocked_checks=blocked, rca_state=Path(state.path)
+                conn,
+                day,
+                reports.reports_dir,
+                calendar=plant.calendar,
+                blocked_checks=blocked,
+                rca_state=Path(state.path),
             )
             paths[day].update({role: str(r.html) for role, r in rendered.items()})
             missing = sorted({item for r in rendered.values() for item in r.missing})
@@ -86,35 +84,21 @@ def daily_report(
     )
 
 
-@dg.asset(
-    key=["reports", "shift_handovers"],
-    group_name="reports",
-    kinds={"html"},
-    deps=HANDOVER_INPUTS,
-    partitions_def=factory_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Every shift's handover of the day (<reports>/<day>/handover/<shift>.html + JSON): open "
-    "issues, machines down or degraded, WIP and queues, what the next shift should watch.",
-)
-def shift_handovers(context: dg.AssetExecutionContext, warehouse: Warehouse, reports: ReportShelf):
+def shift_handovers(
+    context: dg.AssetExecutionContext,
+    plant: dg.ResourceParam[Plant],
+    warehouse: Warehouse,
+    reports: ReportShelf,
+):
     paths = {}
     with warehouse.connect(read_only=True) as conn:
         for day in context.partition_keys:
-            for slot in factory_shifts().slots:
-                rendered = render_shift_handover(conn, day, slot.name, reports.reports_dir)
+            for slot in plant.calendar.shifts:
+                rendered = render_shift_handover(
+                    conn, day, slot.name, reports.reports_dir, calendar=plant.calendar
+                )
                 paths[f"{day} {slot.name}"] = str(rendered.html)
     return dg.MaterializeResult(metadata={"handovers": dg.MetadataValue.json(paths)})
-
-
-# On demand from the UI (Launchpad, any partition) and after a blocked day (see schedules.py); downstream:
-# whatever consumes the reports (their delivery) goes out with them.
-daily_report_job = dg.define_asset_job(
-    name="daily_report_job",
-    selection=dg.AssetSelection.assets(daily_report, shift_handovers).downstream(),
-    partitions_def=factory_days,
-    description="Only the reports of factory days, from whatever the warehouse holds (marked incomplete "
-    "when inputs are missing or a blocking check failed).",
-)
 
 
 class ShiftHandoverConfig(dg.Config):
@@ -124,10 +108,16 @@ class ShiftHandoverConfig(dg.Config):
 
 @dg.op(description="Render one shift's handover from the warehouse as it is at the shift end.")
 def render_one_shift_handover(
-    context: dg.OpExecutionContext, config: ShiftHandoverConfig, warehouse: Warehouse, reports: ReportShelf
+    context: dg.OpExecutionContext,
+    config: ShiftHandoverConfig,
+    plant: dg.ResourceParam[Plant],
+    warehouse: Warehouse,
+    reports: ReportShelf,
 ) -> str:
     with warehouse.connect(read_only=True) as conn:
-        rendered = render_shift_handover(conn, config.day, config.shift, reports.reports_dir)
+        rendered = render_shift_handover(
+            conn, config.day, config.shift, reports.reports_dir, calendar=plant.calendar
+        )
     if not rendered.complete:
         context.log.warning(f"handover {config.day} {config.shift} INCOMPLETE: {'; '.join(rendered.missing)}")
     context.add_output_metadata({"html": str(rendered.html), "complete": rendered.complete})
@@ -137,3 +127,36 @@ def render_one_shift_handover(
 @dg.job(description="One shift's handover (config: day, shift), run at each shift end by its schedule.")
 def shift_handover_job():
     render_one_shift_handover()
+
+
+def build_reports(factory_days: dg.PartitionsDefinition) -> tuple[list[dg.AssetsDefinition], list]:
+    """The report assets, and the jobs that render them on demand: ``daily_report_job`` (from the UI's
+    Launchpad for any partition, and after a blocked day; downstream: whatever consumes the reports, their
+    delivery, goes out with them) and ``shift_handover_job`` (one shift, run at each shift end)."""
+    daily = dg.asset(
+        key=["reports", "daily_report"],
+        group_name="reports",
+        kinds={"html"},
+        deps=REPORT_INPUTS,
+        partitions_def=factory_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description="Each role's daily report (director, production, quality, maintenance, finance: "
+        "<reports>/<day>/daily/<role>.html + JSON), the full daily page and the day's data-quality page.",
+    )(daily_report)
+    handovers = dg.asset(
+        key=["reports", "shift_handovers"],
+        group_name="reports",
+        kinds={"html"},
+        deps=HANDOVER_INPUTS,
+        partitions_def=factory_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description="Every shift's handover of the day (<reports>/<day>/handover/<shift>.html + JSON): open "
+        "issues, machines down or degraded, WIP and queues, what the next shift should watch.",
+    )(shift_handovers)
+    daily_report_job = dg.define_asset_job(
+        name="daily_report_job",
+        selection=dg.AssetSelection.assets(daily, handovers).downstream(),
+        description="Only the reports of factory days, from whatever the warehouse holds (marked incomplete "
+        "when inputs are missing or a blocking check failed).",
+    )
+    return [daily, handovers], [daily_report_job, shift_handover_job]

@@ -1,8 +1,11 @@
-"""Every resource of the code location, configured in this one place from the environment (settings)."""
+"""Every resource of the code location, configured in this one place from the plant.
 
-import os
-import shutil
-import sys
+The warehouse is our own small resource rather than the stock ``DuckDBResource``: every connection is set to
+UTC (timestamps are timezone-aware end to end) and a read-only connect to a warehouse not built yet says so in
+one sentence; the stock resource does neither. The plant itself is a resource too (``plant:
+dg.ResourceParam[Plant]``), so assets and checks read its calendar instead of looking settings up.
+"""
+
 from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache
@@ -11,10 +14,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
-from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.connectors import PlantExport, load_mapping, read_plant_export
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.dbt_runner import dbt_executable, export_dbt_environment
+from orchestration.plant import Plant
 from orchestration.simulator import load_scenario
 from orchestration.simulator.engine import FactoryDay, run_factory_day
 
@@ -67,6 +70,8 @@ class Warehouse(dg.ConfigurableResource):
             raise FileNotFoundError(
                 f"warehouse {self.database} does not exist yet: materialize the marts first"
             )
+        if not read_only:
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         conn = duckdb.connect(self.database, read_only=read_only)
         try:
             conn.execute("SET TimeZone = 'UTC'")
@@ -84,63 +89,29 @@ class ReportShelf(dg.ConfigurableResource):
         return Path(self.reports_dir) / day
 
 
-def export_dbt_environment(settings: Settings) -> None:
-    """dbt reads the warehouse and lake paths from the environment (see dbt_project/profiles.yml)."""
-    os.environ["GIGAFACTORY_WAREHOUSE"] = str(settings.warehouse_path)
-    os.environ["GIGAFACTORY_LAKE"] = str(settings.lake_dir)
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python (the project's .venv), even when the venv is not on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
-
-def manifest_is_stale(project: DbtProject) -> bool:
-    """No manifest yet (a fresh clone), or a model, macro or project file changed since it was parsed."""
-    if not project.manifest_path.exists():
-        return True
-    parsed = project.manifest_path.stat().st_mtime
-    sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
-    for folder in ("models", "macros", "tests"):
-        sources.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
-    return any(p.stat().st_mtime > parsed for p in sources)
-
-
-def build_dbt_project() -> DbtProject:
-    export_dbt_environment(load_settings())
-    project = DbtProject(project_dir=DBT_PROJECT_DIR)
-    # Under `dagster dev` re-parse so model edits show up on reload; elsewhere when the manifest is stale.
-    if using_dagster_dev() or manifest_is_stale(project):
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet"], target_path=project.target_path
-        ).wait()
-    return project
-
-
 class OperationalState(dg.ConfigurableResource):
     """The DuckDB file of the teams' own state (RCA cases and their history, the delivery log): apart from the
-    warehouse, so rebuilding the warehouse never erases it (settings.state_path)."""
+    warehouse, so rebuilding the warehouse never erases it (plant.paths.state_path)."""
 
     path: str
 
 
-def build_resources(dbt_project: DbtProject, settings: Settings | None = None) -> dict:
-    """All resources, pointed at one warehouse, lake and report shelf (tests pass their own settings)."""
-    settings = settings or load_settings()
-    export_dbt_environment(settings)
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+def build_resources(plant: Plant, dbt_project: DbtProject) -> dict:
+    """All resources, pointed at the plant's one warehouse, lake, report shelf and state file."""
+    paths = plant.paths
+    export_dbt_environment(paths)
     resources = {
-        "factory": SimulatedFactory(scenario_path=str(settings.scenario_path)),
-        "lake": Lake(lake_dir=str(settings.lake_dir)),
-        "warehouse": Warehouse(database=str(settings.warehouse_path)),
-        "reports": ReportShelf(reports_dir=str(settings.reports_dir)),
-        "state": OperationalState(path=str(settings.state_path)),
+        "plant": plant,
+        "factory": SimulatedFactory(scenario_path=str(paths.scenario_path)),
+        "lake": Lake(lake_dir=str(paths.lake_dir)),
+        "warehouse": Warehouse(database=str(paths.warehouse_path)),
+        "reports": ReportShelf(reports_dir=str(paths.reports_dir)),
+        "state": OperationalState(path=str(paths.state_path)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
-    if settings.source_mapping is not None:  # the plant's own export (see orchestration/connectors)
+    if paths.source_mapping is not None:  # the plant's own export (see orchestration/connectors)
         resources["plant_export"] = PlantExportSource(
-            mapping_path=str(settings.source_mapping),
-            machines_csv=str(settings.machines_csv) if settings.machines_csv else None,
+            mapping_path=str(paths.source_mapping),
+            machines_csv=str(paths.machines_csv) if paths.machines_csv else None,
         )
     return resources

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
 
-from orchestration.defs.factory_days import factory_days
-from orchestration.defs.resources import build_dbt_project
-
-dbt_project = build_dbt_project()
+from orchestration.dbt_runner import parse_project
+from orchestration.settings import DBT_PROJECT_DIR
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -37,14 +36,27 @@ def dbt_window_vars(partition_keys: list[str]) -> dict[str, str]:
     return {"min_date": min(partition_keys), "max_date": max(partition_keys)}
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    name="warehouse_models",
-    partitions_def=factory_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    dagster_dbt_translator=WarehouseTranslator(),
-)
+def build_dbt_project() -> DbtProject:
+    """The dbt project with a current manifest: parsed when definitions are built (never at import), under
+    ``dagster dev`` every time so that model edits show on reload, elsewhere only when stale."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR)
+    parse_project(force=using_dagster_dev())
+    return project
+
+
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     window = dbt_window_vars(list(context.partition_keys))
+    # Not .fetch_row_counts(): it opens the warehouse in this process and holds it, and DuckDB then refuses the
+    # next step's connection ("a different configuration than existing connections").
     yield from dbt.cli(["build", "--vars", json.dumps(window)], context=context).stream()
+
+
+def build_warehouse(project: DbtProject, factory_days: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name="warehouse_models",
+        partitions_def=factory_days,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dbt_translator=WarehouseTranslator(),
+    )(warehouse_models)

@@ -13,7 +13,7 @@ import duckdb
 from orchestration.command_line import Parser, factory_day, fail, known
 from orchestration.distribution.config import SmtpSettings, load_distribution, shared_folder
 from orchestration.distribution.deliver import deliver_reports
-from orchestration.settings import load_settings
+from orchestration.plant import resolve_plant
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     known(parser, "role", args.role, distribution.roles)
     from orchestration.reporting import render_daily_reports  # the reporting package's per-role renderer
 
-    settings = load_settings()
+    plant = resolve_plant()
+    settings = plant.paths
     if not settings.warehouse_path.exists():
         return fail(
             parser.prog, f"warehouse {settings.warehouse_path} does not exist: run make demo first", 1
@@ -37,7 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     day = args.day.isoformat()
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        reports = render_daily_reports(conn, day, settings.reports_dir, roles=args.role)
+        reports = render_daily_reports(
+            conn,
+            day,
+            settings.reports_dir,
+            roles=args.role,
+            calendar=plant.calendar,
+            rca_state=settings.state_path,
+        )
     deliveries = deliver_reports(
         reports,
         day,

@@ -4,9 +4,14 @@ no silent holes. Pure functions over Arrow tables; orchestration/defs/raw_checks
 from __future__ import annotations
 
 import statistics
+from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from orchestration.lake.writer import partition_file, read_partition
 
 # A day with fewer rows than this share of the median of the days before it has lost data on the way.
 COLLAPSE_SHARE = 0.5
@@ -46,6 +51,23 @@ def volume_collapse(rows_in: int, history: list[int]) -> str | None:
             f"({rows_in / median:.0%}, floor {COLLAPSE_SHARE:.0%})"
         )
     return None
+
+
+def day_volume(lake_dir: Path, table: str, day: str) -> tuple[int, list[int]]:
+    """(rows in of ``table`` on ``day``, rows in on each of the HISTORY_DAYS days before that were landed),
+    from the reconciliation ledgers the row gate wrote."""
+
+    def rows_in(ledger: pa.Table) -> list[int]:
+        return [r["rows_in"] for r in ledger.to_pylist() if r["table_name"] == table]
+
+    history = []
+    for back in range(1, HISTORY_DAYS + 1):
+        earlier = (date.fromisoformat(day) - timedelta(days=back)).isoformat()
+        path = partition_file(lake_dir, "reconciliation", earlier, layer="quarantine")
+        if path.exists():
+            history += rows_in(pq.read_table(path))
+    today = rows_in(read_partition(lake_dir, "reconciliation", day, layer="quarantine"))[0]
+    return today, history
 
 
 def sensor_gaps(readings: pa.Table) -> list[dict]:

@@ -16,13 +16,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration.command_line import Parser, factory_day_text, known
+from orchestration.plant import resolve_plant
 from orchestration.reporting.publish import render_daily_reports, render_shift_handover
 from orchestration.reporting.roles import load_reporting_config
-from orchestration.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = load_settings()
+    plant = resolve_plant()
+    settings = plant.paths
     parser = Parser(prog="python -m orchestration.reporting", description=__doc__.splitlines()[0])
     parser.add_argument("--day", type=factory_day_text, required=True, help="factory day, YYYY-MM-DD")
     parser.add_argument("--role", action="append", help="a role of data/reporting/roles.yaml (default: all)")
@@ -31,10 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=Path, default=settings.reports_dir)
     args = parser.parse_args(argv)
     known(parser, "role", args.role, load_reporting_config().roles)
-    if args.handover:
-        from orchestration.reporting.handover import factory_shifts
-
-        known(parser, "shift", args.handover, [slot.name for slot in factory_shifts().slots])
+    known(parser, "shift", args.handover, [slot.name for slot in plant.calendar.shifts])
     if not args.warehouse.exists():
         print(f"warehouse {args.warehouse} does not exist: materialize the marts first", file=sys.stderr)
         return 1
@@ -43,9 +41,19 @@ def main(argv: list[str] | None = None) -> int:
         rendered = {}
         if args.handover:
             for shift in args.handover:
-                rendered[f"handover {shift}"] = render_shift_handover(conn, args.day, shift, args.reports)
+                rendered[f"handover {shift}"] = render_shift_handover(
+                    conn, args.day, shift, args.reports, calendar=plant.calendar
+                )
         if args.role or not args.handover:
-            for role, report in render_daily_reports(conn, args.day, args.reports, roles=args.role).items():
+            daily = render_daily_reports(
+                conn,
+                args.day,
+                args.reports,
+                roles=args.role,
+                calendar=plant.calendar,
+                rca_state=settings.state_path,
+            )
+            for role, report in daily.items():
                 rendered[f"daily {role}"] = report
     for name, report in rendered.items():
         state = "complete" if report.complete else "INCOMPLETE: " + "; ".join(report.missing)

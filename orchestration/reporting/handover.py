@@ -9,87 +9,14 @@ factory's timezone (a night shift across a DST change lasts 7 or 9 real hours, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from orchestration.factory_calendar import factory_day_of
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.roles import ReportingConfig
 from orchestration.reporting.section_model import Column, DaySource, Section
-
-
-@dataclass(frozen=True)
-class ShiftSlot:
-    name: str
-    start: time  # local wall-clock start
-    hours: float
-
-
-@dataclass(frozen=True)
-class FactoryShifts:
-    timezone: str
-    day_start_hour: int
-    slots: tuple[ShiftSlot, ...]  # in order from the start of the factory day
-
-    def slot(self, name: str) -> ShiftSlot:
-        for slot in self.slots:
-            if slot.name == name:
-                return slot
-        raise ValueError(f"unknown shift {name!r}; the pattern has {[s.name for s in self.slots]}")
-
-    def window(self, day: date, name: str) -> tuple[datetime, datetime]:
-        """UTC [start, end) of shift ``name`` of factory day ``day``, by the local wall clock."""
-        slot = self.slot(name)
-        start_day = day + timedelta(days=1) if slot.start.hour < self.day_start_hour else day
-        start_local = datetime.combine(start_day, slot.start)
-        end_local = start_local + timedelta(hours=slot.hours)
-        zone = ZoneInfo(self.timezone)
-        return (
-            start_local.replace(tzinfo=zone).astimezone(UTC),
-            end_local.replace(tzinfo=zone).astimezone(UTC),
-        )
-
-    def end_times(self) -> dict[str, time]:
-        """Shift -> local wall-clock time it ends (the handover)."""
-        ends = {}
-        for slot in self.slots:
-            end = datetime.combine(date(2000, 1, 1), slot.start) + timedelta(hours=slot.hours)
-            ends[slot.name] = end.time()
-        return ends
-
-    def shift_ending_at(self, instant: datetime) -> tuple[date, str] | None:
-        """(factory day, shift) of the shift that ends at ``instant`` (timezone-aware), or None."""
-        local = instant.astimezone(ZoneInfo(self.timezone))
-        for name, end in self.end_times().items():
-            if (local.hour, local.minute) == (end.hour, end.minute):
-                # the instant just before the end belongs to the shift, and to its factory day
-                day = factory_day_of(instant - timedelta(seconds=1), self.timezone, self.day_start_hour)
-                return day, name
-        return None
-
-
-@cache
-def factory_shifts() -> FactoryShifts:
-    """The configured shift pattern: the scenario's, or one 24-hour shift for a plant export's factory day."""
-    from orchestration.settings import load_settings
-
-    settings = load_settings()
-    if settings.source_mapping is not None:
-        from orchestration.connectors import load_mapping
-
-        mapping = load_mapping(settings.source_mapping)
-        start = time(mapping.day_start_hour)
-        return FactoryShifts(mapping.factory_timezone, mapping.day_start_hour, (ShiftSlot("day", start, 24),))
-    from orchestration.simulator import load_scenario
-
-    config = load_scenario(settings.scenario_path)
-    slots = tuple(
-        ShiftSlot(name, time.fromisoformat(shift.start), float(shift.hours))
-        for name, shift in config.shifts.pattern.items()
-    )
-    return FactoryShifts(config.timezone, config.day_start_hour, slots)
 
 
 @dataclass
@@ -346,8 +273,10 @@ def _watch(sections: dict[str, Section], timezone: str) -> list[str]:
     return watch
 
 
-def load_handover(source: DaySource, shift: str, shifts: FactoryShifts, config: ReportingConfig) -> Handover:
-    start, end = shifts.window(source.day, shift)
+def load_handover(
+    source: DaySource, shift: str, calendar: FactoryCalendar, config: ReportingConfig
+) -> Handover:
+    start, end = calendar.shift_window(source.day, shift)
     open_after = end - timedelta(minutes=config.handover.open_within_min)
     built = {
         "machines_status": _machine_status(source, shift, end, config),

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from orchestration.factory_calendar import as_date
+from orchestration.factory_calendar import FactoryCalendar, as_date
 from orchestration.reporting.kpi_board import KpiStatus, kpi_board
 from orchestration.reporting.render import (
     HTML_NAME,
@@ -196,28 +196,21 @@ def day_source(
     day: date | str,
     reports_dir: Path | str,
     *,
+    timezone: str,
     rca_state: Path | None = None,
     blocked_checks: tuple[str, ...] = (),
-    timezone: str | None = None,
 ) -> DaySource:
-    from orchestration.settings import load_settings
-
-    settings = load_settings()
+    """What every section of a day reads: the warehouse, the day, the factory's timezone (for display) and the
+    state file of the RCA cases (None: the reports show no cases)."""
     production_date = as_date(day)
     return DaySource(
         conn=conn,
         day=production_date,
         reports_day_dir=Path(reports_dir) / production_date.isoformat(),
-        rca_state=rca_state if rca_state is not None else getattr(settings, "state_path", None),
+        rca_state=rca_state,
         blocked_checks=tuple(blocked_checks),
-        timezone=timezone or _factory_timezone(),
+        timezone=timezone,
     )
-
-
-def _factory_timezone() -> str:
-    from orchestration.reporting.handover import factory_shifts
-
-    return factory_shifts().timezone
 
 
 def render_daily_reports(
@@ -226,6 +219,7 @@ def render_daily_reports(
     reports_dir: Path | str,
     roles: list[str] | None = None,
     *,
+    calendar: FactoryCalendar,
     config: ReportingConfig | None = None,
     rca_state: Path | None = None,
     blocked_checks: tuple[str, ...] | list[str] = (),
@@ -240,7 +234,12 @@ def render_daily_reports(
     if unknown:
         raise ValueError(f"unknown roles {unknown}; configured: {sorted(config.roles)}")
     source = source or day_source(
-        conn, day, reports_dir, rca_state=rca_state, blocked_checks=tuple(blocked_checks)
+        conn,
+        day,
+        reports_dir,
+        timezone=calendar.timezone,
+        rca_state=rca_state,
+        blocked_checks=tuple(blocked_checks),
     )
     stamp = _stamp(generated_at)
     out_dir = Path(reports_dir) / source.day.isoformat() / DAILY_DIR
@@ -264,28 +263,27 @@ def render_shift_handover(
     shift_name: str,
     reports_dir: Path | str,
     *,
+    calendar: FactoryCalendar,
     config: ReportingConfig | None = None,
-    shifts=None,
     generated_at: datetime | None = None,
     source: DaySource | None = None,
 ) -> RenderedReport:
     """Write ``<reports_dir>/<day>/handover/<shift>.html|.json``: the shift's open issues, machines down or
     degraded, WIP and queues, and what the next shift should watch."""
-    from orchestration.reporting.handover import factory_shifts, load_handover
+    from orchestration.reporting.handover import load_handover
 
     config = config or load_reporting_config(sections=frozenset(SECTION_BUILDERS))
-    shifts = shifts or factory_shifts()
-    source = source or day_source(conn, day, reports_dir, timezone=shifts.timezone)
-    handover = load_handover(source, shift_name, shifts, config)
+    source = source or day_source(conn, day, reports_dir, timezone=calendar.timezone)
+    handover = load_handover(source, shift_name, calendar, config)
     stamp = _stamp(generated_at)
-    zone = ZoneInfo(shifts.timezone)
+    zone = ZoneInfo(calendar.timezone)
     window = (
         f"{handover.start.astimezone(zone):%a %d %b %H:%M} to {handover.end.astimezone(zone):%a %d %b %H:%M} "
-        f"({shifts.timezone})"
+        f"({calendar.timezone})"
     )
     complete = not handover.missing
     html = (
-        _environment_for(shifts.timezone)
+        _environment_for(calendar.timezone)
         .get_template("shift_handover.html.j2")
         .render(
             day=handover.day.isoformat(),

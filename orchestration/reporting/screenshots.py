@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.plant import resolve_plant
 from orchestration.reporting.publish import render_daily_reports
-from orchestration.settings import load_settings
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 WINDOW = "1280,2400"
@@ -88,7 +88,8 @@ def print_pdf(chromium: str, page: Path, pdf: Path, timeout_s: float = 120) -> P
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = load_settings()
+    plant = resolve_plant()
+    settings = plant.paths
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--day", required=True, help="factory day, YYYY-MM-DD")
     parser.add_argument("--roles", nargs="+", default=["director", "quality"])
@@ -103,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with duckdb.connect(str(args.warehouse), read_only=True) as conn:
         conn.execute("set TimeZone = 'UTC'")
-        rendered = render_daily_reports(conn, args.day, args.reports, roles=args.roles)
+        rendered = render_daily_reports(
+            conn,
+            args.day,
+            args.reports,
+            roles=args.roles,
+            calendar=plant.calendar,
+            rca_state=plant.paths.state_path,
+        )
     for role, report in rendered.items():
         png = screenshot(chromium, report.html, args.out / f"{role}.png")  # the page names its day
         print(f"{role:<12} {png}")

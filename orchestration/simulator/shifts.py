@@ -11,12 +11,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from orchestration.factory_calendar import factory_day_window
-from orchestration.simulator.config import WEEKDAYS, FactoryConfig, minutes_after_midnight
+from orchestration.factory_calendar import FactoryCalendar, ShiftSlot
+from orchestration.simulator.config import WEEKDAYS, FactoryConfig
+
+
+def scenario_calendar(config: FactoryConfig) -> FactoryCalendar:
+    """The factory calendar of a scenario: its timezone, first-shift hour and shift pattern."""
+    slots = tuple(
+        ShiftSlot(name, time.fromisoformat(shift.start), float(shift.hours))
+        for name, shift in config.shifts.pattern.items()
+    )
+    return FactoryCalendar(config.timezone, config.day_start_hour, slots)
 
 
 @dataclass(frozen=True)
-class ShiftSlot:
+class CrewedShift:
+    """A shift of one simulated day: its crew, and its span on the simulation clock."""
+
     name: str
     crew_id: str
     staffed_headcount: int
@@ -29,28 +40,27 @@ class ShiftCalendar:
         self.day = day
         self._zone = ZoneInfo(config.timezone)
         self._day_start_hour = config.day_start_hour
-        self.window_start, self.window_end = factory_day_window(day, config.timezone, config.day_start_hour)
+        self.calendar = scenario_calendar(config)
+        self.window_start, self.window_end = self.calendar.day_window(day)
         self.length_s = (self.window_end - self.window_start).total_seconds()
         self.shifts = self._shifts(config)
         self._starts = [slot.start_s for slot in self.shifts]
 
-    def _shifts(self, config: FactoryConfig) -> list[ShiftSlot]:
+    def _shifts(self, config: FactoryConfig) -> list[CrewedShift]:
         crews = config.shifts.crews
         # Forward rotation (early -> late -> night -> off, with four crews): every rotation_days each crew
         # moves on by one shift, so the crews of a day are distinct and each gets a rest between shifts.
         offset = self.day.toordinal() // config.shifts.rotation_days
         slots = []
         for position, (name, shift) in enumerate(config.shifts.pattern.items()):
-            begins = self._local(minutes_after_midnight(shift.start))
-            start = self._clock_at_local(begins)
-            end = self._clock_at_local(begins + timedelta(hours=shift.hours))
+            start, end = self.calendar.shift_window(self.day, name)
             slots.append(
-                ShiftSlot(
+                CrewedShift(
                     name=name,
                     crew_id=crews[(position - offset) % len(crews)],
                     staffed_headcount=shift.staffed_headcount,
-                    start_s=start,
-                    end_s=min(end, self.length_s),
+                    start_s=(start - self.window_start).total_seconds(),
+                    end_s=min((end - self.window_start).total_seconds(), self.length_s),
                 )
             )
         return slots
