@@ -46,8 +46,8 @@ def build_dbt_project() -> DbtProject:
 
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     window = dbt_window_vars(list(context.partition_keys))
-    # Not .fetch_row_counts(): it opens the warehouse in this process and holds it, and DuckDB then refuses the
-    # next step's connection ("a different configuration than existing connections").
+    # Not .fetch_row_counts(): it opens the warehouse in this process and holds it, and DuckDB then refuses
+    # the next step's connection ("a different configuration than existing connections").
     yield from dbt.cli(["build", "--vars", json.dumps(window)], context=context).stream()
 
 
