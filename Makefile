@@ -12,26 +12,35 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test lint checks docs screenshots dev ingest clean
+.PHONY: install demo test test-e2e lint checks docs screenshots dev sql ingest clean
 
 $(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $@
+	@start=$$(date +%s); echo "install: creating $(VENV) and installing the platform (a few minutes, once)"; \
+	$(PYTHON) -m venv $(VENV) && \
+	$(BIN)/python -m pip install -qq --disable-pip-version-check --upgrade pip && \
+	$(BIN)/python -m pip install -qq --disable-pip-version-check -e '.[dev]' && \
+	touch $@ && echo "install: done in $$(( $$(date +%s) - start )) s"
 
 install: $(BIN)/.installed
 
-# The whole asset graph for the window as one run; a day the quality gate blocks is isolated, the others go on.
+# The whole asset graph for the window as one run, one line per stage; a day the quality gate blocks is
+# isolated, the others go on.
 demo: install
-	$(BIN)/python -m orchestration.backfill --from $(DEMO_START) --to $(DEMO_END)
+	@$(BIN)/python -m orchestration.backfill --from $(DEMO_START) --to $(DEMO_END)
 	@$(BIN)/python -m orchestration.reporting.where
 
-# Two workers, a test file each at a time (module fixtures build their warehouse once). The dbt manifest is
-# parsed first, once, so that the workers do not both write it.
+# The fast tier: unit, dbt and in-process integration tests, with line coverage and a JSON report
+# (pytest_results.json). Two workers, a test file each at a time (module fixtures build their warehouse once).
+# The dbt manifest is parsed first, once, so that the workers do not both write it.
 test: install lint
-	$(BIN)/python -c "import orchestration.defs.warehouse"
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	@$(BIN)/python -c "from orchestration.dbt_runner import parse_project; parse_project()"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e" --cov --cov-report=term:skip-covered \
+		--json-report --json-report-file=pytest_results.json --json-report-omit=log -p no:cacheprovider
+
+# The end-to-end tier: tests that start processes (webserver and daemon, broker and ingestion service, CLIs).
+test-e2e: install
+	@$(BIN)/python -c "from orchestration.dbt_runner import parse_project; parse_project()"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m e2e
 
 # Every asset check of the demo window against the current lake and warehouse (after `make demo`), as CI runs it.
 checks: install
@@ -56,7 +65,16 @@ ingest: install
 	$(BIN)/python -m orchestration.ingestion all --live
 
 dev: install
+	@if $(BIN)/python -c "import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $(DAGSTER_PORT))) != 0)"; then \
+		echo "make dev: port $(DAGSTER_PORT) is taken (another dagster dev?); choose another: make dev DAGSTER_PORT=3001"; \
+		exit 1; fi
 	$(BIN)/dagster dev -w workspace.yaml --port $(DAGSTER_PORT)
+
+# The analysts' SQL shell on the demo warehouse, read-only: it never blocks a running pipeline.
+# Harlequin (PyPI) on the project's own DuckDB; the duckdb-cli wheel (1.5) cannot read this DuckDB's files (2.0).
+sql: install
+	@test -f data/warehouse.duckdb || { echo "make sql: no data/warehouse.duckdb yet: run make demo first"; exit 1; }
+	$(BIN)/harlequin -r data/warehouse.duckdb
 
 clean:
 	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/lake data/reports \

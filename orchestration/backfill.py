@@ -13,12 +13,17 @@ show in the UI like any backfill. Exit status 1 when a day stayed blocked.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
+import warnings
 from collections.abc import Callable
 
 import dagster as dg
 
 from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between, halves
+from orchestration.progress import StageProgress
 
 
 def backfill(
@@ -41,19 +46,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="first", required=True, help="first factory day, YYYY-MM-DD")
     parser.add_argument("--to", dest="last", required=True, help="last factory day, YYYY-MM-DD")
     args = parser.parse_args(argv)
+    # Dagster's notices about its own beta and preview parameters are not news to a plant's engineer
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from orchestration.definitions import build_definitions
     from orchestration.plant import resolve_plant
 
-    defs = build_definitions(resolve_plant())
-
+    console = sys.stdout
+    progress = StageProgress(write=lambda line: print(line, file=console, flush=True))
+    # The console shows one line per stage (orchestration/progress.py), not Dagster's debug stream; the UI
+    # (make dev) keeps every event of these runs.
+    defs = dg.Definitions.merge(
+        build_definitions(resolve_plant()),
+        dg.Definitions(loggers={"stage_progress": stage_logger(progress)}),
+    )
     job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.get()
+    quiet = {"loggers": {"stage_progress": {}}}
 
     def run(first: str, last: str) -> dg.ExecuteInProcessResult:
         print(f"materializing {first}..{last}", flush=True)
-        return job.execute_in_process(
-            instance=instance, tags={RANGE_START: first, RANGE_END: last}, raise_on_error=False
-        )
+        # dagster-dbt echoes every dbt event to stdout; dbt keeps them in dbt_project/logs/dbt.log anyway
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            result = job.execute_in_process(
+                run_config=quiet,
+                instance=instance,
+                tags={RANGE_START: first, RANGE_END: last},
+                raise_on_error=False,
+            )
+        progress.finish()
+        return result
 
     blocked: dict[str, list[str]] = {}
     done = backfill(days_between(args.first, args.last), run, blocked)
@@ -64,12 +86,27 @@ def main(argv: list[str] | None = None) -> int:
     for day, checks in sorted(blocked.items()):
         print(f"BLOCKED {day}: {', '.join(checks)}; its reports go out marked INCOMPLETE", flush=True)
         reports_job.execute_in_process(
+            run_config=quiet,
             instance=instance,
             partition_key=day,
             tags={BLOCKED_CHECKS_TAG: ",".join(checks)},
             raise_on_error=False,
         )
     return 1 if blocked else 0
+
+
+def stage_logger(handler: StageProgress) -> dg.LoggerDefinition:
+    """A Dagster logger that feeds every record of a run to ``handler``."""
+
+    @dg.logger(description="One line per stage of the run, with its duration.")
+    def stage_progress(_context) -> logging.Logger:
+        logger = logging.getLogger("gigafactory.stage_progress")
+        logger.handlers = [handler]
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        return logger
+
+    return stage_progress
 
 
 if __name__ == "__main__":

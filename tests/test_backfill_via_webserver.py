@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.e2e  # dagster dev (webserver and daemon) as processes, waiting on daemon loops
 REPO = Path(__file__).resolve().parent.parent
 DAYS = ["2026-11-09", "2026-11-10"]
 LAUNCH = """

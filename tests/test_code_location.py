@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from orchestration.definitions import build_definitions
 from orchestration.definitions import defs as load_defs
@@ -49,6 +50,7 @@ def test_blocking_quality_checks_are_attached_to_every_raw_table():
         assert graph.get_check_spec(key).blocking, f"raw/{table}'s check does not block the warehouse"
 
 
+@pytest.mark.e2e  # the dagster CLI in a process of its own
 def test_dagster_cli_validates_the_workspace():
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],

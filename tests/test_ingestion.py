@@ -247,6 +247,7 @@ def wait_for(condition, what: str, timeout: float = 15.0) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.e2e  # starts the broker, the service and the feed as processes
 def test_kill_9_mid_stream_loses_no_acknowledged_reading_and_duplicates_none(tmp_path, procs):
     mqtt_port, http_port = free_port(), free_port()
     procs.broker(mqtt_port)
@@ -303,6 +304,7 @@ def test_kill_9_mid_stream_loses_no_acknowledged_reading_and_duplicates_none(tmp
     assert ("ROOM-1.dew", START) in set(keys)
 
 
+@pytest.mark.e2e  # starts the broker, the service and the feed as processes
 def test_broker_outage_is_buffered_by_the_feed_and_replayed_to_a_complete_landing(tmp_path, procs):
     mqtt_port, http_port = free_port(), free_port()
     broker = procs.broker(mqtt_port)
@@ -335,6 +337,7 @@ def test_broker_outage_is_buffered_by_the_feed_and_replayed_to_a_complete_landin
     assert read_gaps(tmp_path).num_rows == 0  # the outage left no hole in the data
 
 
+@pytest.mark.e2e  # starts the broker, the service and the feed as processes
 def test_http_batches_are_validated_and_bad_readings_kept_in_quarantine(tmp_path, procs):
     mqtt_port, http_port = free_port(), free_port()
     procs.broker(mqtt_port)

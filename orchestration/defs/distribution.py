@@ -1,5 +1,6 @@
 """Each factory day's role reports, rendered and delivered to their recipients (shared folder, SMTP)."""
 
+from collections import Counter
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +20,7 @@ def deliveries(
     state: OperationalState,
 ):
     distribution, smtp = load_distribution(), SmtpSettings.from_environment()
-    summary = {}
+    summary, failures = {}, Counter()
     for day in context.partition_keys:
         with warehouse.connect(read_only=True) as conn:
             # the same reports as reports/daily_report rendered, INCOMPLETE marks included
@@ -37,10 +38,11 @@ def deliveries(
         summary[day] = {
             status: sum(d.status == status for d in logged) for status in ("delivered", "unchanged", "failed")
         }
-        for failed in (d for d in logged if d.status == "failed"):
-            context.log.warning(
-                f"{day} {failed.role} -> {failed.recipient} ({failed.channel}): {failed.error}"
-            )
+        failures.update((d.channel, d.error) for d in logged if d.status == "failed")
+    # One line per reason, not one per recipient and day (an unset SMTP host fails every e-mail alike); the
+    # delivery log in the state file has every attempt.
+    for (channel, error), count in sorted(failures.items()):
+        context.log.warning(f"{count} {channel} deliveries failed: {error}")
     return dg.MaterializeResult(metadata={"deliveries": dg.MetadataValue.json(summary)})
 
 

@@ -2,8 +2,12 @@
 
 Pure domain code, no Dagster. The API the distribution code calls:
 
-    render_daily_reports(conn, day, reports_dir, roles=None) -> {role: RenderedReport}
-    render_shift_handover(conn, day, shift_name, reports_dir) -> RenderedReport
+    render_daily_reports(conn, day, reports_dir, roles=None, *, calendar, rca_state=None)
+        -> {role: RenderedReport}
+    render_shift_handover(conn, day, shift_name, reports_dir, *, calendar) -> RenderedReport
+
+``calendar`` is the plant's ``FactoryCalendar`` (times shown in the factory's zone, shift windows);
+``rca_state`` the state file whose RCA cases the reports list.
 
 Command line: ``python -m orchestration.reporting --day D [--role R] [--handover SHIFT]``.
 """
