@@ -12,7 +12,6 @@ show in the UI like any backfill. Exit status 1 when a day stayed blocked.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -22,6 +21,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from orchestration.command_line import Parser, day_range, factory_day_text
 from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between, halves
 from orchestration.progress import StageProgress
 
@@ -42,10 +42,13 @@ def backfill(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="backfill", description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="first", required=True, help="first factory day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="last", required=True, help="last factory day, YYYY-MM-DD")
+    parser = Parser(prog="python -m orchestration.backfill", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--from", dest="first", type=factory_day_text, required=True, help="first factory day"
+    )
+    parser.add_argument("--to", dest="last", type=factory_day_text, required=True, help="last day")
     args = parser.parse_args(argv)
+    day_range(parser, args.first, args.last)
     # Dagster's notices about its own beta and preview parameters are not news to a plant's engineer
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)

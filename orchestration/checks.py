@@ -10,11 +10,11 @@ an error-severity check fails (warnings are printed, not fatal).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import dagster as dg
 
+from orchestration.command_line import Parser, day_range, factory_day_text
 from orchestration.dbt_runner import run_dbt_tests
 
 
@@ -35,10 +35,13 @@ def run_gate_checks(first: str, last: str) -> list[dg.AssetCheckEvaluation]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="checks", description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="first", required=True, help="first factory day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="last", required=True, help="last factory day, YYYY-MM-DD")
+    parser = Parser(prog="python -m orchestration.checks", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--from", dest="first", type=factory_day_text, required=True, help="first factory day"
+    )
+    parser.add_argument("--to", dest="last", type=factory_day_text, required=True, help="last day")
     args = parser.parse_args(argv)
+    day_range(parser, args.first, args.last)
     failed_errors = 0
     for evaluation in sorted(run_gate_checks(args.first, args.last), key=lambda e: e.check_name):
         status = "passed" if evaluation.passed else evaluation.severity.value.lower()

@@ -17,7 +17,6 @@ standard-profile score of one detection per alarm, at its first row.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ from orchestration.anomalies.detectors import Event, SensorGrid
 from orchestration.anomalies.evaluation import point_scores
 from orchestration.anomalies.scoring import Detectors, detect, fit_detectors
 from orchestration.anomalies.sensor_alarms import group_events
+from orchestration.command_line import Parser
 
 
 @dataclasses.dataclass
@@ -139,8 +139,8 @@ def alarm_table(alarms: list[Alarm]) -> pd.DataFrame:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="detect", description=__doc__.split("\n\n")[0])
+def _parser() -> Parser:
+    parser = Parser(prog="detect", description=__doc__.split("\n\n")[0])
     parser.add_argument("csv", type=Path)
     parser.add_argument("--time-col", required=True)
     parser.add_argument("--value-cols", required=True, help="comma-separated numeric columns to score")

@@ -9,7 +9,6 @@ The warehouse is opened read-only, so the export never blocks a running pipeline
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.command_line import Parser, day_range, factory_day
 from orchestration.connectors.export import export_ocel, export_xes
 from orchestration.settings import load_settings
 
@@ -46,14 +46,13 @@ def export_event_log(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="export_cli", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--from", dest="first", type=date.fromisoformat, required=True, help="first factory day"
-    )
-    parser.add_argument("--to", dest="last", type=date.fromisoformat, required=True, help="last factory day")
+    parser = Parser(prog="python -m orchestration.connectors.export_cli", description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="first", type=factory_day, required=True, help="first factory day")
+    parser.add_argument("--to", dest="last", type=factory_day, required=True, help="last factory day")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default: the settings')")
     args = parser.parse_args(argv)
+    day_range(parser, args.first, args.last)
     warehouse = args.warehouse or load_settings().warehouse_path
     if not warehouse.is_file():
         print(
