@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="also list what is equal")
     args = parser.parse_args(argv)
     cutoff = args.window_end + timedelta(days=2)
+    args.before, args.after = args.before.resolve(), args.after.resolve()
     sections = [
         (
             "warehouse",
