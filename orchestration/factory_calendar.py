@@ -31,11 +31,15 @@ class FactoryCalendar:
 
     def day_window(self, day: date | str) -> tuple[datetime, datetime]:
         """UTC [start, end) of factory day ``day``."""
-        return factory_day_window(as_date(day), self.timezone, self.day_start_hour)
+        day, zone = as_date(day), ZoneInfo(self.timezone)
+        start_local = datetime.combine(day, time(self.day_start_hour), tzinfo=zone)
+        end_local = datetime.combine(day + timedelta(days=1), time(self.day_start_hour), tzinfo=zone)
+        return start_local.astimezone(UTC), end_local.astimezone(UTC)
 
     def day_of(self, instant: datetime) -> date:
         """The factory day an instant (timezone-aware) belongs to."""
-        return factory_day_of(instant, self.timezone, self.day_start_hour)
+        local = instant.astimezone(ZoneInfo(self.timezone))
+        return (local - timedelta(hours=self.day_start_hour)).date()
 
     def shift(self, name: str) -> ShiftSlot:
         for slot in self.shifts:
@@ -71,20 +75,6 @@ class FactoryCalendar:
                 # the instant just before the end belongs to the shift, and to its factory day
                 return self.day_of(instant - timedelta(seconds=1)), name
         return None
-
-
-def factory_day_window(day: date, tz: str, day_start_hour: int) -> tuple[datetime, datetime]:
-    """UTC [start, end) of factory day ``day``."""
-    zone = ZoneInfo(tz)
-    start_local = datetime.combine(day, time(day_start_hour), tzinfo=zone)
-    end_local = datetime.combine(day + timedelta(days=1), time(day_start_hour), tzinfo=zone)
-    return start_local.astimezone(UTC), end_local.astimezone(UTC)
-
-
-def factory_day_of(instant: datetime, tz: str, day_start_hour: int) -> date:
-    """The factory day an instant (timezone-aware) belongs to."""
-    local = instant.astimezone(ZoneInfo(tz))
-    return (local - timedelta(hours=day_start_hour)).date()
 
 
 def as_date(value: date | str) -> date:

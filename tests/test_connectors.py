@@ -28,7 +28,7 @@ from orchestration.connectors import (
     split_by_factory_day,
 )
 from orchestration.connectors.mapping import parse_mapping
-from orchestration.factory_calendar import factory_day_of
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.lake.tables import RAW_TABLES
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
@@ -360,15 +360,16 @@ def test_split_by_factory_day_follows_the_factory_calendar() -> None:
         _utc(2026, 3, 29, 4, 0),  # 06:00 CEST: 29 March
     ]
     events = _events_table(starts)
-    days = split_by_factory_day(events, "Europe/Berlin", 6)
+    days = split_by_factory_day(events, FactoryCalendar("Europe/Berlin", 6))
     assert {day: t["event_id"].to_pylist() for day, t in days.items()} == {
         "2026-03-27": ["E0"],
         "2026-03-28": ["E1", "E2"],
         "2026-03-29": ["E3"],
     }
     for stamp, event_id in zip(starts, events["event_id"].to_pylist(), strict=True):
-        assert event_id in days[factory_day_of(stamp, "Europe/Berlin", 6).isoformat()]["event_id"].to_pylist()
-    assert split_by_factory_day(events.slice(0, 0), "Europe/Berlin", 6) == {}
+        day = FactoryCalendar("Europe/Berlin", 6).day_of(stamp).isoformat()
+        assert event_id in days[day]["event_id"].to_pylist()
+    assert split_by_factory_day(events.slice(0, 0), FactoryCalendar("Europe/Berlin", 6)) == {}
 
 
 def _events_table(starts: list[datetime], machines: list[str] | None = None) -> pa.Table:
@@ -473,7 +474,7 @@ def test_levy_2014_loads_every_operation(levy) -> None:
     first = _rows(events.slice(0, 1))[0]  # Case1,2012-01-30T04:24:00 (UTC+2),...,Turning & Milling,ID4932
     assert first["event_id"] == "production_levy2014-L2"
     assert first["start_ts"] == _utc(2012, 1, 30, 2, 24) and first["machine_id"] == "ID4932"
-    days = split_by_factory_day(events, "Etc/GMT-2", 5)
+    days = split_by_factory_day(events, FactoryCalendar("Etc/GMT-2", 5))
     assert sum(t.num_rows for t in days.values()) == 4503
     assert derive_machines(events).num_rows == 46
 

@@ -15,7 +15,7 @@ import yaml
 from orchestration.backfill import backfill
 from orchestration.defs.isolation import isolate_blocked_days
 from orchestration.defs.resources import SimulatedFactory
-from orchestration.factory_calendar import factory_day_window
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.lake.tables import RAW_TABLES
 from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between
 from orchestration.quality.gate import GateContext, gate_table
@@ -35,7 +35,7 @@ def corrupted(tmp_path: Path, **damage) -> dict:
 
 
 def gate(tables: dict, table: str):
-    start, end = factory_day_window(DAY, "Europe/Berlin", 6)
+    start, end = FactoryCalendar("Europe/Berlin", 6).day_window(DAY)
     machines = frozenset(tables["machines"]["machine_id"].to_pylist())
     places = machines | frozenset(tables["machines"]["room_id"].to_pylist())
     steps = frozenset(tables["machines"]["activity"].to_pylist())
@@ -86,7 +86,7 @@ def test_an_activity_unknown_to_the_master_data_is_held_back(clean):
     steps = events["activity"].to_pylist()
     steps[0] = "Painting"
     tables = {**clean, "production_events": events.set_column(3, "activity", pa.array(steps))}
-    start, end = factory_day_window(DAY, "Europe/Berlin", 6)
+    start, end = FactoryCalendar("Europe/Berlin", 6).day_window(DAY)
     context = GateContext(
         DAY.isoformat(), start, end, known_activities=frozenset(clean["machines"]["activity"].to_pylist())
     )

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
-from orchestration.factory_calendar import factory_day_of, factory_day_window
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.quality.raw_suites import validate_raw_table
 
 DAY = "2026-11-09"
-START, END = factory_day_window(date(2026, 11, 9), "Europe/Berlin", 6)
+BERLIN = FactoryCalendar("Europe/Berlin", 6)
+START, END = BERLIN.day_window(date(2026, 11, 9))
 
 
 def utc(text: str) -> pd.Timestamp:
@@ -48,8 +49,8 @@ def failed_expectations(frame: pd.DataFrame) -> list[str]:
 def test_factory_day_runs_from_first_shift_to_first_shift_in_utc():
     assert START == datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 CET
     assert END == datetime(2026, 11, 10, 5, 0, tzinfo=UTC)
-    assert factory_day_of(datetime(2026, 11, 10, 4, 59, tzinfo=UTC), "Europe/Berlin", 6) == date(2026, 11, 9)
-    summer_start, summer_end = factory_day_window(date(2026, 3, 29), "Europe/Berlin", 6)
+    assert BERLIN.day_of(datetime(2026, 11, 10, 4, 59, tzinfo=UTC)) == date(2026, 11, 9)
+    summer_start, summer_end = BERLIN.day_window(date(2026, 3, 29))
     assert (summer_end - summer_start).total_seconds() == 24 * 3600 and summer_start.hour == 4  # CEST
 
 

@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from orchestration.factory_calendar import factory_day_window
 from orchestration.lake.tables import MACHINE_STATES, RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import conform, partition_file
 from orchestration.simulator import load_scenario, simulate_factory_day
 from orchestration.simulator.engine import run_factory_day
+from orchestration.simulator.shifts import scenario_calendar
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = REPO / "data" / "scenarios" / "test_small.yaml"
@@ -42,7 +42,7 @@ def tables(simulated):
 
 @pytest.fixture(scope="module")
 def window(config):
-    return factory_day_window(DAY, config.timezone, config.day_start_hour)
+    return scenario_calendar(config).day_window(DAY)
 
 
 def scenario(tmp_path: Path, overrides: dict, name: str = "scenario.yaml") -> Path:
@@ -286,7 +286,7 @@ def test_cli_in_another_process_writes_the_same_tables(simulated, tables, tmp_pa
 
 def test_a_dst_day_is_a_23_hour_day(config):
     day = date(2026, 3, 28)  # clocks go forward in Berlin in the night to 29 March
-    start, end = factory_day_window(day, config.timezone, config.day_start_hour)
+    start, end = scenario_calendar(config).day_window(day)
     assert end - start == timedelta(hours=23)
     states = rows(simulate_factory_day(config, day)["machine_states"])
     per_machine: dict[str, timedelta] = {}

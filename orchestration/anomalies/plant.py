@@ -24,7 +24,7 @@ from orchestration.anomalies.alarms import Alarm
 from orchestration.anomalies.detectors import DetectorSettings, Event, SensorGrid
 from orchestration.anomalies.scoring import detect, fit_detectors
 from orchestration.anomalies.sensor_alarms import AlarmRules, SensorInfo, group_events
-from orchestration.factory_calendar import FactoryCalendar, factory_day_window
+from orchestration.factory_calendar import FactoryCalendar
 
 REGIMES = ("producing", "idle", "down")
 REGIME_OF_STATE = {"producing": 0, "idle": 1, "micro_stop": 1, "breakdown": 2}
@@ -46,10 +46,8 @@ def detect_day(
 ) -> list[Event]:
     """Events of every sensor of factory day ``day`` (raw sensor readings, machine states, production)."""
     judged_day = date.fromisoformat(day)
-    start, end = factory_day_window(judged_day, clock.timezone, clock.day_start_hour)
-    ref_start, _ = factory_day_window(
-        judged_day - timedelta(days=history_days), clock.timezone, clock.day_start_hour
-    )
+    start, end = clock.day_window(judged_day)
+    ref_start, _ = clock.day_window(judged_day - timedelta(days=history_days))
     interval_us = _reading_interval_us(conn, day)
     if interval_us is None:
         return []

@@ -12,21 +12,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.factory_calendar import factory_day_window
+from orchestration.factory_calendar import FactoryCalendar
 
 
-def split_by_factory_day(events: pa.Table, timezone: str, day_start_hour: int) -> dict[str, pa.Table]:
+def split_by_factory_day(events: pa.Table, calendar: FactoryCalendar) -> dict[str, pa.Table]:
     """ISO factory day -> that day's events (rows in their original order), days in calendar order."""
     if events.num_rows == 0:
         return {}
     starts = pc.cast(events["start_ts"], pa.timestamp("us", tz="UTC"))
     # A first guess of each event's day, vectorised; the calendar's own windows then decide every row.
-    local = pd.Series(starts.to_pandas()).dt.tz_convert(timezone) - pd.Timedelta(hours=day_start_hour)
+    local = pd.Series(starts.to_pandas()).dt.tz_convert(calendar.timezone) - pd.Timedelta(
+        hours=calendar.day_start_hour
+    )
     candidates = sorted({stamp.date() for stamp in local})
     days: dict[str, pa.Table] = {}
     assigned = 0
     for day in _with_neighbours(candidates):
-        window_start, window_end = factory_day_window(day, timezone, day_start_hour)
+        window_start, window_end = calendar.day_window(day)
         inside = pc.and_(
             pc.greater_equal(starts, pa.scalar(window_start, pa.timestamp("us", tz="UTC"))),
             pc.less(starts, pa.scalar(window_end, pa.timestamp("us", tz="UTC"))),

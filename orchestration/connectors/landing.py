@@ -18,6 +18,7 @@ from orchestration.connectors.events import LoadedEvents, load_events
 from orchestration.connectors.factory_days import split_by_factory_day
 from orchestration.connectors.mapping import SourceMapping
 from orchestration.connectors.master_data import derive_machines, load_machines_csv
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.lake.tables import RAW_TABLES
 
 
@@ -52,7 +53,9 @@ def read_plant_export(mapping: SourceMapping, machines_csv: Path | None = None) 
     machines = load_machines_csv(machines_csv) if machines_csv is not None else None
     known = machines["machine_id"].to_pylist() if machines is not None else None
     loaded = load_events(mapping, known_machines=known)
-    days = split_by_factory_day(loaded.events, mapping.factory_timezone, mapping.day_start_hour)
+    days = split_by_factory_day(
+        loaded.events, FactoryCalendar(mapping.factory_timezone, mapping.day_start_hour)
+    )
     return PlantExport(
         mapping=mapping,
         loaded=loaded,

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from orchestration.atomic_files import fsync_folder, replacing, write_atomically
-from orchestration.factory_calendar import factory_day_of
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion.payload import Reading, group_of
 from orchestration.lake.tables import RAW_TABLES
 
@@ -84,6 +84,7 @@ class Lander:
         self.gaps_dir = lake_dir / "ingest" / "gaps"
         self.intents_dir = lake_dir / "ingest" / "compaction"
         self.tz, self.day_start_hour = tz, day_start_hour
+        self._calendar = FactoryCalendar(tz, day_start_hour)
         self.lateness_us = int(lateness_s * 1e6)
         self.idle_close_s = idle_close_s
         self.default_interval_s = default_interval_s
@@ -108,7 +109,7 @@ class Lander:
         day = self._day_of.get(minute_us)
         if day is None:
             instant = datetime.fromtimestamp(minute_us / 1e6, UTC)
-            day = self._day_of[minute_us] = factory_day_of(instant, self.tz, self.day_start_hour).isoformat()
+            day = self._day_of[minute_us] = self._calendar.day_of(instant).isoformat()
         return day
 
     def minute_file(self, group: str, minute_us: int) -> Path:

@@ -13,7 +13,6 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from orchestration.factory_calendar import factory_day_window
 from orchestration.lake.tables import TRUTH_TABLES
 from orchestration.simulator.config import FactoryConfig
 from orchestration.simulator.deviations import RouteDeviation
@@ -29,7 +28,7 @@ class Wear:
         spec = config.effects.degradation
         assert spec is not None
         self.spec = spec
-        first_start, _ = factory_day_window(spec.start, config.timezone, config.day_start_hour)
+        first_start, _ = calendar.calendar.day_window(spec.start)
         # Seconds from the first cycle's start to this day's clock zero (UTC: DST does not bend the cycle).
         self._offset_s = (calendar.window_start - first_start).total_seconds()
         self._period_s = spec.days_to_failure * 86400.0
