@@ -33,9 +33,9 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- A roll-up of fct_oee_machine_day to the grain `group_column` (line_id, activity) and factory day: the
-    machine days' times, quantities and losses are summed, then the KPIs taken from the sums. -#}
-{% macro oee_rollup(group_column) -%}
+{#- A roll-up of fct_oee_machine_day to the grain `group_column` (line_id, activity; none: the whole factory) and
+    factory day: the machine days' times, quantities and losses are summed, then the KPIs taken from the sums. -#}
+{% macro oee_rollup(group_column=none) -%}
 with
 
 machine_days as (
@@ -49,12 +49,14 @@ sums as (
 
     select
         production_date,
+        {%- if group_column %}
         -- a plant export without line (or step) master data still gets its row
         coalesce({{ group_column }}, '(unassigned)') as {{ group_column }},
+        {%- endif %}
         {{ oee_rollup_sums() }}
         cast(count(*) as bigint) as machine_count
     from machine_days
-    group by production_date, coalesce({{ group_column }}, '(unassigned)')
+    group by production_date{% if group_column %}, coalesce({{ group_column }}, '(unassigned)'){% endif %}
 
 )
 

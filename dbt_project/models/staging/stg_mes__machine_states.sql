@@ -13,7 +13,7 @@ renamed as (
         cast(state as varchar) as state,
         cast(start_ts as timestamptz) as start_ts,
         cast(end_ts as timestamptz) as end_ts,
-        cast(epoch(cast(end_ts as timestamptz)) - epoch(cast(start_ts as timestamptz)) as double) as duration_s,
+        {{ seconds_between('start_ts', 'end_ts') }} as duration_s,
         cast("date" as date) as production_date
 
     from source

@@ -5,21 +5,9 @@
 -#}
 with
 
-machine_days as (
-
-    select * from {{ ref('fct_oee_machine_day') }}
-    where {{ production_date_window() }}
-
-),
-
 factory_days as (
 
-    select
-        production_date,
-        {{ oee_rollup_sums() }}
-        cast(count(*) as bigint) as machine_count
-    from machine_days
-    group by production_date
+    {{ oee_rollup() }}
 
 ),
 
@@ -78,8 +66,6 @@ factory_oee as (
 
     select
         factory_days.*,
-
-        {{ iso22400_kpis('factory_days.', planned_output='planned_runtime_of_output_s') }},
 
         cast(coalesce(completions.cells_completed, 0) as bigint) as cells_completed,
         cast(coalesce(completions.cases_completed, 0) as bigint) as cases_completed,

@@ -21,7 +21,7 @@ shifts as (
     select
         production_date,
         shift_id,
-        cast(epoch(end_ts) - epoch(start_ts) as double) / 3600.0 as shift_hours
+        duration_s / 3600.0 as shift_hours
     from {{ ref('stg_mes__shifts') }}
     where {{ production_date_window(days_before=history_days) }}
 
