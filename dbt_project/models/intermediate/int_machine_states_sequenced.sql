@@ -23,7 +23,7 @@ states as (
 select
     *,
     -- back-to-back breakdown intervals are one breakdown
-    state = 'breakdown' and previous_state is distinct from 'breakdown' as begins_breakdown,
+    (state = 'breakdown' and previous_state is distinct from 'breakdown') as begins_breakdown,
     -- a producing interval directly after a setup: the step starting it is a start-up step
-    state = 'producing' and previous_state is not distinct from 'setup' as follows_setup
+    (state = 'producing' and previous_state is not distinct from 'setup') as follows_setup
 from states
