@@ -113,16 +113,32 @@ JUDGED_DAY = date(2026, 11, 12)  # at 60 s sampling its plant has a planted faul
 def simulated_plant():
     """The small plant at 60 s sampling: the judged day and the day before it as the baseline."""
     from orchestration.simulator import load_scenario
-    from orchestration.simulator.engine import run_factory_day
 
     config = load_scenario(DATA_DIR / "scenarios" / "test_small.yaml").model_copy(
         update={"sensor_interval_s": 60.0}
     )
+    conn, simulated = _landed(config, [JUDGED_DAY - timedelta(days=1), JUDGED_DAY])
+    truth = [
+        {
+            **t,
+            "start_us": int(t["start_ts"].timestamp() * 1e6),
+            "end_us": int(t["end_ts"].timestamp() * 1e6),
+        }
+        for t in simulated.truth["sensor_anomalies"].to_pylist()
+    ]
+    events = detect_day(conn, JUDGED_DAY.isoformat(), FactoryCalendar(config.timezone, config.day_start_hour))
+    yield conn, truth, events
+    conn.close()
+
+
+def _landed(config, days: list[date]):
+    """The simulated days' raw tables in an in-memory warehouse, and the last day's simulation."""
+    from orchestration.simulator.engine import run_factory_day
+
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
     conn.execute("create schema raw")
-    truth = None
-    for n, day in enumerate((JUDGED_DAY - timedelta(days=1), JUDGED_DAY)):
+    for n, day in enumerate(days):
         simulated = run_factory_day(config, day)
         for name, table in simulated.raw_tables().items():
             table = table.append_column("date", pa.array([day] * table.num_rows, pa.date32()))
@@ -130,17 +146,25 @@ def simulated_plant():
             verb = f"create table raw.{name} as" if n == 0 else f"insert into raw.{name}"
             conn.execute(f"{verb} select * from landed")
             conn.unregister("landed")
-        truth = [
-            {
-                **t,
-                "start_us": int(t["start_ts"].timestamp() * 1e6),
-                "end_us": int(t["end_ts"].timestamp() * 1e6),
-            }
-            for t in simulated.truth["sensor_anomalies"].to_pylist()
-        ]
-    events = detect_day(conn, JUDGED_DAY.isoformat(), FactoryCalendar(config.timezone, config.day_start_hour))
-    yield conn, truth, events
-    conn.close()
+    return conn, simulated
+
+
+@pytest.mark.parametrize("dst_day", [date(2026, 3, 28), date(2026, 10, 24)])
+def test_a_daylight_saving_day_raises_no_room_event(dst_day):
+    """The factory days holding Berlin's clock change (23 and 25 hours): the rooms' daily swing follows the
+    local clock on both sides of the change, and so does the detectors' hour-of-day baseline, fitted on the
+    day before. On the healthy plant nothing is planted, so any room event would be false."""
+    from orchestration.simulator import load_scenario
+
+    config = load_scenario(DATA_DIR / "scenarios" / "test_small_healthy.yaml")
+    calendar = FactoryCalendar(config.timezone, config.day_start_hour)
+    start, end = calendar.day_window(dst_day)
+    assert (end - start).total_seconds() / 3600 in (23, 25)
+    conn, _ = _landed(config, [dst_day - timedelta(days=1), dst_day])
+    with conn:
+        events = detect_day(conn, dst_day.isoformat(), calendar)
+    rooms = [(e.sensor_id, e.kind, e.severity) for e in events if e.machine_id.startswith("ROOM-")]
+    assert rooms == []
 
 
 def test_every_planted_kind_is_found_with_its_window(simulated_plant):

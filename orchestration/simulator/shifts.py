@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from orchestration.factory_calendar import FactoryCalendar, ShiftSlot
 from orchestration.simulator.config import WEEKDAYS, FactoryConfig
 
@@ -43,6 +45,7 @@ class ShiftCalendar:
         self.calendar = scenario_calendar(config)
         self.window_start, self.window_end = self.calendar.day_window(day)
         self.length_s = (self.window_end - self.window_start).total_seconds()
+        self._start_offset_s = self.window_start.astimezone(self._zone).utcoffset() / timedelta(seconds=1)
         self.shifts = self._shifts(config)
         self._starts = [slot.start_s for slot in self.shifts]
 
@@ -93,8 +96,23 @@ class ShiftCalendar:
         return self.shifts[max(0, self.shift_index_at(clock_s))].crew_id
 
     def local_hour_of_day(self, clock_s):
-        """Local hour of day, 0-24, ignoring a DST change within the day: for daily cycles (room climate)."""
-        return (self._day_start_hour + clock_s / 3600.0) % 24.0
+        """Local wall-clock hour, 0-24, at ``clock_s``: for daily cycles (room climate). On a DST day the
+        hours after the change are the clock's, as the detectors' hour-of-day baseline reads them."""
+        clock_s = np.asarray(clock_s, dtype=np.float64)
+        if clock_s.size == 0:
+            return clock_s
+        step = 900.0  # UTC offsets change on a quarter hour: sample the zone's offset at each one spanned
+        first = int(np.floor(clock_s.min() / step))
+        count = int(np.floor(clock_s.max() / step)) - first + 1
+        offsets = np.array(
+            [
+                (self.window_start + timedelta(seconds=(first + k) * step)).astimezone(self._zone).utcoffset()
+                / timedelta(seconds=1)
+                for k in range(count)
+            ]
+        )
+        change_s = offsets[np.floor(clock_s / step).astype(np.int64) - first] - self._start_offset_s
+        return (self._day_start_hour + (clock_s + change_s) / 3600.0) % 24.0
 
 
 class RunCalendar:
