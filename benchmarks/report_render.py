@@ -5,9 +5,9 @@
 On the default plant's warehouse (``make demo`` builds one simulated week; without a warehouse this script
 simulates the week, builds the marts with dbt and runs anomaly detection and SPC on it, as the platform does),
 the five role reports and three shift handovers of the day are rendered from a fresh read-only connection:
-once cold (the first render of the process: matplotlib and Jinja warm up) and then three times warm, each
-time with nothing cached between runs. The peer is the single full daily page of the previous release
-(``load_daily_report`` + ``render_daily_report``) on the same day. Target: under 5 minutes; goal: under 30 s.
+once cold (the first render of the process: Jinja warms up) and then three times warm, each time with nothing
+cached between runs. The peer is what a BI tool would do first: read the day's rows of every table the reports
+read into pandas, no figure computed. Target: under 5 minutes; goal: under 30 s.
 """
 
 from __future__ import annotations
@@ -27,12 +27,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import duckdb  # noqa: E402
 
 from orchestration.plant import resolve_plant  # noqa: E402
-from orchestration.reporting import (  # noqa: E402
-    load_daily_report,
-    render_daily_report,
-    render_daily_reports,
-    render_shift_handover,
-)
+from orchestration.reporting import render_daily_reports, render_shift_handover  # noqa: E402
 
 TARGET_S, GOAL_S = 300.0, 30.0
 
@@ -69,11 +64,18 @@ def render_everything(warehouse: Path, day: str, shelf: Path) -> tuple[float, di
     return time.perf_counter() - started, rendered
 
 
-def render_peer(warehouse: Path, day: str, shelf: Path) -> float:
+def read_peer(warehouse: Path, day: str) -> float:
+    """The day's rows of every table with a production_date that the reports read, into pandas."""
     started = time.perf_counter()
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         conn.execute("set TimeZone = 'UTC'")
-        render_daily_report(load_daily_report(conn, day), shelf / day)
+        tables = conn.execute(
+            "select table_schema || '.' || table_name from information_schema.columns "
+            "where column_name = 'production_date' "
+            "and table_schema in ('marts', 'analytics', 'process_mining', 'rca')"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f"select * from {table} where production_date = ?", [day]).df()
     return time.perf_counter() - started
 
 
@@ -99,7 +101,7 @@ def main() -> int:
         shelf = Path(shelf_name)
         cold, rendered = render_everything(warehouse, day, shelf)
         warm = [render_everything(warehouse, day, shelf)[0] for _ in range(3)]
-        peer = statistics.median(render_peer(warehouse, day, shelf) for _ in range(3))
+        peer = statistics.median(read_peer(warehouse, day) for _ in range(3))
         size = sum(p.stat().st_size for p in shelf.rglob("*.html"))
     median = statistics.median(warm)
     print(f"warehouse {warehouse}: {events:,} process events, {machines} machines; factory day {day}")
@@ -107,7 +109,7 @@ def main() -> int:
     print(f"  incomplete: {[name for name, complete in rendered.items() if not complete] or 'none'}")
     print(f"cold (first in the process): {cold:.2f} s")
     print(f"warm, median of 3: {median:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in warm)})")
-    print(f"peer, the previous full daily page alone: {peer:.2f} s")
+    print(f"peer, reading the day's rows of the report tables into pandas: {peer:.2f} s")
     print(f"all reports = {median / peer:.1f} x the peer")
     verdict = "goal met" if cold < GOAL_S else ("target met" if cold < TARGET_S else "TARGET MISSED")
     print(f"target < {TARGET_S:.0f} s, goal < {GOAL_S:.0f} s: {verdict} (cold {cold:.1f} s)")

@@ -139,7 +139,7 @@ def test_a_backfill_through_the_webserver_isolates_the_collapsed_day(tmp_path):
         reports = tmp_path / "reports"
         good_days = DAYS[:-1]
         _wait_until(
-            lambda: all((reports / day / "daily_report.html").exists() for day in good_days),
+            lambda: all((reports / day / "daily" / "director.html").exists() for day in good_days),
             420,
             "the failure sensor's re-runs of the good days",
             server,
@@ -165,4 +165,4 @@ def test_a_backfill_through_the_webserver_isolates_the_collapsed_day(tmp_path):
         ).fetchall()
     assert [d for (d,) in mart_days] == good_days
     assert [d for (d,) in mined_days] == good_days
-    assert sorted(p.parent.name for p in (tmp_path / "reports").glob("*/daily_report.html")) == good_days
+    assert sorted(p.parent.name for p in (tmp_path / "reports").glob("*/daily/director.html")) == good_days

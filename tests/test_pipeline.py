@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -73,10 +75,12 @@ def test_one_factory_day_runs_end_to_end(friday):
     )
     assert len(fitness) == 1 and 0 <= fitness[0][0] <= 1 and 0 <= fitness[0][1] <= 1
 
-    report = platform.settings.reports_dir / DAY / "daily_report.html"
-    html = report.read_text()
-    assert f"{oee[0][0] * 100:.1f}" in html  # the day's OEE, as the director reads it
-    assert "<svg" in html
+    director = platform.settings.reports_dir / DAY / "daily" / "director"
+    kpis = json.loads(director.with_suffix(".json").read_text())["kpis"]
+    board = {kpi["kpi"]: kpi["value"] for kpi in kpis}
+    assert board["oee"] == pytest.approx(oee[0][0])  # the day's OEE, as the director reads it
+    html = director.with_suffix(".html").read_text()
+    assert f"{oee[0][0] * 100:.1f}" in html and "<svg" in html
 
     checks = result.get_asset_check_evaluations()
     failed = {e.check_name for e in checks if not e.passed}

@@ -80,18 +80,18 @@ def test_every_levy_operation_reaches_the_event_log(levy_platform):
 def test_process_mining_runs_and_the_reports_render_on_levy(levy_platform):
     mined = query(levy_platform, "select count(*), count(log_fitness) from process_mining.conformance")
     assert mined[0][0] == DAYS and mined[0][1] >= 6  # days without enough cases carry a note instead
-    reports = sorted((levy_platform / "reports").glob("*/daily_report.html"))
+    reports = sorted((levy_platform / "reports").glob("*/daily/director.html"))
     assert len(reports) == DAYS
-    busy_day = json.loads((levy_platform / "reports" / "2012-01-30" / "daily_report.json").read_text())
-    assert busy_day["factory"]["produced_qty"] > 0
+    busy_day = json.loads((levy_platform / "reports" / "2012-01-30" / "daily" / "director.json").read_text())
+    board = {kpi["kpi"]: kpi["value"] for kpi in busy_day["kpis"]}
+    assert board["cells_completed"] > 0
     # No machine states nor planned runtimes in the export: OEE is not invented, and the report says why.
-    assert busy_day["factory"]["oee"] is None
-    assert "no machine states" in busy_day["not_computable"]["availability"]
-    assert "quality_ratio" not in busy_day["not_computable"]
-    assert (
-        "KPIs the data cannot support"
-        in (levy_platform / "reports" / "2012-01-30" / "daily_report.html").read_text()
-    )
+    assert board["oee"] is None
+    data_quality = next(s for s in busy_day["sections"] if s["key"] == "data_quality")
+    assert "no machine states" in data_quality["not_computable"]["availability"]
+    assert "quality_ratio" not in data_quality["not_computable"]
+    html = (levy_platform / "reports" / "2012-01-30" / "daily" / "director.html").read_text()
+    assert "Not computable from the data: availability" in html
 
 
 def test_the_event_log_exports_to_xes_and_ocel_that_pm4py_reads_back(levy_platform, tmp_path):

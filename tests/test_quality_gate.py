@@ -170,10 +170,10 @@ def test_a_corrupted_day_delivers_its_good_rows_and_its_report_says_what_was_hel
         f"select count(*) from marts.fct_process_events where production_date = '{DAY}'"
     )
     assert events_in_mart[0][0] == ledger[0][2]  # every accepted event, and only those
-    html = (platform.settings.reports_dir / DAY.isoformat() / "daily_report.html").read_text()
-    assert "Data held back by the quality gate" in html and "end_ts is before start_ts" in html
+    html = (platform.settings.reports_dir / DAY.isoformat() / "daily" / "quality.html").read_text()
+    assert "9 rows held back by the quality gate" in html and "end_ts is before start_ts" in html
     # The day's data-quality page: every suite's outcome and the held-back rows, linked from the report.
-    assert 'href="quality/index.html"' in html
+    assert 'href="../quality/index.html"' in html
     page = (platform.settings.reports_dir / DAY.isoformat() / "quality" / "index.html").read_text()
     assert page.count("all met") == len(RAW_TABLES) and "unknown machine" not in page
     assert "end_ts is before start_ts" in page and "implausible value" in page
@@ -254,8 +254,8 @@ def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_pa
     assert runs == [("2026-11-09", "2026-11-11"), ("2026-11-09", "2026-11-09"), ("2026-11-10", "2026-11-11")]
     days = platform.query("select distinct production_date::varchar from marts.fct_process_events order by 1")
     assert [d for (d,) in days] == ["2026-11-08", "2026-11-10", "2026-11-11"]
-    assert not (platform.settings.reports_dir / "2026-11-09" / "daily_report.html").exists()
-    assert (platform.settings.reports_dir / "2026-11-11" / "daily_report.html").exists()
+    assert not (platform.settings.reports_dir / "2026-11-09" / "daily").exists()
+    assert (platform.settings.reports_dir / "2026-11-11" / "daily" / "director.html").exists()
 
     # A backfill launched from the UI gets the same split: the failure sensor asks for the two halves.
     failed = results[0]

@@ -18,7 +18,7 @@ from orchestration.factory_calendar import FactoryCalendar, ShiftSlot
 from orchestration.plant import resolve_plant
 from orchestration.reporting import render_daily_reports, render_shift_handover
 from orchestration.reporting.roles import load_reporting_config
-from orchestration.reporting.sections import SECTION_BUILDERS, SECTION_CLASSES
+from orchestration.reporting.section_catalogue import SECTION_BUILDERS, SECTION_CLASSES
 
 DAY = date(2026, 1, 31)
 GENERATED = datetime(2026, 2, 1, 5, 30, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""The daily report from a tiny hand-made warehouse: figures, order, inline charts, JSON twin, gaps."""
+"""The production role's daily report from a tiny hand-made warehouse: figures, order, the inline process
+model, the JSON twin, and what is missing said so."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.reporting import load_daily_report, render_daily_report
+from orchestration.factory_calendar import FactoryCalendar
+from orchestration.reporting import render_daily_reports
 
 DAY = date(2026, 1, 7)
 MODEL_SVG = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>
@@ -86,52 +88,56 @@ def render(tmp_path: Path, with_mining: bool) -> tuple[str, dict]:
     picture.write_text(MODEL_SVG, encoding="utf-8")
     warehouse = tmp_path / "warehouse.duckdb"
     build_warehouse(warehouse, picture if with_mining else None)
-    conn = duckdb.connect(str(warehouse), read_only=True)  # the report only reads
-    try:
-        report = load_daily_report(conn, DAY.isoformat())
-    finally:
-        conn.close()
-    out = tmp_path / "reports" / DAY.isoformat()
-    html_path = render_daily_report(report, out, generated_at=datetime(2026, 1, 8, 5, 30, tzinfo=UTC))
-    assert html_path == out / "daily_report.html"
-    assert not list(out.glob("*.tmp"))
-    return html_path.read_text(encoding="utf-8"), json.loads((out / "daily_report.json").read_text())
+    reports = tmp_path / "reports"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:  # the report only reads
+        rendered = render_daily_reports(
+            conn,
+            DAY,
+            reports,
+            ["production"],
+            calendar=FactoryCalendar("Europe/Berlin", day_start_hour=6),
+            generated_at=datetime(2026, 1, 8, 5, 30, tzinfo=UTC),
+        )["production"]
+    assert rendered.html == reports / DAY.isoformat() / "daily" / "production.html"
+    assert not list(rendered.html.parent.glob("*.tmp"))
+    return rendered.html.read_text(encoding="utf-8"), json.loads(rendered.json.read_text())
+
+
+def section(figures: dict, key: str) -> dict:
+    return next(s for s in figures["sections"] if s["key"] == key)
 
 
 def test_daily_report_with_everything(tmp_path):
     html, figures = render(tmp_path, with_mining=True)
 
     assert "2026-01-07" in html and "2026-01-08 05:30:00 UTC" in html
+    board = {kpi["kpi"]: kpi["value"] for kpi in figures["kpis"]}
+    assert board["oee"] == pytest.approx(0.684)
     assert ">68.4%<" in html  # 0.90 x 0.80 x 0.95, one decimal
-    assert figures["factory"]["oee"] == pytest.approx(0.90 * 0.80 * 0.95)
-    assert f"{figures['factory']['oee'] * 100:.1f}%" == "68.4%"
 
-    order = [html.index(f'data-machine-id="{m}"') for m in ("M-DRY-01", "M-COAT-01", "M-MIX-01", "M-AGE-01")]
+    machines = section(figures, "machines")
+    assert [m["machine_id"] for m in machines["rows"]] == ["M-DRY-01", "M-COAT-01", "M-MIX-01", "M-AGE-01"]
+    assert machines["rows"][0]["oee"] == pytest.approx(0.4) and machines["rows"][3]["oee"] is None
+    order = [html.index(m) for m in ("M-DRY-01", "M-COAT-01", "M-MIX-01", "M-AGE-01")]
     assert order == sorted(order)  # worst first, no OEE last
     assert "M-OLD-99" not in html
-    assert [m["machine_id"] for m in figures["machines"]] == ["M-DRY-01", "M-COAT-01", "M-MIX-01", "M-AGE-01"]
-    assert figures["machines"][0]["oee"] == pytest.approx(0.4)
-    assert figures["machines"][3]["oee"] is None
 
-    assert html.count("<svg") >= 3  # machine chart, trend chart, process model
     assert "hand-made-process-model" in html and "<?xml" not in html and "<!DOCTYPE svg" not in html
-    assert "98.8%" in html and "91.2%" in html  # fitness and precision
-    assert "n/a" in html  # the machine without OEE
-
-    trend = figures["trend"]
-    assert [point["production_date"] for point in trend][-1] == "2026-01-07" and len(trend) == 7
-    assert [point["oee"] for point in trend][-3:] == pytest.approx([0.60, 0.70, 0.684])
-    assert trend[0]["oee"] is None  # 2026-01-01: no row (the 2025-12-30 row is outside the window)
-    assert any("OEE trend" in item for item in figures["missing"])
-    assert not any("process" in item or "conformance" in item for item in figures["missing"])
+    mining = section(figures, "process_model")
+    assert {row["figure"]: row["value"] for row in mining["rows"]} == {
+        "Cases": 40,
+        "Variants": 3,
+        "Fitness": "98.8%",
+        "Precision": "91.2%",
+    }
+    assert not any(item.startswith(("process model", "conformance")) for item in figures["missing"])
 
 
 def test_daily_report_without_process_mining(tmp_path):
     html, figures = render(tmp_path, with_mining=False)
 
-    assert "Process mining is not available for this day." in html
-    assert figures["process_mining"] is None
+    assert "Process mining is not available for this day" in html
     assert any("process_mining.discovered_models not found" in item for item in figures["missing"])
-    assert "Missing data" in html
-    assert ">68.4%<" in html and figures["factory"]["oee"] == pytest.approx(0.684)
+    assert not figures["complete"] and "INCOMPLETE" in html
     assert "hand-made-process-model" not in html
+    assert {kpi["kpi"]: kpi["value"] for kpi in figures["kpis"]}["oee"] == pytest.approx(0.684)

@@ -1,37 +1,22 @@
-"""Each factory day's role reports, rendered and delivered to their recipients (shared folder, SMTP)."""
+"""Each factory day's role reports, as the report asset published them, delivered to their recipients (shared
+folder, SMTP)."""
 
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.reports import blocked_checks
-from orchestration.defs.resources import OperationalState, ReportShelf, Warehouse
+from orchestration.defs.resources import OperationalState, ReportShelf
 from orchestration.distribution import SmtpSettings, deliver_reports, load_distribution, shared_folder
-from orchestration.plant import Plant
-from orchestration.reporting import render_daily_reports
+from orchestration.reporting import published_daily_reports
 
 
-def deliveries(
-    context: dg.AssetExecutionContext,
-    plant: dg.ResourceParam[Plant],
-    warehouse: Warehouse,
-    reports: ReportShelf,
-    state: OperationalState,
-):
+def deliveries(context: dg.AssetExecutionContext, reports: ReportShelf, state: OperationalState):
     distribution, smtp = load_distribution(), SmtpSettings.from_environment()
     summary, failures = {}, Counter()
     for day in context.partition_keys:
-        with warehouse.connect(read_only=True) as conn:
-            # the same reports as reports/daily_report rendered, INCOMPLETE marks included
-            rendered = render_daily_reports(
-                conn,
-                day,
-                Path(reports.reports_dir),
-                calendar=plant.calendar,
-                blocked_checks=blocked_checks(context),
-                rca_state=Path(state.path),
-            )
+        # the files reports/daily_report wrote (not a second rendering): what was published goes out
+        rendered = published_daily_reports(reports.reports_dir, day)
         logged = deliver_reports(
             rendered, day, distribution, Path(state.path), shared_folder(Path(reports.reports_dir)), smtp
         )
@@ -54,7 +39,8 @@ def build_distribution(factory_days: dg.PartitionsDefinition) -> dg.AssetsDefini
         deps=[["reports", "daily_report"]],
         partitions_def=factory_days,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        description="Renders each role's daily report and delivers it (shared folder, SMTP) with retries; "
-        "every delivery is a row of distribution.delivery_log in the state file. A rerun does not send a "
-        "recipient the same report again (logged unchanged); a corrected or completed one goes out.",
+        description="Delivers each role's daily report as reports/daily_report published it (shared folder, "
+        "SMTP) with retries; every delivery is a row of distribution.delivery_log in the state file. A "
+        "rerun does not send a recipient the same report again (logged unchanged); a corrected or "
+        "completed one goes out.",
     )(deliveries)

@@ -1,7 +1,6 @@
-"""The reports of each factory day: every role's daily report (plus the full daily page and the data-quality
-page) and every shift's handover, rendered from the marts, analytics and process-mining tables."""
+"""The reports of each factory day: every role's daily report (with the day's data-quality page) and every
+shift's handover, rendered from the marts, analytics and process-mining tables."""
 
-import dataclasses
 from pathlib import Path
 
 import dagster as dg
@@ -9,12 +8,11 @@ import dagster as dg
 from orchestration.defs.resources import OperationalState, ReportShelf, Warehouse
 from orchestration.plant import Plant
 from orchestration.reporting import (
-    load_daily_report,
-    render_daily_report,
+    load_held_back,
     render_daily_reports,
+    render_quality_page,
     render_shift_handover,
 )
-from orchestration.reporting.quality_page import render_quality_page
 
 # Set on a report run launched after a blocking check stopped the day: the failed checks, comma-separated.
 BLOCKED_CHECKS_TAG = "gigafactory/blocked_checks"
@@ -62,10 +60,8 @@ def daily_report(
     blocked = blocked_checks(context)
     with warehouse.connect(read_only=True) as conn:
         for day in context.partition_keys:
-            report = load_daily_report(conn, day)
-            quality_page = render_quality_page(reports.day_dir(day), day, report.held_back)
-            report = dataclasses.replace(report, quality_page=quality_page.name if quality_page else None)
-            paths[day] = {"full": str(render_daily_report(report, reports.day_dir(day)))}
+            # the quality page first: each role's report links to it when it exists
+            render_quality_page(reports.day_dir(day), day, load_held_back(conn, day))
             rendered = render_daily_reports(
                 conn,
                 day,
@@ -74,7 +70,7 @@ def daily_report(
                 blocked_checks=blocked,
                 rca_state=Path(state.path),
             )
-            paths[day].update({role: str(r.html) for role, r in rendered.items()})
+            paths[day] = {role: str(r.html) for role, r in rendered.items()}
             missing = sorted({item for r in rendered.values() for item in r.missing})
             if missing:
                 incomplete[day] = missing
@@ -141,7 +137,8 @@ def build_reports(factory_days: dg.PartitionsDefinition) -> tuple[list[dg.Assets
         partitions_def=factory_days,
         backfill_policy=dg.BackfillPolicy.single_run(),
         description="Each role's daily report (director, production, quality, maintenance, finance: "
-        "<reports>/<day>/daily/<role>.html + JSON), the full daily page and the day's data-quality page.",
+        "<reports>/<day>/daily/<role>.html + JSON) and the day's data-quality page "
+        "(<reports>/<day>/quality/).",
     )(daily_report)
     handovers = dg.asset(
         key=["reports", "shift_handovers"],

@@ -1,14 +1,13 @@
-"""Render a factory day's role reports and deliver them.
+"""Deliver a factory day's role reports as they were rendered (the report asset or ``python -m
+orchestration.reporting --day D``).
 
     python -m orchestration.distribution --day 2026-11-13 [--role quality] [--dry-run] [--resend]
 
-Paths from the environment (GIGAFACTORY_WAREHOUSE, GIGAFACTORY_REPORTS, GIGAFACTORY_STATE,
+Paths from the environment (GIGAFACTORY_REPORTS, GIGAFACTORY_STATE,
 GIGAFACTORY_SHARED_FOLDER), SMTP settings too (see data/reporting/distribution.yaml).
 """
 
 from __future__ import annotations
-
-import duckdb
 
 from orchestration.command_line import Parser, factory_day, fail, known
 from orchestration.distribution.config import SmtpSettings, load_distribution, shared_folder
@@ -20,31 +19,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m orchestration.distribution", description=__doc__.splitlines()[0])
     parser.add_argument("--day", type=factory_day, required=True, help="factory day, YYYY-MM-DD")
     parser.add_argument("--role", action="append", help="only this role (repeatable); default: every role")
-    parser.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
+    parser.add_argument("--dry-run", action="store_true", help="log what would be sent, send nothing")
     parser.add_argument(
         "--resend", action="store_true", help="send even to recipients who already have this very report"
     )
     args = parser.parse_args(argv)
     distribution = load_distribution()
     known(parser, "role", args.role, distribution.roles)
-    from orchestration.reporting import render_daily_reports  # the reporting package's per-role renderer
+    from orchestration.reporting import published_daily_reports
 
-    plant = resolve_plant()
-    settings = plant.paths
-    if not settings.warehouse_path.exists():
-        return fail(
-            parser.prog, f"warehouse {settings.warehouse_path} does not exist: run make demo first", 1
-        )
+    settings = resolve_plant().paths
     day = args.day.isoformat()
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
-        conn.execute("SET TimeZone = 'UTC'")
-        reports = render_daily_reports(
-            conn,
-            day,
-            settings.reports_dir,
-            roles=args.role,
-            calendar=plant.calendar,
-            rca_state=settings.state_path,
+    reports = published_daily_reports(settings.reports_dir, day)
+    if not reports:
+        return fail(
+            parser.prog,
+            f"no daily report of {day} in {settings.reports_dir}: render it first "
+            f"(python -m orchestration.reporting --day {day}, or materialize reports/daily_report)",
+            1,
         )
     deliveries = deliver_reports(
         reports,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.roles import ReportingConfig
-from orchestration.reporting.section_model import Column, DaySource, Section
+from orchestration.reporting.section import Column, DaySource, Section
 
 
 @dataclass

@@ -22,20 +22,11 @@ from markupsafe import Markup
 
 from orchestration.factory_calendar import FactoryCalendar, as_date
 from orchestration.reporting.kpi_board import KpiStatus, kpi_board
-from orchestration.reporting.render import (
-    HTML_NAME,
-    _clean,
-    _environment,
-    _json_default,
-    _write_atomically,
-    fmt_duration,
-    fmt_number,
-    fmt_percent,
-)
+from orchestration.reporting.pages import environment, fmt_duration, fmt_number, fmt_percent, write_page
 from orchestration.reporting.roles import KpiTarget, ReportingConfig, Role, load_reporting_config
-from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.sections import SECTION_BUILDERS, SECTION_CLASSES, build_section
-from orchestration.reporting.sections_common import blocking_failures
+from orchestration.reporting.section import Column, DaySource, Section
+from orchestration.reporting.section_catalogue import SECTION_BUILDERS, SECTION_CLASSES, build_section
+from orchestration.reporting.sections_data_quality import blocking_failures
 
 DAILY_DIR, HANDOVER_DIR = "daily", "handover"
 MAX_ROWS = 20  # per section table in HTML; the JSON twin has them all
@@ -74,7 +65,7 @@ def _kpi_value(value: float | None, kpi: KpiTarget) -> str:
 
 @cache
 def _environment_for(timezone: str):
-    env = _environment()
+    env = environment()
 
     def cell(row: dict, column: Column) -> str:
         fmt = row.get("fmt", "text") if column.fmt == "row" else column.fmt
@@ -86,14 +77,6 @@ def _environment_for(timezone: str):
 
 def _stamp(generated_at: datetime | None) -> datetime:
     return (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-
-
-def _write(out_dir: Path, name: str, html: str, payload: dict) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html_path, json_path = out_dir / f"{name}.html", out_dir / f"{name}.json"
-    _write_atomically(json_path, json.dumps(_clean(payload), indent=2, default=_json_default))
-    _write_atomically(html_path, html)
-    return html_path, json_path
 
 
 def _kpi_json(status: KpiStatus) -> dict[str, Any]:
@@ -150,7 +133,6 @@ def compose_daily_report(
     config: ReportingConfig,
     generated_at: datetime,
     quality_page: str | None,
-    full_page: str | None = None,
 ) -> tuple[str, dict[str, Any], list[str]]:
     """(HTML, JSON payload, missing) of one role's daily report."""
     missing = list(blocking_failures(source))
@@ -172,7 +154,6 @@ def compose_daily_report(
             kpi_charts={s.kpi.name: Markup(_kpi_chart(source, s) or "") for s in board},
             sections=sections,
             quality_page=quality_page,
-            full_page=full_page,
             generated_at=generated_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
             generated_iso=generated_at.isoformat().replace("+00:00", "Z"),
         )
@@ -244,17 +225,28 @@ def render_daily_reports(
     stamp = _stamp(generated_at)
     out_dir = Path(reports_dir) / source.day.isoformat() / DAILY_DIR
     day_dir = Path(reports_dir) / source.day.isoformat()
-    # links to the day's other pages, relative to daily/; both show no cost nor crew figures
+    # the day's data-quality page, relative to daily/: it shows no cost nor crew figures
     quality_link = "../quality/index.html" if (day_dir / "quality" / "index.html").exists() else None
-    full_link = f"../{HTML_NAME}" if (day_dir / HTML_NAME).exists() else None
     rendered = {}
     for name in names:
-        html, payload, missing = compose_daily_report(
-            source, config.roles[name], config, stamp, quality_link, full_link
-        )
-        html_path, json_path = _write(out_dir, name, html, payload)
+        html, payload, missing = compose_daily_report(source, config.roles[name], config, stamp, quality_link)
+        html_path, json_path = write_page(out_dir, name, html, payload)
         rendered[name] = RenderedReport(html_path, json_path, complete=not missing, missing=missing)
     return rendered
+
+
+def published_daily_reports(reports_dir: Path | str, day: date | str) -> dict[str, RenderedReport]:
+    """The role reports rendered for ``day``, read back from ``<reports_dir>/<day>/daily/``: what the
+    report asset published, INCOMPLETE marks included, so that distribution sends exactly that."""
+    out_dir = Path(reports_dir) / as_date(day).isoformat() / DAILY_DIR
+    published = {}
+    for json_path in sorted(out_dir.glob("*.json")):
+        html_path = json_path.with_suffix(".html")
+        if html_path.is_file():
+            payload = json.loads(json_path.read_text(encoding="utf-8"))
+            missing = list(payload.get("missing", []))
+            published[json_path.stem] = RenderedReport(html_path, json_path, not missing, missing)
+    return published
 
 
 def render_shift_handover(
@@ -310,5 +302,5 @@ def render_shift_handover(
         "sections": [s.as_json() for s in handover.sections],
     }
     out_dir = Path(reports_dir) / handover.day.isoformat() / HANDOVER_DIR
-    html_path, json_path = _write(out_dir, shift_name, html, payload)
+    html_path, json_path = write_page(out_dir, shift_name, html, payload)
     return RenderedReport(html_path, json_path, complete=complete, missing=list(handover.missing))

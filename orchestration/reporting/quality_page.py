@@ -1,4 +1,4 @@
-"""The day's data-quality page, ``<reports>/<day>/quality/index.html``, linked from the daily report.
+"""The day's data-quality page, ``<reports>/<day>/quality/index.html``, linked from every role's daily report.
 
 A self-contained equivalent of Great Expectations' Data Docs, readable offline: the suites' outcomes of the
 day (written by the checks, see orchestration/quality/validation_report.py) and the rows the gate held back.
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from orchestration.quality.validation_report import QUALITY_DIR
-from orchestration.reporting.render import _environment
+from orchestration.reporting.pages import environment
 
 PAGE = "index.html"
 
@@ -22,7 +22,7 @@ def render_quality_page(reports_day_dir: Path, day: str, held_back: list[dict]) 
     if not outcomes:
         return None
     html = (
-        _environment()
+        environment()
         .get_template("quality_page.html.j2")
         .render(day=day, outcomes=outcomes, held_back=held_back)
     )

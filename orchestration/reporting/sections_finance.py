@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from orchestration.reporting import svg_charts as charts
+from orchestration.reporting.mart_reading import NoRows, mart_not_built
 from orchestration.reporting.queries import rows, table_exists
-from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.section_parts import NoRows, mart_not_built
+from orchestration.reporting.section import Column, DaySource, Section
 
 FIGURES = {
     "revenue": ("Revenue", "money"),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from orchestration.reporting import svg_charts as charts
+from orchestration.reporting.mart_reading import read_mart, row_bars
 from orchestration.reporting.queries import rows
-from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.section_parts import read_mart, row_bars
+from orchestration.reporting.section import Column, DaySource, Section
 
 
 def breakdowns(source: DaySource) -> Section:

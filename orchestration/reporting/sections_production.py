@@ -3,10 +3,10 @@ process mining, the crews' shifts (per-operator figures)."""
 
 from __future__ import annotations
 
-from orchestration.reporting.daily_report import load_machine_oee, load_process_mining
+from orchestration.reporting.day_figures import load_machine_oee, load_process_mining
+from orchestration.reporting.mart_reading import NoRows, read_mart, row_bars
 from orchestration.reporting.queries import rows, table_exists
-from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.section_parts import NoRows, read_mart, row_bars
+from orchestration.reporting.section import Column, DaySource, Section
 
 LOSSES = {
     "breakdowns": "Breakdowns",
@@ -302,7 +302,7 @@ def process_model(source: DaySource) -> Section:
     """The day's discovered process model and its conformance (from process_mining.*)."""
     from markupsafe import Markup
 
-    from orchestration.reporting.render import model_picture_html
+    from orchestration.reporting.pages import model_picture_html
 
     section = Section("process_model", "Process model of the day", "")
     missing: list[str] = []

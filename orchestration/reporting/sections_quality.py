@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.reporting.mart_reading import NoRows, read_mart, row_bars
 from orchestration.reporting.queries import rows, table_exists
-from orchestration.reporting.section_model import Column, DaySource, Section
-from orchestration.reporting.section_parts import NoRows, read_mart, row_bars
+from orchestration.reporting.section import Column, DaySource, Section
 
 CPK_CAPABLE = 1.33
 

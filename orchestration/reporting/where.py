@@ -6,15 +6,20 @@ import sys
 from pathlib import Path
 
 from orchestration.reporting.publish import DAILY_DIR, HANDOVER_DIR
-from orchestration.reporting.render import HTML_NAME
 from orchestration.settings import load_settings
 
 
-def rendered_reports(reports_dir: Path) -> list[Path]:
-    """``<reports_dir>/<factory day>/daily_report.html`` files (the full daily page), oldest day first."""
+def report_days(reports_dir: Path) -> list[Path]:
+    """The factory days with role reports or handovers rendered (``<reports_dir>/<day>/``), oldest first."""
     if not reports_dir.is_dir():
         return []
-    return sorted(path for path in reports_dir.glob(f"*/{HTML_NAME}") if path.is_file())
+    return sorted(
+        {
+            page.parent.parent
+            for kind in (DAILY_DIR, HANDOVER_DIR)
+            for page in reports_dir.glob(f"*/{kind}/*.html")
+        }
+    )
 
 
 def day_pages(day_dir: Path) -> dict[str, list[Path]]:
@@ -24,21 +29,20 @@ def day_pages(day_dir: Path) -> dict[str, list[Path]]:
 
 def main() -> int:
     reports_dir = load_settings().reports_dir
-    days = sorted(
-        {p.parent for p in rendered_reports(reports_dir)}
-        | {p.parent.parent for p in reports_dir.glob(f"*/{DAILY_DIR}/*.html")}
-    )
+    days = report_days(reports_dir)
     if not days:
         print(f"No daily report in {reports_dir} yet: materialize the report assets first.")
         return 1
-    print(f"Reports of {len(days)} factory days, newest last:")
+    print(f"Reports of {len(days)} factory days, newest last (open a role's report in a browser):")
     for day_dir in days:
-        full = day_dir / HTML_NAME
-        print(f"  {day_dir.name}  {full.resolve().as_uri() if full.exists() else '(no full daily page)'}")
+        print(f"  {day_dir.name}")
         for kind, pages in day_pages(day_dir).items():
             if pages:
                 names = ", ".join(p.stem for p in pages)
                 print(f"    {kind + ':':<10}{names}  ({pages[0].parent.resolve().as_uri()}/)")
+    director = days[-1] / DAILY_DIR / "director.html"
+    if director.is_file():
+        print(f"The director's report of the last day: {director.resolve().as_uri()}")
     return 0
 
 

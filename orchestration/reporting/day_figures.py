@@ -1,40 +1,21 @@
-"""The daily factory report's data: read-only queries on the warehouse marts and process-mining tables.
+"""Figures of a factory day the report sections share: read-only queries on the marts, the quality gate's
+ledger and the process-mining tables.
 
-Whatever is missing (a table not built yet, no row for the day) becomes ``None`` plus a line in
-``DailyReport.missing``; loading never fails because data are absent.
+Whatever is missing (a table not built yet, no row for the day) becomes ``None`` or ``[]`` plus a line in the
+caller's ``missing`` list; loading never fails because data are absent.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from orchestration.factory_calendar import as_date
 from orchestration.reporting import queries
 
-TREND_DAYS = 7
-
-FACTORY_TABLE = "marts.fct_oee_factory_day"
 MACHINE_TABLE = "marts.fct_oee_machine_day"
 MODELS_TABLE = "process_mining.discovered_models"
 CONFORMANCE_TABLE = "process_mining.conformance"
-
-
-@dataclass(frozen=True)
-class FactoryKpis:
-    availability: float | None
-    effectiveness: float | None
-    quality_ratio: float | None
-    oee: float | None
-    produced_qty: int | None
-    good_qty: int | None
-    scrap_qty: int | None
-    rework_qty: int | None
-    cells_completed: int | None
-    first_pass_yield: float | None
-    breakdown_count: int | None
-    machine_count: int | None
 
 
 @dataclass(frozen=True)
@@ -53,12 +34,6 @@ class MachineOee:
     breakdown_count: int | None
     mtbf_s: float | None
     mttr_s: float | None
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    production_date: date
-    oee: float | None  # None: no factory row that day
 
 
 @dataclass(frozen=True)
@@ -86,74 +61,12 @@ class ProcessMiningSummary:
     has_conformance: bool = False
 
 
-@dataclass(frozen=True)
-class DailyReport:
-    production_date: date
-    factory: FactoryKpis | None
-    trend: list[TrendPoint]  # the TREND_DAYS days ending with production_date, oldest first
-    machines: list[MachineOee]  # worst OEE first, machines without an OEE last
-    process_mining: ProcessMiningSummary | None
-    missing: list[str] = field(default_factory=list)  # human-readable: what data were not available
-    # KPI -> why the day's data cannot support it (from marts.fct_kpi_coverage): shown instead of a number
-    not_computable: dict[str, str] = field(default_factory=dict)
-    # Rows the quality gate held back that day: table, rows in, rows quarantined, reasons with counts
-    held_back: list[dict[str, Any]] = field(default_factory=list)
-    quality_page: str | None = None  # the day's data-quality page, relative to the report's folder
-
-    @property
-    def process_mining_available(self) -> bool:
-        return self.process_mining is not None
-
-
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _factory(conn, day: date, missing: list[str]) -> tuple[FactoryKpis | None, list[TrendPoint]]:
-    days = [day - timedelta(days=offset) for offset in range(TREND_DAYS - 1, -1, -1)]
-    empty_trend = [TrendPoint(d, None) for d in days]
-    if not queries.table_exists(conn, FACTORY_TABLE):
-        missing.append(f"factory KPIs: table {FACTORY_TABLE} not found")
-        return None, empty_trend
-    rows = queries.rows(
-        conn,
-        f"""
-        select production_date, availability, effectiveness, quality_ratio, oee, produced_qty, good_qty,
-               scrap_qty, rework_qty, cells_completed, first_pass_yield, breakdown_count, machine_count
-        from {FACTORY_TABLE}
-        where production_date between ?::date and ?::date
-        order by production_date
-        """,
-        [days[0], day],
-    )
-    by_day = {as_date(row["production_date"]): row for row in rows}
-    trend = [TrendPoint(d, _float(by_day[d]["oee"]) if d in by_day else None) for d in days]
-    gaps = [d.isoformat() for d in days[:-1] if d not in by_day]
-    if gaps:
-        missing.append(f"OEE trend: no factory figures for {', '.join(gaps)}")
-    row = by_day.get(day)
-    if row is None:
-        missing.append(f"factory KPIs: no row for {day.isoformat()} in {FACTORY_TABLE}")
-        return None, trend
-    kpis = FactoryKpis(
-        availability=_float(row["availability"]),
-        effectiveness=_float(row["effectiveness"]),
-        quality_ratio=_float(row["quality_ratio"]),
-        oee=_float(row["oee"]),
-        produced_qty=_int(row["produced_qty"]),
-        good_qty=_int(row["good_qty"]),
-        scrap_qty=_int(row["scrap_qty"]),
-        rework_qty=_int(row["rework_qty"]),
-        cells_completed=_int(row["cells_completed"]),
-        first_pass_yield=_float(row["first_pass_yield"]),
-        breakdown_count=_int(row["breakdown_count"]),
-        machine_count=_int(row["machine_count"]),
-    )
-    return kpis, trend
 
 
 def load_machine_oee(conn, day: date, missing: list[str]) -> list[MachineOee]:
@@ -297,22 +210,3 @@ def load_not_computable(conn, day: date) -> dict[str, str]:
         [day],
     )
     return {row["kpi"]: row["reason"] for row in rows}
-
-
-def load_daily_report(conn, production_date: date | str) -> DailyReport:
-    """Everything the day's report shows, read with SELECTs only (safe on a read-only connection)."""
-    day = as_date(production_date)
-    missing: list[str] = []
-    factory, trend = _factory(conn, day, missing)
-    machines = load_machine_oee(conn, day, missing)
-    process_mining = load_process_mining(conn, day, missing)
-    return DailyReport(
-        production_date=day,
-        factory=factory,
-        trend=trend,
-        machines=machines,
-        process_mining=process_mining,
-        missing=missing,
-        not_computable=load_not_computable(conn, day),
-        held_back=load_held_back(conn, day),
-    )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from orchestration.quality.validation_report import QUALITY_DIR
-from orchestration.reporting.daily_report import load_held_back, load_not_computable
-from orchestration.reporting.section_model import Column, DaySource, Section
+from orchestration.reporting.day_figures import load_held_back, load_not_computable
+from orchestration.reporting.section import Column, DaySource, Section
 
 
 def failed_suites(source: DaySource) -> list[str]:

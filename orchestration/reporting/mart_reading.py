@@ -14,7 +14,7 @@ from typing import Any
 
 from orchestration.reporting import svg_charts as charts
 from orchestration.reporting.queries import rows, table_exists
-from orchestration.reporting.section_model import DaySource, Section
+from orchestration.reporting.section import DaySource, Section
 
 # A row's field by name, or a function of the row (a label made of two fields, seconds as minutes).
 RowValue = str | Callable[[dict[str, Any]], Any]

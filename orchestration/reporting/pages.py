@@ -1,30 +1,23 @@
-"""Rendering the daily report: a self-contained HTML page (inline CSS and SVG) and its JSON twin.
-
-Both files are written atomically (temporary file + ``os.replace``), so a reader never sees half a report.
-"""
+"""What every report page shares: the Jinja environment and its value formats, the JSON twin's encoding, the
+process model picture inlined, and the atomic write (a reader never sees half a page)."""
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import math
-import os
 import re
-import tempfile
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from orchestration.reporting.daily_report import DailyReport, ProcessMiningSummary
+from orchestration.atomic_files import write_atomically
+from orchestration.reporting.day_figures import ProcessMiningSummary
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-TEMPLATE = "daily_report.html.j2"
-HTML_NAME = "daily_report.html"
-JSON_NAME = "daily_report.json"
 NOT_AVAILABLE = "n/a"
 
 _SVG_START = re.compile(r"<svg\b", re.IGNORECASE)
@@ -58,7 +51,7 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
@@ -112,7 +105,7 @@ def model_picture_html(mining: ProcessMiningSummary | None) -> tuple[Markup | No
     return None, "No process model picture: " + "; ".join(reasons) + "."
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Path):
@@ -120,76 +113,21 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _clean(value: Any) -> Any:
+def clean(value: Any) -> Any:
     """NaN/inf -> None, recursively, so that the JSON is standard."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
+        return {key: clean(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(item) for item in value]
+        return [clean(item) for item in value]
     return value
 
 
-def report_json(report: DailyReport, generated_at: datetime) -> dict[str, Any]:
-    """The report's figures as JSON-ready data (ratios as fractions in [0, 1], not formatted)."""
-    return _clean(
-        {
-            "production_date": report.production_date.isoformat(),
-            "generated_at": generated_at.isoformat().replace("+00:00", "Z"),
-            "factory": dataclasses.asdict(report.factory) if report.factory else None,
-            "trend": [dataclasses.asdict(point) for point in report.trend],
-            "machines": [dataclasses.asdict(machine) for machine in report.machines],
-            "process_mining": dataclasses.asdict(report.process_mining) if report.process_mining else None,
-            "missing": list(report.missing),
-            "not_computable": dict(report.not_computable),
-            "held_back": list(report.held_back),
-        }
-    )
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-def render_daily_report(
-    report: DailyReport, out_dir: Path | str, generated_at: datetime | None = None
-) -> Path:
-    """Write ``out_dir/daily_report.html`` and ``out_dir/daily_report.json``; returns the HTML path."""
-    generated = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    from orchestration.reporting.charts import machine_oee_chart, oee_trend_chart  # matplotlib: load late
-
-    picture, picture_missing = model_picture_html(report.process_mining)
-    machine_chart = machine_oee_chart(report.machines)
-    trend_chart = oee_trend_chart(report.trend)
-    html = (
-        _environment()
-        .get_template(TEMPLATE)
-        .render(
-            report=report,
-            factory=report.factory,
-            mining=report.process_mining,
-            generated_at=generated.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            generated_iso=generated.isoformat().replace("+00:00", "Z"),
-            machine_chart=Markup(machine_chart) if machine_chart else None,
-            trend_chart=Markup(trend_chart) if trend_chart else None,
-            model_picture=picture,
-            model_picture_missing=picture_missing,
-        )
-    )
-    html_path = out / HTML_NAME
-    _write_atomically(
-        out / JSON_NAME, json.dumps(report_json(report, generated), indent=2, default=_json_default)
-    )
-    _write_atomically(html_path, html)
-    return html_path
+def write_page(out_dir: Path, name: str, html: str, payload: dict[str, Any]) -> tuple[Path, Path]:
+    """``<out_dir>/<name>.html`` and its JSON twin ``<name>.json``, each replaced atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, json_path = out_dir / f"{name}.html", out_dir / f"{name}.json"
+    write_atomically(json_path, json.dumps(clean(payload), indent=2, default=json_default))
+    write_atomically(html_path, html)
+    return html_path, json_path

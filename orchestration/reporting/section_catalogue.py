@@ -7,16 +7,16 @@ from collections.abc import Callable
 import duckdb
 
 from orchestration.reporting import (
-    sections_common,
+    sections_data_quality,
     sections_finance,
     sections_maintenance,
     sections_production,
     sections_quality,
 )
-from orchestration.reporting.section_model import DaySource, Section
+from orchestration.reporting.section import DaySource, Section
 
 SECTION_BUILDERS: dict[str, Callable[[DaySource], Section]] = {
-    "data_quality": sections_common.data_quality,
+    "data_quality": sections_data_quality.data_quality,
     "oee_losses": sections_production.oee_losses,
     "throughput": sections_production.throughput,
     "machines": sections_production.machines,
