@@ -52,3 +52,34 @@ def run_dbt_tests(first: str, last: str) -> int:
     window = json.dumps({"min_date": first, "max_date": last})
     command = [dbt_executable(), "test", "--vars", window, "--quiet"]
     return subprocess.run(command, cwd=DBT_PROJECT_DIR).returncode
+
+
+def window_row_counts(conn, tables: list[str], first_day: str, last_day: str) -> dict[str, tuple[int, int]]:
+    """``schema.table`` -> (rows of the factory days first_day..last_day, rows in all) for the tables of a dbt
+    run that exist; the window's count is the table's own count when it has no production_date."""
+    dated = {
+        f"{schema}.{table}"
+        for schema, table in conn.execute(
+            "select table_schema, table_name from information_schema.columns "
+            "where column_name = 'production_date'"
+        ).fetchall()
+    }
+    existing = {
+        f"{schema}.{table}"
+        for schema, table in conn.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+    counts = {}
+    for table in tables:
+        if table not in existing:
+            continue
+        in_window = (
+            "count(*) filter (where production_date between ?::date and ?::date)"
+            if table in dated
+            else "count(*)"
+        )
+        parameters = [first_day, last_day] if table in dated else []
+        window, total = conn.execute(f"select {in_window}, count(*) from {table}", parameters).fetchone()
+        counts[table] = (int(window), int(total))
+    return counts

@@ -43,6 +43,13 @@ def test_one_factory_day_runs_end_to_end(friday):
     )
     assert raw_events > 0
     assert mart_events[0][0] == raw_events  # every landed event reaches the event log
+    # Each mart's materialization in Dagster carries its rows of the day (and of all days).
+    counts = {
+        m.asset_key: m.metadata["dagster/row_count"].value
+        for m in result.asset_materializations_for_node("warehouse_models")
+    }
+    assert counts[dg.AssetKey(["marts", "fct_process_events"])] == raw_events
+    assert counts[dg.AssetKey(["marts", "fct_oee_factory_day"])] == 1
 
     oee = platform.query(
         f"select oee, availability from marts.fct_oee_factory_day where production_date = '{DAY}'"

@@ -3,13 +3,15 @@ window a run."""
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.dbt_project import using_dagster_dev
 
-from orchestration.dbt_runner import parse_project
+from orchestration.dbt_runner import parse_project, window_row_counts
+from orchestration.defs.resources import Warehouse
 from orchestration.settings import DBT_PROJECT_DIR
 
 
@@ -44,14 +46,30 @@ def build_dbt_project() -> DbtProject:
     return project
 
 
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     window = dbt_window_vars(list(context.partition_keys))
-    # Not .fetch_row_counts(): it opens the warehouse in this process and holds it, and DuckDB then refuses
-    # the next step's connection ("a different configuration than existing connections").
     # dbt's unit tests check the models' SQL on fixed rows, not the day's data: the test suite runs them
     # (tests/test_dbt_models.py), a factory day's run does not repeat them (a third of its dbt time).
     arguments = ["build", "--vars", json.dumps(window), "--exclude-resource-type", "unit_test"]
-    yield from dbt.cli(arguments, context=context).stream()
+    invocation = dbt.cli(arguments, context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    # Row counts once dbt has exited (not dagster-dbt's fetch_row_counts, which opens the warehouse while
+    # dbt writes and holds it): the window's rows and the table's, on each materialized model.
+    outputs = {e.output_name: e for e in events if isinstance(e, dg.Output)}
+    tables = {name: ".".join(context.asset_key_for_output(name).path) for name in outputs}
+    counts = {}
+    if outputs and Path(warehouse.database).exists():
+        with warehouse.connect(read_only=True) as conn:
+            counts = window_row_counts(conn, list(tables.values()), window["min_date"], window["max_date"])
+    for event in events:
+        count = counts.get(tables.get(getattr(event, "output_name", None), ""))
+        if isinstance(event, dg.Output) and count is not None:
+            event = event.with_metadata(
+                {**event.metadata, "dagster/row_count": count[0], "rows_all_days": count[1]}
+            )
+        yield event
+    if not invocation.is_successful():
+        raise invocation.get_error()
 
 
 def build_warehouse(project: DbtProject, factory_days: dg.PartitionsDefinition) -> dg.AssetsDefinition:
