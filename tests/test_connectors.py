@@ -541,7 +541,9 @@ def test_a_plant_export_lands_as_factory_days_with_its_master_data(tmp_path: Pat
         "machine_id,line_id,activity,room_id,planned_runtime_per_unit_s\n"
         "COAT-01,ELEC-1,Coating,R1,2.0\nCAL-01,ELEC-1,Calendering,R1,1.4\n"
     )
-    export = read_plant_export(load_mapping(_csv_source(tmp_path, text)), machines_csv)
+    mapping = load_mapping(_csv_source(tmp_path, text))
+    calendar = FactoryCalendar(mapping.factory_timezone, mapping.day_start_hour)
+    export = read_plant_export(mapping, calendar, machines_csv)
     assert export.loaded.rows_in == 4 and export.loaded.quarantine["source_line"].to_pylist() == [5]
     assert sorted(export.days) == ["2026-11-09", "2026-11-10"]
     ninth = export.raw_tables("2026-11-09")

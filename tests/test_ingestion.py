@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion import landed_minutes_since, read_gaps, read_quarantine, score_latest
 from orchestration.ingestion.feed import BufferedPublisher, replay, synthetic_plant
 from orchestration.ingestion.lander import Lander
@@ -27,6 +28,8 @@ from orchestration.lake.tables import RAW_TABLES
 START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
 START_US = int(START.timestamp() * 1e6)
 REPO = Path(__file__).resolve().parent.parent
+
+BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from 06:00 local
 
 
 def reading(sensor: str, ts_us: int, value: float = 1.0, machine: str = "COAT-01") -> tuple:
@@ -100,7 +103,7 @@ def test_wal_replays_committed_lines_and_drops_a_torn_tail(tmp_path):
 
 
 def test_lander_lands_each_reading_once_per_group_and_minute_and_records_gaps(tmp_path):
-    lander = Lander(tmp_path, lateness_s=1.0, idle_close_s=60)
+    lander = Lander(tmp_path, BERLIN, lateness_s=1.0, idle_close_s=60)
     minute = [reading("COAT-01.t", START_US + s * 1_000_000, float(s)) for s in range(60) if not 20 <= s < 30]
     lander.land(minute[:30])
     lander.land(minute[20:] + minute[:5])  # overlap: a redelivery
@@ -119,7 +122,7 @@ def test_lander_lands_each_reading_once_per_group_and_minute_and_records_gaps(tm
     # a restarted lander knows what landed: a redelivery adds nothing, a late reading re-lands the minute
     days, cursor = landed_minutes_since(tmp_path, None)
     assert days == ["2026-11-09"]
-    restarted = Lander(tmp_path, lateness_s=1.0, idle_close_s=60)
+    restarted = Lander(tmp_path, BERLIN, lateness_s=1.0, idle_close_s=60)
     assert restarted.land(minute[:10]) == 0
     assert restarted.land([reading("COAT-01.t", START_US + 25_000_000)]) == 1
     restarted.compact_due(force=True)
@@ -130,7 +133,7 @@ def test_lander_lands_each_reading_once_per_group_and_minute_and_records_gaps(tm
 
 
 def test_score_latest_flags_a_spike_against_the_rolling_median(tmp_path):
-    lander = Lander(tmp_path)
+    lander = Lander(tmp_path, BERLIN)
     rows = [reading("COAT-01.t", START_US + s * 1_000_000, 60.0 + (s % 3) * 0.1) for s in range(120)]
     rows += [
         reading("COAT-02.t", START_US + s * 1_000_000, 40.0 + (s % 3) * 0.1, "COAT-02") for s in range(119)

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion import landed_minutes_since, read_gaps, read_quarantine, score_latest
 from orchestration.ingestion.feed import BufferedPublisher, replay, simulated_telemetry, synthetic_plant
 from orchestration.ingestion.lander import Lander
@@ -29,6 +30,8 @@ GOOD = {
     "reading_ts": "2026-11-09T05:00:00Z",
     "value": 1.5,
 }
+
+BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from 06:00 local
 
 
 def reading(sensor: str, ts_us: int, value: float = 1.0, machine: str = "COAT-01") -> tuple:
@@ -169,7 +172,7 @@ def unused_port() -> int:
 
 
 def test_a_compaction_interrupted_before_the_swap_is_undone_and_redone(tmp_path):
-    lander = Lander(tmp_path, idle_close_s=60)
+    lander = Lander(tmp_path, BERLIN, idle_close_s=60)
     lander.land([reading("COAT-01.t", START_US + s * 1_000_000, float(s)) for s in range(30)])
     lander.land([reading("COAT-01.t", START_US + s * 1_000_000, float(s)) for s in range(30, 60)])
     folder = tmp_path / "raw" / "sensor_readings" / "date=2026-11-09"
@@ -185,7 +188,7 @@ def test_a_compaction_interrupted_before_the_swap_is_undone_and_redone(tmp_path)
     )
     (folder / "live-COAT-202611090501.tmp").write_bytes(b"half a file")
 
-    restarted = Lander(tmp_path, idle_close_s=60)
+    restarted = Lander(tmp_path, BERLIN, idle_close_s=60)
     assert not tmp.exists() and not list(intents.iterdir()) and not list(folder.glob("*.tmp"))
     assert all(p.exists() for p in parts)  # the parts still hold the readings
     assert restarted.land([reading("COAT-01.t", START_US + 10_000_000)]) == 0  # known from the parts
@@ -196,7 +199,7 @@ def test_a_compaction_interrupted_before_the_swap_is_undone_and_redone(tmp_path)
 
 
 def test_a_compaction_interrupted_after_the_swap_deletes_the_merged_parts(tmp_path):
-    lander = Lander(tmp_path, idle_close_s=60)
+    lander = Lander(tmp_path, BERLIN, idle_close_s=60)
     lander.land([reading("COAT-01.t", START_US + s * 1_000_000) for s in range(20)])
     folder = tmp_path / "raw" / "sensor_readings" / "date=2026-11-09"
     parts = sorted(folder.glob("live-*-p*.parquet"))
@@ -209,18 +212,18 @@ def test_a_compaction_interrupted_after_the_swap_deletes_the_merged_parts(tmp_pa
         json.dumps({"tmp": missing_tmp, "parts": [str(p) for p in parts]})
     )
 
-    Lander(tmp_path, idle_close_s=60)
+    Lander(tmp_path, BERLIN, idle_close_s=60)
     assert [p.name for p in folder.iterdir()] == [merged.name]
     keys = keys_on_disk(tmp_path)
     assert len(keys) == len(set(keys)) == 20  # each reading once, not once from the file and once from a part
 
 
 def test_a_restarted_lander_measures_a_gap_from_the_last_reading_of_an_earlier_minute(tmp_path):
-    first = Lander(tmp_path, idle_close_s=60)
+    first = Lander(tmp_path, BERLIN, idle_close_s=60)
     first.land([reading("COAT-01.t", START_US + s * 1_000_000) for s in range(0, 50)])
     first.compact_due(force=True)
     first.sync()  # the compacted parts are gone: nothing to fsync, nothing fails
-    restarted = Lander(tmp_path, idle_close_s=60)  # knows no previous reading in memory
+    restarted = Lander(tmp_path, BERLIN, idle_close_s=60)  # knows no previous reading in memory
     restarted.land([reading("COAT-01.t", START_US + s * 1_000_000) for s in range(70, 120)])
     restarted.compact_due(force=True)
     (gap,) = read_gaps(tmp_path, "2026-11-09").to_pylist()
@@ -242,7 +245,7 @@ def test_hooks_on_an_empty_lake_report_nothing(tmp_path):
 
 
 def test_landed_minutes_count_compacted_minutes_only_and_a_cursor_does_not_repeat_them(tmp_path):
-    lander = Lander(tmp_path, idle_close_s=60)
+    lander = Lander(tmp_path, BERLIN, idle_close_s=60)
     lander.land([reading("COAT-01.t", START_US + s * 1_000_000) for s in range(10)])
     assert landed_minutes_since(tmp_path, None)[0] == []  # only a part file: queryable, not yet landed
     lander.compact_due(force=True)
@@ -256,7 +259,7 @@ def test_landed_minutes_count_compacted_minutes_only_and_a_cursor_does_not_repea
 
 
 def test_a_sensor_with_one_reading_is_listed_without_a_score(tmp_path):
-    lander = Lander(tmp_path)
+    lander = Lander(tmp_path, BERLIN)
     lander.land([reading("COAT-01.t", START_US)])
     lander.land([reading("COAT-02.t", START_US + s * 1_000_000, 5.0, "COAT-02") for s in range(10)])
     scores = {row["sensor_id"]: row for row in score_latest(tmp_path)}

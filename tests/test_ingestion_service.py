@@ -23,12 +23,14 @@ import pyarrow.parquet as pq
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion import read_quarantine
 from orchestration.ingestion.broker import broker_config, serve_broker
 from orchestration.ingestion.feed import BufferedPublisher, replay, synthetic_plant
 from orchestration.ingestion.service import IngestionService, ServiceConfig
 from orchestration.lake.tables import RAW_TABLES
 
+BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from 06:00 local
 START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
 START_US = int(START.timestamp() * 1e6)
 
@@ -144,6 +146,7 @@ def services():
     def start(lake: Path, mqtt_port: int | None = None, **overrides) -> IngestionService:
         settings = {
             "lake_dir": lake,
+            "calendar": BERLIN,
             "mqtt_port": mqtt_port or free_port(),  # nothing listening: the service retries in the background
             "http_port": 0,
             "flush_interval_s": 0.05,
@@ -222,7 +225,7 @@ def test_http_batch_is_acknowledged_with_counts_and_bad_readings_are_quarantined
 def test_a_second_service_on_the_same_lake_is_refused(tmp_path, services):
     services(tmp_path)
     with pytest.raises(SystemExit, match="another ingestion service is running"):
-        IngestionService(ServiceConfig(lake_dir=tmp_path))
+        IngestionService(ServiceConfig(lake_dir=tmp_path, calendar=BERLIN))
 
 
 def test_readings_acknowledged_before_a_crash_land_from_the_wal_on_restart_and_once_only(tmp_path, services):

@@ -29,7 +29,7 @@ def test_landed_live_minutes_rebuild_the_sensor_marts_of_their_day(platform):
     assert platform.query(hourly) == [(0,)]
 
     # A gateway's two minutes of 1 Hz readings, landed and compacted by the ingestion service's lander.
-    lander = Lander(platform.settings.lake_dir, lateness_s=0.0, idle_close_s=0.0)
+    lander = Lander(platform.settings.lake_dir, platform.plant.calendar, lateness_s=0.0, idle_close_s=0.0)
     lander.land(
         [
             ("GW-1.probe", "GW-1", "temperature", "degC", LIVE_START_US + s * 1_000_000, 20.0)

@@ -3,6 +3,7 @@ with the settings the plant-data guide tells a user to set, and the sensor that 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -131,10 +132,12 @@ def test_a_late_file_lands_only_the_days_it_changes(tmp_path):
         ],
     )
     source = PlantExportSource(mapping_path=str(mapping))
+    plant = resolve_plant(dataclasses.replace(levy_settings(tmp_path), source_mapping=mapping))
     arrivals = build_arrivals(daily_factory_job())
 
     def evaluate(cursor: str | None):
-        context = dg.build_sensor_context(cursor=cursor, resources={"plant_export": source})
+        resources = {"plant_export": source, "plant": plant}
+        context = dg.build_sensor_context(cursor=cursor, resources=resources)
         result = arrivals(context)
         return result, context.cursor
 

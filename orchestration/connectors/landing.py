@@ -48,14 +48,15 @@ class PlantExport:
         return tables
 
 
-def read_plant_export(mapping: SourceMapping, machines_csv: Path | None = None) -> PlantExport:
-    """Read the export; with a machines CSV, events on machines it does not list are quarantined."""
+def read_plant_export(
+    mapping: SourceMapping, calendar: FactoryCalendar, machines_csv: Path | None = None
+) -> PlantExport:
+    """Read the export and cut it into ``calendar``'s factory days (the plant's, orchestration.plant); with
+    a machines CSV, events on machines it does not list are quarantined."""
     machines = load_machines_csv(machines_csv) if machines_csv is not None else None
     known = machines["machine_id"].to_pylist() if machines is not None else None
     loaded = load_events(mapping, known_machines=known)
-    days = split_by_factory_day(
-        loaded.events, FactoryCalendar(mapping.factory_timezone, mapping.day_start_hour)
-    )
+    days = split_by_factory_day(loaded.events, calendar)
     return PlantExport(
         mapping=mapping,
         loaded=loaded,

@@ -11,11 +11,14 @@ import json
 import dagster as dg
 
 from orchestration.defs.resources import PlantExportSource
+from orchestration.plant import Plant
 
 
-def plant_export_arrivals(context: dg.SensorEvaluationContext, plant_export: PlantExportSource):
+def plant_export_arrivals(
+    context: dg.SensorEvaluationContext, plant: dg.ResourceParam[Plant], plant_export: PlantExportSource
+):
     try:
-        export = plant_export.read()
+        export = plant_export.read(plant.calendar)
     except ValueError as problem:  # no file yet, or a mapped column missing: say so, request nothing
         return dg.SkipReason(str(problem))
     landed = json.loads(context.cursor) if context.cursor else {}

@@ -52,7 +52,7 @@ def plant_export(
     plant_export: PlantExportSource,
     lake: Lake,
 ):
-    export = plant_export.read()
+    export = plant_export.read(plant.calendar)
     loaded = export.loaded
     context.log.info(f"{export.mapping.origin}: {loaded.summary()}")
     for row in loaded.quarantine.slice(0, 20).to_pylist():

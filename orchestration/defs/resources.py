@@ -17,6 +17,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration.connectors import PlantExport, load_mapping, read_plant_export
 from orchestration.dbt_runner import dbt_executable, export_dbt_environment
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.plant import Plant
 from orchestration.simulator import load_scenario
 from orchestration.simulator.engine import FactoryDay, run_factory_day
@@ -37,16 +38,20 @@ class PlantExportSource(dg.ConfigurableResource):
     mapping_path: str
     machines_csv: str | None = None  # machine master data; None: derived from the events (no PRU, no costs)
 
-    def read(self) -> PlantExport:
-        """The export as factory days; read again only when a source file changed (new, touched, resized)."""
+    def read(self, calendar: FactoryCalendar) -> PlantExport:
+        """The export as the plant's factory days; read again only when a source file changed (new, touched,
+        resized)."""
         mapping = load_mapping(self.mapping_path)
         files = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in mapping.source_files())
-        return _read_export(self.mapping_path, self.machines_csv, files)
+        return _read_export(self.mapping_path, self.machines_csv, calendar, files)
 
 
 @lru_cache(maxsize=4)
-def _read_export(mapping_path: str, machines_csv: str | None, files: tuple) -> PlantExport:
-    return read_plant_export(load_mapping(mapping_path), Path(machines_csv) if machines_csv else None)
+def _read_export(
+    mapping_path: str, machines_csv: str | None, calendar: FactoryCalendar, files: tuple
+) -> PlantExport:
+    machines = Path(machines_csv) if machines_csv else None
+    return read_plant_export(load_mapping(mapping_path), calendar, machines)
 
 
 class Lake(dg.ConfigurableResource):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -12,7 +12,20 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.command_line import Parser, factory_day, timezone_name
+from orchestration.factory_calendar import FactoryCalendar
+from orchestration.plant import resolve_plant
 from orchestration.settings import load_settings
+
+
+def service_calendar(timezone: str | None, day_start_hour: int | None) -> FactoryCalendar:
+    """The plant's factory calendar (orchestration.plant), with the zone or day start given on the command
+    line instead where one is."""
+    calendar = resolve_plant().calendar
+    return dataclasses.replace(
+        calendar,
+        timezone=timezone or calendar.timezone,
+        day_start_hour=calendar.day_start_hour if day_start_hour is None else day_start_hour,
+    )
 
 
 def _service(args: argparse.Namespace) -> int:
@@ -24,8 +37,7 @@ def _service(args: argparse.Namespace) -> int:
         mqtt_port=args.mqtt_port,
         http_host=args.http_host,
         http_port=args.http_port,
-        tz=args.tz,
-        day_start_hour=args.day_start_hour,
+        calendar=service_calendar(args.tz, args.day_start_hour),
         flush_interval_s=args.flush_interval,
         lateness_s=args.lateness,
         idle_close_s=args.idle_close,
@@ -120,10 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     service.add_argument("--lake", default=str(settings.lake_dir))
     service.add_argument("--http-host", default="127.0.0.1")
     service.add_argument("--http-port", type=int, default=8787)
-    service.add_argument(
-        "--tz", type=timezone_name, default=os.environ.get("GIGAFACTORY_TIMEZONE", "Europe/Berlin")
-    )
-    service.add_argument("--day-start-hour", type=int, default=6)
+    service.add_argument("--tz", type=timezone_name, help="the factory's zone (default: the plant's)")
+    service.add_argument("--day-start-hour", type=int, help="local hour a factory day starts (the plant's)")
     service.add_argument("--flush-interval", type=float, default=0.2, help="seconds between part-file writes")
     service.add_argument("--lateness", type=float, default=5.0, help="seconds a minute waits for stragglers")
     service.add_argument("--idle-close", type=float, default=10.0, help="close a minute after this idle time")

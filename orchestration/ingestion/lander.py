@@ -72,8 +72,7 @@ class Lander:
     def __init__(
         self,
         lake_dir: Path,
-        tz: str = "Europe/Berlin",
-        day_start_hour: int = 6,
+        calendar: FactoryCalendar,  # the plant's: readings land in its factory days
         lateness_s: float = 5.0,
         idle_close_s: float = 10.0,
         default_interval_s: float = 1.0,
@@ -83,8 +82,7 @@ class Lander:
         self.root = readings_dir(lake_dir)
         self.gaps_dir = lake_dir / "ingest" / "gaps"
         self.intents_dir = lake_dir / "ingest" / "compaction"
-        self.tz, self.day_start_hour = tz, day_start_hour
-        self._calendar = FactoryCalendar(tz, day_start_hour)
+        self._calendar = calendar
         self.lateness_us = int(lateness_s * 1e6)
         self.idle_close_s = idle_close_s
         self.default_interval_s = default_interval_s

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion.lander import Lander
 from orchestration.ingestion.payload import Parsed, Rejection, parse_message
 from orchestration.ingestion.wal import WriteAheadLog
@@ -33,6 +34,7 @@ RECEIPTS_TOPIC = "gigafactory/receipts/{source}"
 @dataclass
 class ServiceConfig:
     lake_dir: Path
+    calendar: FactoryCalendar  # the plant's factory days (orchestration.plant), never a silent default
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_topic: str = READINGS_TOPIC
@@ -40,8 +42,6 @@ class ServiceConfig:
     username: str = "ingest"
     http_host: str = "127.0.0.1"
     http_port: int = 8787  # 0: any free port (printed on start-up)
-    tz: str = "Europe/Berlin"
-    day_start_hour: int = 6
     flush_interval_s: float = 0.2
     checkpoint_interval_s: float = 2.0
     lateness_s: float = 5.0
@@ -73,8 +73,7 @@ class IngestionService:
         self.wal = WriteAheadLog(ingest_dir / "wal")
         self.lander = Lander(
             config.lake_dir,
-            tz=config.tz,
-            day_start_hour=config.day_start_hour,
+            config.calendar,
             lateness_s=config.lateness_s,
             idle_close_s=config.idle_close_s,
             default_interval_s=config.default_interval_s,
