@@ -77,6 +77,19 @@ create table analytics.spc_violations as select * from (values
     ('2026-01-31'::date, 'coating_thickness', 'COAT-01', 'WE1', 'one point beyond 3 sigma',
      timestamptz '2026-01-31 20:20:00+00', false)
 ) t(production_date, characteristic, machine_id, rule, rule_description, measured_ts, warm_up);
+-- The problems those add up to: the chart out of control; a sensor still off at the late shift's end
+-- (21:00 UTC), a small one over by 16:00
+create table analytics.alarms as select * from (values
+    ('2026-01-31'::date, 'a1', 'spc', 'COAT-01', 'coating_thickness/P1',
+     timestamptz '2026-01-31 20:10:00+00', timestamptz '2026-01-31 20:21:00+00', 'high',
+     'Coating thickness on COAT-01 (P1): 2 batches out of control.', 5.0, '[]'),
+    ('2026-01-31'::date, 'a2', 'sensor', 'COAT-01', 'COAT-01.oven_temperature',
+     timestamptz '2026-01-31 20:45:00+00', timestamptz '2026-01-31 21:30:00+00', 'critical',
+     'COAT-01: oven temperature 12 degC above normal since 21:45.', 9.0, '[]'),
+    ('2026-01-31'::date, 'a3', 'sensor', 'MIX-01', 'MIX-01.viscosity', timestamptz '2026-01-31 15:00:00+00',
+     timestamptz '2026-01-31 15:05:00+00', 'low', 'MIX-01: viscosity briefly high at 16:00.', 1.0, '[]')
+) t(production_date, alarm_id, source, machine_id, subject, start_ts, end_ts, priority, sentence, score,
+    members);
 -- Handover of the late shift (14:00-22:00 Berlin = 13:00-21:00 UTC)
 create table marts.fct_machine_state_intervals as select * from (values
     ('COAT-01', 'L1', 'Coating', 'producing', timestamptz '2026-01-31 13:00:00+00',
@@ -274,10 +287,17 @@ def test_shift_handover_shows_the_machine_down_the_open_issues_and_the_queues(sh
     assert status == {"COAT-01": "down"}  # MIX-01 ran at 0.80: neither down nor degraded
     breakdowns = sections["breakdowns_in_shift"]["rows"]
     assert [(r["machine_id"], r["still_open"]) for r in breakdowns] == [("COAT-01", True)]
-    assert sections["spc_in_shift"]["rows"][0]["firings"] == 2
+    # one alarm per problem, from analytics.alarms: the chart, and the sensor still off at the handover
+    assert [r["subject"] for r in sections["spc_in_shift"]["rows"]] == ["coating_thickness/P1"]
+    sensors = sections["anomalies_in_shift"]["rows"]
+    assert [(r["priority"], r["still_on"]) for r in sensors] == [("critical", True), ("low", False)]
     queues = {r["activity"]: (r["in_process"], r["waiting"]) for r in sections["wip_queues"]["rows"]}
     assert queues == {"Mixing": (0, 1), "Coating": (1, 0), "(released, not started)": (0, 1)}
-    assert figures["watch"][0] == "COAT-01 is down (breakdown since 21:30)."  # local time
+    assert figures["watch"][:3] == [
+        "COAT-01 is down (breakdown since 21:30).",  # local time
+        "Still on: COAT-01: oven temperature 12 degC above normal since 21:45.",
+        "Coating thickness on COAT-01 (P1): 2 batches out of control.",
+    ]  # the low alarm, over long before the handover, is not for the next shift
     assert "COAT-01 is down" in html
     assert figures["start"] == "2026-01-31T13:00:00+00:00" and figures["end"] == "2026-01-31T21:00:00+00:00"
 

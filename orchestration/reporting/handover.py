@@ -17,6 +17,7 @@ from orchestration.factory_calendar import FactoryCalendar
 from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.roles import ReportingConfig
 from orchestration.reporting.section import Column, DaySource, Section
+from orchestration.reporting.sections_alarms import alarms_in_window
 
 
 @dataclass
@@ -75,71 +76,6 @@ def _breakdowns(source: DaySource, start, end) -> Section:
     still = [r for r in section.rows if r["still_open"]]
     section.headline = f"{len(section.rows)} breakdowns, {len(still)} still open at the handover."
     section.attention = float(len(still))
-    return section
-
-
-def _anomalies(source: DaySource, start, end, open_after) -> Section:
-    section = Section("anomalies_in_shift", "Sensor anomalies in the shift", "")
-    table = "analytics.sensor_anomalies"
-    if not _read_marts(
-        section,
-        source,
-        "sensor anomalies",
-        (table,),
-        f"""
-        select machine_id, kind, count(*) as anomalies, max(severity) as severity, min(start_ts) as first_ts,
-               max(end_ts) as last_ts, bool_or(end_ts >= $open_after) as still_open
-        from {table} where start_ts < $end and end_ts > $start
-        group by machine_id, kind order by still_open desc, anomalies desc, machine_id, kind
-        """,
-        {"start": start, "end": end, "open_after": open_after},
-    ):
-        return section
-    section.columns = [
-        Column("machine_id", "Machine"),
-        Column("kind", "Kind"),
-        Column("anomalies", "Anomalies", "num"),
-        Column("severity", "Severity"),
-        Column("first_ts", "First", "ts"),
-        Column("last_ts", "Last", "ts"),
-        Column("still_open", "Seen in the last 30 min"),
-    ]
-    still = [r for r in section.rows if r["still_open"]]
-    section.headline = (
-        f"{sum(r['anomalies'] for r in section.rows)} anomalies on "
-        f"{len({r['machine_id'] for r in section.rows})} machines; "
-        f"{len(still)} still running at the handover."
-    )
-    section.attention = float(len(still))
-    return section
-
-
-def _spc(source: DaySource, start, end) -> Section:
-    section = Section("spc_in_shift", "SPC rule firings in the shift", "")
-    table = "analytics.spc_violations"
-    if not _read_marts(
-        section,
-        source,
-        "SPC",
-        (table,),
-        f"""
-        select characteristic, machine_id, rule, any_value(rule_description) as rule_description,
-               count(*) as firings, max(measured_ts) as last_ts
-        from {table} where measured_ts >= $start and measured_ts < $end and not warm_up
-        group by all order by firings desc, characteristic, machine_id, rule
-        """,
-        {"start": start, "end": end},
-    ):
-        return section
-    section.columns = [
-        Column("characteristic", "Characteristic"),
-        Column("machine_id", "Machine"),
-        Column("rule", "Rule"),
-        Column("rule_description", "Meaning"),
-        Column("firings", "Firings", "num"),
-        Column("last_ts", "Last", "ts"),
-    ]
-    section.headline = f"{sum(r['firings'] for r in section.rows)} rule firings in the shift."
     return section
 
 
@@ -251,18 +187,14 @@ def _watch(sections: dict[str, Section], timezone: str) -> list[str]:
         if r["status"] == "down":
             watch.append(f"{r['machine_id']} is down (breakdown since {_local(r['since_ts'], timezone)}).")
     for r in sections["anomalies_in_shift"].rows:
-        if r["still_open"]:
-            watch.append(
-                f"{r['machine_id']}: {r['kind']} anomaly still running ({r['anomalies']} in the shift)."
-            )
+        if r["still_on"] and r["priority"] != "low":
+            watch.append(f"Still on: {r['sentence']}")
     for r in sections["machines_status"].rows:
         if r["status"] == "degraded":
             oee = "n/a" if r["oee"] is None else f"{r['oee'] * 100:.0f}%"
             watch.append(f"{r['machine_id']} ran degraded (shift OEE {oee}).")
-    for r in sections["spc_in_shift"].rows[:3]:
-        watch.append(
-            f"{r['characteristic']} on {r['machine_id']}: SPC rule {r['rule']} fired {r['firings']} times."
-        )
+    for r in [r for r in sections["spc_in_shift"].rows if r["priority"] != "low"][:3]:
+        watch.append(r["sentence"])
     queues = [r for r in sections["wip_queues"].rows if r["waiting"]]
     if queues:
         top = queues[0]
@@ -281,8 +213,12 @@ def load_handover(
     built = {
         "machines_status": _machine_status(source, shift, end, config),
         "breakdowns_in_shift": _breakdowns(source, start, end),
-        "anomalies_in_shift": _anomalies(source, start, end, open_after),
-        "spc_in_shift": _spc(source, start, end),
+        "anomalies_in_shift": alarms_in_window(
+            source, "anomalies_in_shift", "Sensor alarms in the shift", "sensor", (start, end), open_after
+        ),
+        "spc_in_shift": alarms_in_window(
+            source, "spc_in_shift", "SPC alarms in the shift", "spc", (start, end), open_after
+        ),
         "wip_queues": _wip(source, end),
     }
     missing = [item for section in built.values() for item in section.missing]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import duckdb
 
 from orchestration.reporting import (
+    sections_alarms,
     sections_data_quality,
     sections_finance,
     sections_maintenance,
@@ -25,11 +26,11 @@ SECTION_BUILDERS: dict[str, Callable[[DaySource], Section]] = {
     "process_model": sections_production.process_model,
     "quality_yield": sections_quality.quality_yield,
     "capability": sections_quality.capability,
-    "spc": sections_quality.spc,
+    "spc": sections_alarms.spc_alarms,
     "defect_pareto": sections_quality.defect_pareto,
     "rca_cases": sections_quality.rca_cases,
     "breakdowns": sections_maintenance.breakdowns,
-    "sensor_anomalies": sections_maintenance.sensor_anomalies,
+    "sensor_anomalies": sections_alarms.sensor_alarms,
     "economics": sections_finance.economics,
 }
 # Sections of a sensitive figure class: checked before the builder runs, so the figures are never even read.

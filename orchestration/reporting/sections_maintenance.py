@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from orchestration.reporting import svg_charts as charts
 from orchestration.reporting.mart_reading import read_mart, row_bars
 from orchestration.reporting.queries import rows
 from orchestration.reporting.section import Column, DaySource, Section
@@ -57,54 +56,5 @@ def breakdowns(source: DaySource) -> Section:
         "breakdowns",
         "Downtime per machine",
         "Breakdown time (min)",
-    )
-    return section
-
-
-def sensor_anomalies(source: DaySource) -> Section:
-    """Sensor anomalies per machine and kind, the most first."""
-    section = Section("sensor_anomalies", "Machine sensor anomalies", "")
-    table = "analytics.sensor_anomalies"
-    if not read_mart(
-        section,
-        source,
-        table,
-        f"""
-        select machine_id, kind, count(*) as anomalies, count(distinct sensor_id) as sensors,
-               max(score) as max_score, min(start_ts) as first_ts, max(end_ts) as last_ts
-        from {table} where production_date = ?
-        group by machine_id, kind order by anomalies desc, machine_id, kind
-        """,
-        [source.day],
-    ):
-        return section
-    section.columns = [
-        Column("machine_id", "Machine"),
-        Column("kind", "Kind"),
-        Column("anomalies", "Anomalies", "num"),
-        Column("sensors", "Sensors", "num"),
-        Column("max_score", "Max score", "num1"),
-        Column("first_ts", "First", "ts"),
-        Column("last_ts", "Last", "ts"),
-    ]
-    total = sum(r["anomalies"] for r in section.rows)
-    section.extra["anomalies"] = total
-    if not section.rows:
-        section.headline = "No sensor anomaly this day."
-        return section
-    per_machine: dict[str, int] = {}
-    for r in section.rows:
-        per_machine[r["machine_id"]] = per_machine.get(r["machine_id"], 0) + r["anomalies"]
-    ranked = sorted(per_machine.items(), key=lambda item: -item[1])
-    section.headline = (
-        f"{total} anomalies on {len(ranked)} machines; most on {ranked[0][0]} ({ranked[0][1]})."
-    )
-    section.chart = charts.bar_chart(
-        [m for m, _ in ranked[:15]],
-        [n for _, n in ranked[:15]],
-        "sensor-anomalies",
-        "Sensor anomalies per machine",
-        "Anomalies",
-        highlight=0,
     )
     return section

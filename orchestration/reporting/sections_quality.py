@@ -127,56 +127,6 @@ def capability(source: DaySource) -> Section:
     return section
 
 
-def spc(source: DaySource) -> Section:
-    """SPC rule firings of the day (charts still warming up excluded), against the trailing 30 days."""
-    section = Section("spc", "SPC rule violations", "")
-    table = "analytics.spc_violations"
-    if not read_mart(
-        section,
-        source,
-        table,
-        f"""
-        select characteristic, machine_id, rule, any_value(rule_description) as rule_description,
-               count(*) as violations, min(measured_ts) as first_ts
-        from {table} where production_date = ? and not warm_up
-        group by characteristic, machine_id, rule order by violations desc, characteristic, machine_id, rule
-        """,
-        [source.day],
-    ):
-        return section
-    trailing = rows(
-        source.conn,
-        f"select avg(firings) as per_day from (select production_date, count(*) filter (where not warm_up) "
-        f"as firings from {table} where production_date between ?::date - 30 and ?::date - 1 group by all)",
-        [source.day, source.day],
-    )[0]["per_day"]
-    total = sum(r["violations"] for r in section.rows)
-    section.columns = [
-        Column("characteristic", "Characteristic"),
-        Column("machine_id", "Machine"),
-        Column("rule", "Rule"),
-        Column("rule_description", "Meaning"),
-        Column("violations", "Firings", "num"),
-        Column("first_ts", "First", "ts"),
-    ]
-    section.extra["violations"] = total
-    section.extra["trailing_per_day"] = trailing
-    trailing = trailing or 0.0
-    section.headline = f"{total} rule firings (30-day mean {trailing:.1f} a day)" + (
-        f"; most on {section.rows[0]['characteristic']} at {section.rows[0]['machine_id']}." if total else "."
-    )
-    section.attention = (total - trailing) / max(trailing, 1.0) if total > trailing else 0.0
-    section.chart = row_bars(
-        section.rows[:12],
-        lambda r: f"{r['characteristic']} / {r['machine_id']} / {r['rule']}",
-        "violations",
-        "spc",
-        "SPC rule firings",
-        "Firings",
-    )
-    return section
-
-
 def defect_pareto(source: DaySource) -> Section:
     section = Section("defect_pareto", "Defect Pareto", "")
     table = "marts.fct_defect_pareto"
