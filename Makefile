@@ -59,6 +59,7 @@ screenshots: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project --processes 2
 
 # Live sensor ingestion: MQTT broker, ingestion service and the simulated factory's telemetry, live (Ctrl-C stops all).
 ingest: install

@@ -25,5 +25,5 @@ select
     startup_starts.start_ts is not null as is_startup
 from events
 left join startup_starts
-    on  startup_starts.machine_id = events.machine_id
-    and startup_starts.start_ts = events.start_ts
+    on startup_starts.machine_id = events.machine_id
+        and startup_starts.start_ts = events.start_ts

@@ -31,7 +31,8 @@ batches as (
         arg_max(activity, end_ts) as last_activity,
         max(end_ts) filter (where activity = '{{ var("final_activity") }}') as completed_ts,
         arg_max(good_qty, end_ts) filter (where activity = '{{ var("final_activity") }}') as cells_completed,
-        arg_min(machine_id, start_ts) filter (where activity = '{{ var("ambient_step") }}') as ambient_step_machine_id,
+        arg_min(machine_id, start_ts) filter (where activity = '{{ var("ambient_step") }}')
+            as ambient_step_machine_id,
         min(start_ts) filter (where activity = '{{ var("ambient_step") }}') as ambient_step_start_ts
     from events
     group by case_id
@@ -59,8 +60,9 @@ with_room as (
     left join {{ ref('dim_machine') }} as machines
         on machines.machine_id = batches.ambient_step_machine_id
     left join ambient
-        on  ambient.sensor_id = machines.room_id || '.ambient_temperature'
-        and ambient.hour = timezone('UTC', date_trunc('hour', timezone('UTC', batches.ambient_step_start_ts)))
+        on ambient.sensor_id = machines.room_id || '.ambient_temperature'
+            and ambient.hour
+            = timezone('UTC', date_trunc('hour', timezone('UTC', batches.ambient_step_start_ts)))
 
 )
 

@@ -54,7 +54,9 @@ valued as (
     select
         *,
         -- share of the cell's materials in it once this step is done
-        sum(share_added) over (partition by case_id order by start_ts rows unbounded preceding) as share_embodied
+        sum(share_added) over (
+            partition by case_id order by start_ts rows unbounded preceding
+        ) as share_embodied
     from events
 
 ),
@@ -68,8 +70,9 @@ flows as (
         sum(scrap_qty * share_embodied * material_cost_per_cell) as scrap_cost,
         sum(scrap_qty) as scrap_cells,
         coalesce(sum(good_qty) filter (where activity = '{{ var("final_activity") }}'), 0) as cells_completed,
-        coalesce(sum(good_qty * selling_price_per_cell) filter (where activity = '{{ var("final_activity") }}'), 0)
-            as revenue
+        coalesce(
+            sum(good_qty * selling_price_per_cell) filter (where activity = '{{ var("final_activity") }}'), 0
+        ) as revenue
     from valued
     where {{ production_date_window() }}
     group by production_date
@@ -80,11 +83,13 @@ conversion as (
 
     select
         machine_days.production_date,
-        sum(machine_days.planned_operation_time_s / 3600.0 * machines.conversion_cost_per_hour) as conversion_cost,
+        sum(machine_days.planned_operation_time_s / 3600.0 * machines.conversion_cost_per_hour)
+            as conversion_cost,
         sum(machine_days.planned_operation_time_s) / 3600.0 as machine_hours
     from {{ ref('fct_oee_machine_day') }} as machine_days
-    join machines
-        on machines.production_date = machine_days.production_date and machines.machine_id = machine_days.machine_id
+    inner join machines
+        on machines.production_date = machine_days.production_date
+            and machines.machine_id = machine_days.machine_id
     where {{ production_date_window('machine_days.production_date') }}
     group by machine_days.production_date
 
@@ -100,10 +105,12 @@ select
     cast(flows.scrap_cells as bigint) as scrap_cells,
     cast(flows.cells_completed as bigint) as cells_completed,
     cast(flows.revenue as double) as revenue,
-    cast({{ safe_divide('coalesce(conversion.conversion_cost, 0) + flows.material_cost', 'flows.cells_completed') }} as double)
-        as cost_per_good_cell,
+    cast({{ safe_divide(
+        'coalesce(conversion.conversion_cost, 0) + flows.material_cost', 'flows.cells_completed'
+    ) }} as double) as cost_per_good_cell,
     cast(flows.revenue - flows.material_cost - coalesce(conversion.conversion_cost, 0) as double) as margin,
-    cast({{ safe_divide('flows.revenue - flows.material_cost - coalesce(conversion.conversion_cost, 0)', 'flows.revenue') }} as double)
-        as margin_ratio
+    cast({{ safe_divide(
+        'flows.revenue - flows.material_cost - coalesce(conversion.conversion_cost, 0)', 'flows.revenue'
+    ) }} as double) as margin_ratio
 from flows
 left join conversion on conversion.production_date = flows.production_date

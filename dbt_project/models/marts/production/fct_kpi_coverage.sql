@@ -67,33 +67,43 @@ days as (
 
 reasons as (
 
-    select production_date, 'availability' as kpi,
-        case when state_intervals = 0 then 'no machine states: the source has no ISO 22400 time model' end as reason
+    select
+        production_date,
+        'availability' as kpi,
+        case
+            when state_intervals = 0 then 'no machine states: the source has no ISO 22400 time model'
+        end as reason
     from days
     union all
-    select production_date, 'effectiveness',
+    select
+        production_date,
+        'effectiveness' as kpi,
         case
             when state_intervals = 0 then 'no machine states: actual production time is unknown'
             when without_pru > 0 then without_pru || ' producing machine(s) have no planned runtime per unit'
-        end
+        end as reason
     from days
     union all
-    select production_date, 'quality_ratio', cast(null as varchar) from days
+    select production_date, 'quality_ratio' as kpi, cast(null as varchar) as reason from days
     union all
-    select production_date, 'oee',
+    select
+        production_date,
+        'oee' as kpi,
         case
             when state_intervals = 0 then 'no machine states: availability and effectiveness are unknown'
             when without_pru > 0 then without_pru || ' producing machine(s) have no planned runtime per unit'
-        end
+        end as reason
     from days
     union all
-    select production_date, 'process_mining', cast(null as varchar) from days
+    select production_date, 'process_mining' as kpi, cast(null as varchar) as reason from days
     union all
-    select production_date, 'cost_of_scrap',
+    select
+        production_date,
+        'cost_of_scrap' as kpi,
         case
             when products = 0 then 'no product master data: material cost per cell is unknown'
             when without_cost > 0 then without_cost || ' producing machine(s) have no conversion cost'
-        end
+        end as reason
     from days
 
 )

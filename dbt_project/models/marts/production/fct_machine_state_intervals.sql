@@ -1,4 +1,5 @@
-{#- Incremental by factory day (delete+insert on production_date, see dbt_project.yml); window from --vars. -#}
+{#- Incremental by factory day (delete+insert on production_date, see dbt_project.yml);
+    window from --vars. -#}
 with
 
 states as (
@@ -30,8 +31,8 @@ intervals as (
 
     from states
     left join machines
-        on  machines.production_date = states.production_date
-        and machines.machine_id = states.machine_id
+        on machines.production_date = states.production_date
+            and machines.machine_id = states.machine_id
 
 )
 

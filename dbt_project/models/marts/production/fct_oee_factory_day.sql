@@ -17,7 +17,7 @@ final_steps as (
     select production_date, case_id, good_qty
     from {{ ref('stg_mes__production_events') }}
     where {{ production_date_window() }}
-      and activity = '{{ var("final_activity") }}'
+        and activity = '{{ var("final_activity") }}'
 
 ),
 
@@ -41,8 +41,8 @@ case_histories as (
         coalesce(bool_or(history.is_rework), false) as was_reworked
     from completed_cases
     inner join {{ ref('stg_mes__production_events') }} as history
-        on  history.case_id = completed_cases.case_id
-        and history.production_date <= completed_cases.production_date
+        on history.case_id = completed_cases.case_id
+            and history.production_date <= completed_cases.production_date
     group by completed_cases.production_date, completed_cases.case_id
 
 ),

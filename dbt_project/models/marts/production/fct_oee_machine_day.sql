@@ -52,14 +52,14 @@ measures as (
         {{ machine_oee_measures() }}
     from machine_days
     left join machines
-        on  machines.production_date = machine_days.production_date
-        and machines.machine_id = machine_days.machine_id
+        on machines.production_date = machine_days.production_date
+            and machines.machine_id = machine_days.machine_id
     left join state_times
-        on  state_times.production_date = machine_days.production_date
-        and state_times.machine_id = machine_days.machine_id
+        on state_times.production_date = machine_days.production_date
+            and state_times.machine_id = machine_days.machine_id
     left join event_quantities
-        on  event_quantities.production_date = machine_days.production_date
-        and event_quantities.machine_id = machine_days.machine_id
+        on event_quantities.production_date = machine_days.production_date
+            and event_quantities.machine_id = machine_days.machine_id
 
 )
 

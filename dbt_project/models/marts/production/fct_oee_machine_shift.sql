@@ -31,14 +31,15 @@ pieces as (
         states.machine_id,
         shifts.shift_id,
         states.state,
-        epoch(least(states.end_ts, shifts.end_ts)) - epoch(greatest(states.start_ts, shifts.start_ts)) as seconds,
+        epoch(least(states.end_ts, shifts.end_ts)) - epoch(greatest(states.start_ts, shifts.start_ts))
+            as seconds,
         -- a breakdown is counted in the shift in which it began
         states.begins_breakdown and states.start_ts >= shifts.start_ts as begins_breakdown
     from {{ ref('int_machine_states_sequenced') }} as states
     inner join shifts
-        on  shifts.production_date = states.production_date
-        and states.start_ts < shifts.end_ts
-        and states.end_ts > shifts.start_ts
+        on shifts.production_date = states.production_date
+            and states.start_ts < shifts.end_ts
+            and states.end_ts > shifts.start_ts
 
 ),
 
@@ -63,9 +64,9 @@ event_quantities as (
         {{ event_quantity_sums('events.') }}
     from {{ ref('int_production_events_flagged') }} as events
     inner join shifts
-        on  shifts.production_date = events.production_date
-        and events.start_ts >= shifts.start_ts
-        and events.start_ts < shifts.end_ts
+        on shifts.production_date = events.production_date
+            and events.start_ts >= shifts.start_ts
+            and events.start_ts < shifts.end_ts
     group by events.production_date, events.machine_id, shifts.shift_id
 
 ),
@@ -90,19 +91,19 @@ measures as (
         {{ machine_oee_measures() }}
     from machine_shifts
     inner join shifts
-        on  shifts.production_date = machine_shifts.production_date
-        and shifts.shift_id = machine_shifts.shift_id
+        on shifts.production_date = machine_shifts.production_date
+            and shifts.shift_id = machine_shifts.shift_id
     left join machines
-        on  machines.production_date = machine_shifts.production_date
-        and machines.machine_id = machine_shifts.machine_id
+        on machines.production_date = machine_shifts.production_date
+            and machines.machine_id = machine_shifts.machine_id
     left join state_times
-        on  state_times.production_date = machine_shifts.production_date
-        and state_times.machine_id = machine_shifts.machine_id
-        and state_times.shift_id = machine_shifts.shift_id
+        on state_times.production_date = machine_shifts.production_date
+            and state_times.machine_id = machine_shifts.machine_id
+            and state_times.shift_id = machine_shifts.shift_id
     left join event_quantities
-        on  event_quantities.production_date = machine_shifts.production_date
-        and event_quantities.machine_id = machine_shifts.machine_id
-        and event_quantities.shift_id = machine_shifts.shift_id
+        on event_quantities.production_date = machine_shifts.production_date
+            and event_quantities.machine_id = machine_shifts.machine_id
+            and event_quantities.shift_id = machine_shifts.shift_id
 
 )
 

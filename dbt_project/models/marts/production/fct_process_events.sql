@@ -1,4 +1,5 @@
-{#- Incremental by factory day (delete+insert on production_date, see dbt_project.yml); window from --vars. -#}
+{#- Incremental by factory day (delete+insert on production_date, see dbt_project.yml);
+    window from --vars. -#}
 with
 
 events as (
@@ -38,9 +39,9 @@ event_log as (
 
     from events
     left join shifts
-        on  shifts.production_date = events.production_date
-        and events.start_ts >= shifts.start_ts
-        and events.start_ts < shifts.end_ts
+        on shifts.production_date = events.production_date
+            and events.start_ts >= shifts.start_ts
+            and events.start_ts < shifts.end_ts
 
 )
 

@@ -50,7 +50,8 @@ shift_kpis as (
         shift_sums.*,
         shifts.shift_hours,
         shift_sums.staffed_headcount * shifts.shift_hours as staffed_hours,
-        {{ safe_divide('shift_sums.planned_busy_time_s', 'shift_sums.planned_operation_time_s') }} as equipment_share,
+        {{ safe_divide('shift_sums.planned_busy_time_s', 'shift_sums.planned_operation_time_s') }}
+            as equipment_share,
         {{ safe_divide('shift_sums.cells_completed', 'shift_sums.staffed_headcount * shifts.shift_hours') }}
             as output_per_staffed_hour,
         {{ iso22400_kpis('shift_sums.', planned_output='planned_runtime_of_output_s') }}
@@ -73,9 +74,10 @@ fit_sample as (
 
     select fit_days.fit_date, shift_kpis.*
     from fit_days
-    join shift_kpis
-        on  shift_kpis.production_date between fit_days.fit_date - interval {{ history_days }} day and fit_days.fit_date
-        and shift_kpis.oee is not null
+    inner join shift_kpis
+        on shift_kpis.production_date >= fit_days.fit_date - interval {{ history_days }} day
+            and shift_kpis.production_date <= fit_days.fit_date
+            and shift_kpis.oee is not null
 
 ),
 
@@ -131,11 +133,11 @@ adjusted as (
         coefficients.coef_headcount,
         coefficients.coef_equipment,
         coefficients.mean_oee
-            + coefficients.coef_headcount * (fit_sample.staffed_headcount - coefficients.mean_headcount)
-            + coefficients.coef_equipment * (fit_sample.equipment_share - coefficients.mean_equipment)
+        + coefficients.coef_headcount * (fit_sample.staffed_headcount - coefficients.mean_headcount)
+        + coefficients.coef_equipment * (fit_sample.equipment_share - coefficients.mean_equipment)
             as expected_oee
     from fit_sample
-    join coefficients on coefficients.fit_date = fit_sample.fit_date
+    inner join coefficients on coefficients.fit_date = fit_sample.fit_date
 
 ),
 
@@ -150,20 +152,20 @@ residuals as (
 ),
 
 {% for group in ['crew_id', 'shift_name'] %}
-{{ group }}_stats as (
+    {{ group }}_stats as (
 
-    select
-        fit_date,
-        {{ group }},
-        count(*) as n,
-        avg(oee_adjusted) as mean_oee_adjusted,
-        stddev_samp(oee_adjusted) / sqrt(count(*)) as se_oee_adjusted,
-        avg(output_per_staffed_hour) as mean_output,
-        stddev_samp(output_per_staffed_hour) / sqrt(count(*)) as se_output
-    from residuals
-    group by fit_date, {{ group }}
+        select
+            fit_date,
+            {{ group }},
+            count(*) as n,
+            avg(oee_adjusted) as mean_oee_adjusted,
+            stddev_samp(oee_adjusted) / sqrt(count(*)) as se_oee_adjusted,
+            avg(output_per_staffed_hour) as mean_output,
+            stddev_samp(output_per_staffed_hour) / sqrt(count(*)) as se_output
+        from residuals
+        group by fit_date, {{ group }}
 
-),
+    ),
 {% endfor %}
 
 judged as (
@@ -179,9 +181,9 @@ judged as (
         slot.mean_oee_adjusted as shift_name_oee_adjusted_mean_28d,
         {{ t_quantile_975('slot.n - 1') }} * slot.se_oee_adjusted as shift_name_oee_adjusted_ci_half_width_28d
     from residuals
-    join crew_id_stats as crew
+    inner join crew_id_stats as crew
         on crew.fit_date = residuals.fit_date and crew.crew_id = residuals.crew_id
-    join shift_name_stats as slot
+    inner join shift_name_stats as slot
         on slot.fit_date = residuals.fit_date and slot.shift_name = residuals.shift_name
     where residuals.production_date = residuals.fit_date
 
@@ -214,8 +216,10 @@ select
     cast(oee_adjusted as double) as oee_adjusted,
     cast(crew_shift_count_28d as bigint) as crew_shift_count_28d,
     cast(crew_oee_adjusted_mean_28d as double) as crew_oee_adjusted_mean_28d,
-    cast(crew_oee_adjusted_mean_28d - crew_oee_adjusted_ci_half_width_28d as double) as crew_oee_adjusted_ci_low_28d,
-    cast(crew_oee_adjusted_mean_28d + crew_oee_adjusted_ci_half_width_28d as double) as crew_oee_adjusted_ci_high_28d,
+    cast(crew_oee_adjusted_mean_28d - crew_oee_adjusted_ci_half_width_28d as double)
+        as crew_oee_adjusted_ci_low_28d,
+    cast(crew_oee_adjusted_mean_28d + crew_oee_adjusted_ci_half_width_28d as double)
+        as crew_oee_adjusted_ci_high_28d,
     cast(crew_output_per_staffed_hour_mean_28d as double) as crew_output_per_staffed_hour_mean_28d,
     cast(crew_output_per_staffed_hour_mean_28d - crew_output_per_staffed_hour_ci_half_width_28d as double)
         as crew_output_per_staffed_hour_ci_low_28d,

@@ -15,7 +15,7 @@ defects as (
         count(distinct case_id) as batches_affected
     from {{ ref('fct_quality_measurements') }}
     where {{ production_date_window() }}
-      and not in_spec
+        and not in_spec
     group by production_date, activity, characteristic
 
 ),
@@ -25,7 +25,8 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by production_date order by batches_affected desc, out_of_spec_samples desc, activity, characteristic
+            partition by production_date
+            order by batches_affected desc, out_of_spec_samples desc, activity asc, characteristic asc
         ) as pareto_rank,
         batches_affected / sum(batches_affected) over (partition by production_date) as share_of_defects
     from defects
@@ -40,5 +41,7 @@ select
     cast(batches_affected as bigint) as batches_affected,
     cast(pareto_rank as bigint) as pareto_rank,
     cast(share_of_defects as double) as share_of_defects,
-    cast(sum(share_of_defects) over (partition by production_date order by pareto_rank) as double) as cumulative_share
+    cast(
+        sum(share_of_defects) over (partition by production_date order by pareto_rank) as double
+    ) as cumulative_share
 from ranked

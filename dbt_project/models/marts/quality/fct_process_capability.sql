@@ -13,7 +13,9 @@ samples as (
         characteristic,
         product_id,
         machine_id,
-        any_value(activity) over (partition by production_date, characteristic, product_id, machine_id) as activity,
+        any_value(activity) over (
+            partition by production_date, characteristic, product_id, machine_id
+        ) as activity,
         unit,
         measured_value,
         lsl,
@@ -25,7 +27,7 @@ samples as (
         )) as moving_range
     from {{ ref('fct_quality_measurements') }}
     where {{ production_date_window() }}
-      and measured_value is not null
+        and measured_value is not null
 
 ),
 

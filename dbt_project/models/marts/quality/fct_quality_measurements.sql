@@ -1,4 +1,5 @@
-{#- Incremental by factory day (delete+insert on production_date, see dbt_project.yml); window from --vars. -#}
+{#- Incremental by factory day (delete+insert on production_date, see dbt_project.yml);
+    window from --vars. -#}
 with
 
 measurements as (
@@ -19,22 +20,24 @@ shifts as (
 checked as (
 
     select
-        measurement_id,
+        measurements.measurement_id,
         measurements.case_id,
         batches.product_id,
-        activity,
-        machine_id,
-        characteristic,
-        unit,
-        measured_value,
-        lsl,
-        usl,
+        measurements.activity,
+        measurements.machine_id,
+        measurements.characteristic,
+        measurements.unit,
+        measurements.measured_value,
+        measurements.lsl,
+        measurements.usl,
         -- a missing limit does not constrain; a missing value is neither in nor out of spec
         case
-            when measured_value is null then null
-            else (lsl is null or measured_value >= lsl) and (usl is null or measured_value <= usl)
+            when measurements.measured_value is null then null
+            else
+                (measurements.lsl is null or measurements.measured_value >= measurements.lsl)
+                and (measurements.usl is null or measurements.measured_value <= measurements.usl)
         end as in_spec,
-        measured_ts,
+        measurements.measured_ts,
         measurements.production_date,
         shifts.shift_id
 
@@ -42,9 +45,9 @@ checked as (
     left join {{ ref('dim_batch') }} as batches
         on batches.case_id = measurements.case_id
     left join shifts
-        on  shifts.production_date = measurements.production_date
-        and measurements.measured_ts >= shifts.start_ts
-        and measurements.measured_ts < shifts.end_ts
+        on shifts.production_date = measurements.production_date
+            and measurements.measured_ts >= shifts.start_ts
+            and measurements.measured_ts < shifts.end_ts
 
 )
 

@@ -45,14 +45,17 @@ steps as (
         case
             when events.is_rework then 'rework'
             when events.next_is_rework then 'sent_back'
-            when events.next_is_rework is not null or events.activity = '{{ var("final_activity") }}' then 'passed'
+            when
+                events.next_is_rework is not null
+                or events.activity = '{{ var("final_activity") }}'
+                then 'passed'
             else 'pending'
         end as outcome
     from events
     left join shifts
-        on  shifts.production_date = events.production_date
-        and events.start_ts >= shifts.start_ts
-        and events.start_ts < shifts.end_ts
+        on shifts.production_date = events.production_date
+            and events.start_ts >= shifts.start_ts
+            and events.start_ts < shifts.end_ts
     where {{ production_date_window('events.production_date', days_before=1) }}
 
 ),
@@ -70,7 +73,8 @@ yields as (
         count(*) filter (where outcome <> 'rework') as first_pass_count,
         count(*) filter (where outcome = 'sent_back') as sent_back_count,
         count(*) filter (where outcome = 'pending') as pending_count,
-        coalesce(sum(produced_qty) filter (where outcome in ('passed', 'sent_back')), 0) as first_pass_decided_cells,
+        coalesce(sum(produced_qty) filter (where outcome in ('passed', 'sent_back')), 0)
+            as first_pass_decided_cells,
         coalesce(sum(good_qty) filter (where outcome = 'passed'), 0) as first_pass_good_cells,
         sum(produced_qty) as produced_cells,
         sum(good_qty) as good_cells,

@@ -20,7 +20,8 @@ intervals as (
         select
             sensor_id,
             production_date,
-            epoch(reading_ts) - epoch(lag(reading_ts) over (partition by sensor_id, production_date order by reading_ts))
+            epoch(reading_ts)
+            - epoch(lag(reading_ts) over (partition by sensor_id, production_date order by reading_ts))
                 as gap_s
         from readings
     )
@@ -36,7 +37,7 @@ hourly as (
         machine_id,
         measure,
         unit,
-        -- truncated in UTC whatever the session time zone: timestamptz -> UTC wall clock -> hour -> timestamptz
+        -- truncated in UTC whatever the session zone: timestamptz -> UTC wall clock -> hour -> timestamptz
         timezone('UTC', date_trunc('hour', timezone('UTC', reading_ts))) as hour,
         production_date,
         count(*) as reading_count,
@@ -53,11 +54,13 @@ hourly as (
 -- every hour of the factory day for every sensor that reported that day, so a silent hour has a row too
 day_hours as (
 
-    select production_date, unnest(generate_series(
-        timezone('UTC', date_trunc('hour', timezone('UTC', min(start_ts)))),
-        max(end_ts) - interval 1 hour,
-        interval 1 hour
-    )) as hour
+    select
+        production_date,
+        unnest(generate_series(
+            timezone('UTC', date_trunc('hour', timezone('UTC', min(start_ts)))),
+            max(end_ts) - interval 1 hour,
+            interval 1 hour
+        )) as hour
     from {{ ref('stg_mes__shifts') }}
     where {{ production_date_window() }}
     group by production_date
@@ -66,9 +69,15 @@ day_hours as (
 
 sensor_hours as (
 
-    select sensors.sensor_id, sensors.machine_id, sensors.measure, sensors.unit, day_hours.hour, day_hours.production_date
+    select
+        sensors.sensor_id,
+        sensors.machine_id,
+        sensors.measure,
+        sensors.unit,
+        day_hours.hour,
+        day_hours.production_date
     from (select distinct sensor_id, machine_id, measure, unit, production_date from hourly) as sensors
-    join day_hours on day_hours.production_date = sensors.production_date
+    inner join day_hours on day_hours.production_date = sensors.production_date
     union
     select sensor_id, machine_id, measure, unit, hour, production_date from hourly
 
@@ -87,12 +96,14 @@ select
     hourly.mean_value,
     hourly.stddev_value,
     -- minutes of the hour without data: the hour less what the readings cover at the usual interval
-    cast(greatest(0, 60 - coalesce(hourly.reading_count, 0) * intervals.interval_s / 60.0) as double) as gap_minutes,
+    cast(greatest(0, 60 - coalesce(hourly.reading_count, 0) * intervals.interval_s / 60.0) as double)
+        as gap_minutes,
     cast(intervals.interval_s as double) as interval_s
 from sensor_hours
 left join hourly
-    on  hourly.sensor_id = sensor_hours.sensor_id
-    and hourly.production_date = sensor_hours.production_date
-    and hourly.hour = sensor_hours.hour
+    on hourly.sensor_id = sensor_hours.sensor_id
+        and hourly.production_date = sensor_hours.production_date
+        and hourly.hour = sensor_hours.hour
 left join intervals
-    on intervals.sensor_id = sensor_hours.sensor_id and intervals.production_date = sensor_hours.production_date
+    on intervals.sensor_id = sensor_hours.sensor_id
+        and intervals.production_date = sensor_hours.production_date
