@@ -320,3 +320,20 @@ def test_a_broker_outage_is_buffered_by_the_feed_and_replayed_once_it_is_back(tm
     keys = landed_keys(tmp_path)
     assert len(keys) == len(set(keys)) == 200
     assert publisher.stats["dropped"] == 0
+
+
+def test_a_batch_without_a_receipt_is_sent_again_and_lands_once(tmp_path, broker, services):
+    # the broker is up but no service subscribes yet: the broker drops the batches, no receipt comes
+    publisher = BufferedPublisher("127.0.0.1", broker.port, source="line-c", receipt_timeout_s=0.2)
+    try:
+        replay(publisher, synthetic_plant(5, 1.0, start_us=START_US, groups=1), speed=0, limit=50)
+        wait_for(lambda: publisher.stats["resent"] >= 10, "every batch to be sent again")
+        assert publisher.pending_readings() == 50 and not publisher.receipted_batches
+        service = services(tmp_path, mqtt_port=broker.port)
+        assert publisher.flush(timeout_s=10), f"unreceipted readings remain: {publisher.stats}"
+    finally:
+        publisher.close()
+    assert publisher.receipted_batches == set(range(1, 11))
+    service.stop()
+    keys = landed_keys(tmp_path)
+    assert len(keys) == len(set(keys)) == 50  # sent two or more times, landed once
