@@ -221,6 +221,9 @@ def test_a_range_is_split_in_halves_down_to_the_blocked_days():
     ]
 
 
+# The whole graph four times over (a day of history, the range, its halves): the slowest scenario, run with
+# the end-to-end tier; the splitting alone is checked above, fast.
+@pytest.mark.e2e
 def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_path):
     """The whole graph on three days whose first collapses: the range fails, its halves run, and only the
     collapsed day stays out (deeper splits: the test above)."""
