@@ -165,4 +165,5 @@ def test_a_backfill_through_the_webserver_isolates_the_collapsed_day(tmp_path):
         ).fetchall()
     assert [d for (d,) in mart_days] == good_days
     assert [d for (d,) in mined_days] == good_days
-    assert sorted(p.parent.name for p in (tmp_path / "reports").glob("*/daily/director.html")) == good_days
+    directors = (tmp_path / "reports").glob("*/daily/director.html")
+    assert sorted(p.parent.parent.name for p in directors) == good_days
