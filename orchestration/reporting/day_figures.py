@@ -108,40 +108,46 @@ def load_machine_oee(conn, day: date, missing: list[str]) -> list[MachineOee]:
     ]
 
 
+def _first_row_of_day(
+    conn, table: str, what: str, columns: str, order: str, day: date, missing: list[str]
+) -> dict[str, Any] | None:
+    """The day's first row of ``table`` in ``order``; None, said in ``missing``, when there is none."""
+    if not queries.table_exists(conn, table):
+        missing.append(f"{what}: table {table} not found")
+        return None
+    found = queries.rows(
+        conn,
+        f"select {columns} from {table} where production_date = ?::date order by {order} limit 1",
+        [day],
+    )
+    if not found:
+        missing.append(f"{what}: no row for {day.isoformat()} in {table}")
+        return None
+    return found[0]
+
+
 def load_process_mining(conn, day: date, missing: list[str]) -> ProcessMiningSummary | None:
     """The day's discovered process model and its conformance; None when neither was recorded."""
-    model_row: dict[str, Any] | None = None
-    conformance_row: dict[str, Any] | None = None
-    if queries.table_exists(conn, MODELS_TABLE):
-        found = queries.rows(
-            conn,
-            f"""
-            select algorithm, noise_threshold, places, transitions, silent_transitions, arcs,
-                   picture_svg_path, picture_png_path, renderer, note
-            from {MODELS_TABLE} where production_date = ?::date order by algorithm, noise_threshold limit 1
-            """,
-            [day],
-        )
-        model_row = found[0] if found else None
-        if model_row is None:
-            missing.append(f"process model: no row for {day.isoformat()} in {MODELS_TABLE}")
-    else:
-        missing.append(f"process model: table {MODELS_TABLE} not found")
-    if queries.table_exists(conn, CONFORMANCE_TABLE):
-        found = queries.rows(
-            conn,
-            f"""
-            select model_name, cases, events, variants, variants_used, log_fitness, fitting_traces_share,
-                   precision, note
-            from {CONFORMANCE_TABLE} where production_date = ?::date order by model_name limit 1
-            """,
-            [day],
-        )
-        conformance_row = found[0] if found else None
-        if conformance_row is None:
-            missing.append(f"conformance: no row for {day.isoformat()} in {CONFORMANCE_TABLE}")
-    else:
-        missing.append(f"conformance: table {CONFORMANCE_TABLE} not found")
+    model_row = _first_row_of_day(
+        conn,
+        MODELS_TABLE,
+        "process model",
+        "algorithm, noise_threshold, places, transitions, silent_transitions, arcs, picture_svg_path, "
+        "picture_png_path, renderer, note",
+        "algorithm, noise_threshold",
+        day,
+        missing,
+    )
+    conformance_row = _first_row_of_day(
+        conn,
+        CONFORMANCE_TABLE,
+        "conformance",
+        "model_name, cases, events, variants, variants_used, log_fitness, fitting_traces_share, precision, "
+        "note",
+        "model_name",
+        day,
+        missing,
+    )
     if model_row is None and conformance_row is None:
         return None
     model_row = model_row or {}

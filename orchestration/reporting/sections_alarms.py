@@ -39,12 +39,11 @@ def alarms_in_window(
     factory day; those still on after ``open_after`` (the shift's last minutes) are said so, for the next."""
     where = "start_ts < $end and end_ts > $start and source = $source"
     section = _alarms(source, key, title, alarm_source, where, {"start": window[0], "end": window[1]})
-    still = [row for row in section.rows if row["end_ts"] is not None and row["end_ts"] >= open_after]
     for row in section.rows:
-        row["still_on"] = row in still
+        row["still_on"] = row["end_ts"] is not None and row["end_ts"] >= open_after
     if section.rows:
         section.columns.append(Column("still_on", "Still on at the handover"))
-        section.headline += f" {len(still)} still on at the handover."
+        section.headline += f" {sum(row['still_on'] for row in section.rows)} still on at the handover."
     return section
 
 
