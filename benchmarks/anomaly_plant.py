@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from orchestration.anomalies.evaluation import match_events
 from orchestration.anomalies.plant import HISTORY_DAYS, detect_day, sensor_alarms
+from orchestration.anomalies.sensor_alarms import occurrence_spans
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.simulator import load_scenario
 from orchestration.simulator.engine import run_factory_day
@@ -88,9 +89,10 @@ def run(scenario: str, days: int, history_days: int) -> dict:
             if a.machine_id == worn_machine
             or any(
                 f["machine_id"] == a.machine_id
-                and a.start_us < f["end_us"] + slack
-                and a.end_us > f["start_us"] - slack
+                and start < f["end_us"] + slack
+                and end > f["start_us"] - slack
                 for f in faults
+                for start, end in occurrence_spans(a)  # a repeating alarm: each time it came back
             )
         ]
         alarms_total += len(alarms)

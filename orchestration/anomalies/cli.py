@@ -7,7 +7,9 @@ Rows are taken in time order, one reading per row and column. The baseline is le
 file of normal operation), or from the first ``--train-rows`` rows of the file itself (which are then not
 judged), or else from the judged rows themselves with the wider warm-up limits. Events are grouped into alarms
 as the platform's reports show them (one per problem, with a priority and a sentence); a row is flagged when
-an alarm covers it. Times are the file's own timestamps, whatever gaps or repeated instants they hold.
+a sensor's own deviation inside an alarm covers it (a broken relation between sensors is the alarm's
+evidence, not flagged rows of its own: see ``AlarmRules.relation_alone``). Times are the file's own
+timestamps, whatever gaps or repeated instants they hold.
 
 With a label column, the judged rows are scored: ``--protocol skab`` (the default) prints precision,
 recall, F1, the false-alarm rate (FAR) and the missed-alarm rate (MAR) as SKAB's leaderboard;
@@ -117,7 +119,9 @@ def _on_rows(event: Event, grid: SensorGrid, timestamps_us: np.ndarray) -> Event
 def _covered(timestamps_us: np.ndarray, alarms: list[Alarm]) -> np.ndarray:
     flags = np.zeros(len(timestamps_us), dtype=bool)
     for alarm in alarms:
-        flags |= (timestamps_us >= alarm.start_us) & (timestamps_us < alarm.end_us)
+        own = [m for m in alarm.members if m["kind"] != "multivariate"] or alarm.members
+        for member in own:
+            flags |= (timestamps_us >= member["start_us"]) & (timestamps_us < member["end_us"])
     return flags
 
 
