@@ -5,7 +5,7 @@
 
 The scenario is simulated at its own (default) scale from ``--baseline-days`` before the first judged day,
 landed in a lake and built into a warehouse by dbt, as the platform does. Every day then gets its SPC charts
-and alarms and its sensor alarms (the sensor side's detectors, against the day before), as the platform would
+and alarms and its sensor alarms (the sensor side's detectors, against the days before), as the platform would
 have run it; the judged days also their RCA cases (in a state file of their own) and the director's KPI
 board. On data/scenarios/healthy.yaml every SPC alarm, sensor alarm, RCA case and "worse than the last 30
 days" is false by construction. Prints per judged day: SPC alarms (critical / high / low), sensor alarms, RCA
@@ -66,7 +66,7 @@ def build_warehouse(work: Path) -> Path:
 
 
 def analytics_day(warehouse: Path, day: date, clock: FactoryCalendar, sensors: bool) -> dict:
-    """SPC charts and alarms, and the sensors' anomalies and alarms (against the day before), of one day."""
+    """SPC charts and alarms, and the sensors' anomalies and alarms (against the days before), of one day."""
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         spc = spc_day(conn, day.isoformat(), timezone=clock.timezone)

@@ -55,6 +55,8 @@ def grid_of(frame: pd.DataFrame, time_col: str, value_cols: list[str], group: st
         start_us=int(times.iloc[0].value // 1000),
         interval_us=interval_us,
         values=frame[value_cols].to_numpy(dtype=np.float64).T.copy(),
+        # The file's own clock time of day: a daily swing is learnt when the baseline spans a day.
+        hour=(times.dt.hour + times.dt.minute / 60.0 + times.dt.second / 3600.0).to_numpy(),
     )
 
 
