@@ -128,8 +128,7 @@ def run(scenario: str, days: int, history_days: int, first_day: date = FIRST_DAY
     if not_judged:
         print(
             "  missed, planted wholly inside a changeover, planned maintenance or breakdown"
-            " (never judged, by design): "
-            + ", ".join(f"{k} {n}" for k, n in sorted(not_judged.items()))
+            " (never judged, by design): " + ", ".join(f"{k} {n}" for k, n in sorted(not_judged.items()))
         )
     print(
         f"  alarms {alarms_total} ({alarms_total / days:.1f} a day), "
