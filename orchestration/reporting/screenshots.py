@@ -30,61 +30,42 @@ def find_chromium() -> str | None:
     return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
 
 
+# A fresh profile each time, no network, no first-run UI, no sync: the same page renders the same.
+HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
 def screenshot(chromium: str, page: Path, png: Path, window: str = WINDOW, timeout_s: float = 120) -> Path:
-    """One PNG of ``page`` (a local HTML file); a fresh profile each time, no network, no first-run UI."""
-    png.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                f"--user-data-dir={profile}",
-                f"--screenshot={png.resolve()}",
-                f"--window-size={window}",
-                page.resolve().as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=timeout_s,
-        )
-    if not png.exists():
-        raise RuntimeError(f"Chromium wrote no screenshot of {page}")
-    return png
+    """One PNG of ``page`` (a local HTML file)."""
+    flags = ["--hide-scrollbars", f"--screenshot={png.resolve()}", f"--window-size={window}"]
+    return _headless(chromium, page, png, flags, timeout_s, "screenshot")
 
 
 def print_pdf(chromium: str, page: Path, pdf: Path, timeout_s: float = 120) -> Path:
     """The page as a PDF, laid out by its @media print rules (A4/Letter as Chromium defaults)."""
-    pdf.parent.mkdir(parents=True, exist_ok=True)
+    flags = ["--no-pdf-header-footer", f"--print-to-pdf={pdf.resolve()}"]
+    return _headless(chromium, page, pdf, flags, timeout_s, "PDF")
+
+
+def _headless(chromium: str, page: Path, out: Path, flags: list[str], timeout_s: float, what: str) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={pdf.resolve()}",
-                page.resolve().as_uri(),
-            ],
+            [chromium, *HEADLESS, f"--user-data-dir={profile}", *flags, page.resolve().as_uri()],
             check=True,
             capture_output=True,
             timeout=timeout_s,
         )
-    if not pdf.exists():
-        raise RuntimeError(f"Chromium wrote no PDF of {page}")
-    return pdf
+    if not out.exists():
+        raise RuntimeError(f"Chromium wrote no {what} of {page}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
