@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from orchestration.command_line import Parser, day_range, factory_day_text
+from orchestration.command_line import Parser, add_day_range, day_range
 from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between, halves
 from orchestration.progress import StageProgress
 
@@ -43,10 +43,7 @@ def backfill(
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m orchestration.backfill", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--from", dest="first", type=factory_day_text, required=True, help="first factory day"
-    )
-    parser.add_argument("--to", dest="last", type=factory_day_text, required=True, help="last day")
+    add_day_range(parser)
     args = parser.parse_args(argv)
     day_range(parser, args.first, args.last)
     # Dagster's notices about its own beta and preview parameters are not news to a plant's engineer

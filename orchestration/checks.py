@@ -15,7 +15,7 @@ import warnings
 
 import dagster as dg
 
-from orchestration.command_line import Parser, day_range, factory_day_text
+from orchestration.command_line import Parser, add_day_range, day_range
 from orchestration.dbt_runner import run_dbt_tests
 from orchestration.partition_ranges import RANGE_END, RANGE_START
 
@@ -43,10 +43,7 @@ def run_gate_checks(first: str, last: str) -> list[dg.AssetCheckEvaluation]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m orchestration.checks", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--from", dest="first", type=factory_day_text, required=True, help="first factory day"
-    )
-    parser.add_argument("--to", dest="last", type=factory_day_text, required=True, help="last day")
+    add_day_range(parser)
     args = parser.parse_args(argv)
     day_range(parser, args.first, args.last)
     failed_errors = 0

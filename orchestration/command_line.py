@@ -1,8 +1,9 @@
 """What every command line of the platform shares: a mistake in its arguments is one line, not a traceback.
 
 ``Parser`` is an ``argparse.ArgumentParser`` whose errors are ``prog: error: ... (see --help)`` and exit
-status 2, without the usage block; ``factory_day`` is the argument type of a factory day (YYYY-MM-DD), and
-``day_range`` checks that a --from/--to window runs forwards. No Dagster here: a CLI imports domain code only.
+status 2, without the usage block; ``factory_day`` is the argument type of a factory day (YYYY-MM-DD),
+``add_day_range`` adds a --from/--to window and ``day_range`` checks that it runs forwards. No Dagster here: a
+CLI imports domain code only.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def factory_day(text: str) -> date:
 def factory_day_text(text: str) -> str:
     """``factory_day``, kept as its ISO text (the form partition keys and SQL take)."""
     return factory_day(text).isoformat()
+
+
+def add_day_range(parser: argparse.ArgumentParser, as_text: bool = True) -> None:
+    """The ``--from`` / ``--to`` window of factory days (``args.first``, ``args.last``) of a range command;
+    check it with ``day_range`` after parsing."""
+    day = factory_day_text if as_text else factory_day
+    parser.add_argument("--from", dest="first", type=day, required=True, help="first factory day")
+    parser.add_argument("--to", dest="last", type=day, required=True, help="last factory day")
 
 
 def day_range(parser: argparse.ArgumentParser, first: date | str, last: date | str) -> None:

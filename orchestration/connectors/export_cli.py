@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orchestration.command_line import Parser, day_range, factory_day
+from orchestration.command_line import Parser, add_day_range, day_range
 from orchestration.connectors.export import export_ocel, export_xes
 from orchestration.settings import load_settings
 
@@ -47,8 +47,7 @@ def export_event_log(
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m orchestration.connectors.export_cli", description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="first", type=factory_day, required=True, help="first factory day")
-    parser.add_argument("--to", dest="last", type=factory_day, required=True, help="last factory day")
+    add_day_range(parser, as_text=False)
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default: the settings')")
     args = parser.parse_args(argv)
