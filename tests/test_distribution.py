@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from orchestration.distribution import SmtpSettings, deliver_reports, load_distribution
 from orchestration.distribution.config import Distribution, Retries, RoleRecipients
+from tests.live_helpers import free_port
 
 aiosmtpd = pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -58,12 +58,6 @@ class Mailbox:
             (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default))
         )
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):

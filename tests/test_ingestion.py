@@ -24,6 +24,7 @@ from orchestration.ingestion.lander import Lander
 from orchestration.ingestion.payload import parse_message
 from orchestration.ingestion.wal import WriteAheadLog
 from orchestration.lake.tables import RAW_TABLES
+from tests.live_helpers import free_port, landed, wait_for
 
 START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
 START_US = int(START.timestamp() * 1e6)
@@ -34,13 +35,6 @@ BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from
 
 def reading(sensor: str, ts_us: int, value: float = 1.0, machine: str = "COAT-01") -> tuple:
     return (sensor, machine, "temperature", "degC", ts_us, value)
-
-
-def landed(lake: Path) -> pa.Table:
-    files = sorted((lake / "raw" / "sensor_readings").glob("date=*/live-*.parquet"))
-    if not files:
-        return RAW_TABLES["sensor_readings"].empty_table()
-    return pa.concat_tables([pq.read_table(f) for f in files])
 
 
 def keys_of(table: pa.Table) -> list[tuple]:
@@ -149,12 +143,6 @@ def test_score_latest_flags_a_spike_against_the_rolling_median(tmp_path):
 # ---------------------------------------------------------------- end to end with a real broker
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Processes:
     def __init__(self):
         self.running: list[subprocess.Popen] = []
@@ -239,15 +227,6 @@ def _post(port: int, path: str, body: object) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
-
-
-def wait_for(condition, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.e2e  # starts the broker, the service and the feed as processes

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -28,34 +27,11 @@ from orchestration.ingestion import read_quarantine
 from orchestration.ingestion.broker import broker_config, serve_broker
 from orchestration.ingestion.feed import BufferedPublisher, replay, synthetic_plant
 from orchestration.ingestion.service import IngestionService, ServiceConfig
-from orchestration.lake.tables import RAW_TABLES
+from tests.live_helpers import free_port, landed, wait_for
 
 BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from 06:00 local
 START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
 START_US = int(START.timestamp() * 1e6)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def landed(lake: Path) -> pa.Table:
-    """Every landed row: compacted minutes and the part files not yet compacted."""
-    files = sorted((lake / "raw" / "sensor_readings").glob("date=*/live-*.parquet"))
-    if not files:
-        return RAW_TABLES["sensor_readings"].empty_table()
-    return pa.concat_tables([pq.read_table(f) for f in files])
 
 
 def landed_keys(lake: Path) -> list[tuple[str, int]]:
