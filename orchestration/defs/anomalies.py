@@ -61,8 +61,9 @@ def build_analytics(factory_days: dg.PartitionsDefinition) -> list[dg.AssetsDefi
         partitions_def=factory_days,
         backfill_policy=dg.BackfillPolicy.single_run(),
         description="Spikes, level shifts, drifts, stuck values, gaps and multivariate deviations of the "
-        "day's sensors, judged in their machine's context (changeovers and planned maintenance excluded); "
-        "one alarm per machine and problem (analytics.alarms, source sensor).",
+        "day's sensors, judged in their machine's context against the three days before (changeovers, "
+        "planned maintenance and breakdowns excluded); one alarm per machine and problem, repeats folded "
+        "(analytics.alarms, source sensor).",
     )(sensor_anomalies)
     spc = dg.asset(
         key=["analytics", "spc_violations"],
