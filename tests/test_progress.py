@@ -37,6 +37,8 @@ def test_a_run_prints_one_line_per_stage_with_its_steps_and_seconds():
         record(level=logging.WARNING, message="__ASSET_JOB - abc - 12 email deliveries failed: no host")
     )
     progress.emit(record(level=logging.INFO, message="debug chatter"))
+    notice = "Logging an `AssetObservation` instead of an `AssetCheckResult` for dbt test `unique_int_x_id`."
+    progress.emit(record(level=logging.WARNING, message=f"__ASSET_JOB - abc - warehouse_models - {notice}"))
     progress.finish()
     assert lines == [
         "  simulate and land: 1 steps in 5 s",
