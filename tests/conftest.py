@@ -42,6 +42,16 @@ class Platform:
             self.asset("reports", "daily_report"),
         ]
 
+    def materialize_day(self, day: str, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+        """The pipeline and the quality gate's checks for factory day ``day``, on an ephemeral instance."""
+        return dg.materialize(
+            [*self.pipeline_assets(), *self.raw_checks],
+            partition_key=day,
+            resources=self.resources,
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=raise_on_error,
+        )
+
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as conn:
             return conn.execute(sql).fetchall()

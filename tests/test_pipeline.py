@@ -15,22 +15,12 @@ from tests.conftest import make_platform
 DAY = "2026-11-13"  # a Friday
 
 
-def materialize_day(platform, day: str = DAY, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        [*platform.pipeline_assets(), *platform.raw_checks],
-        partition_key=day,
-        resources=platform.resources,
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=raise_on_error,
-    )
-
-
 @pytest.fixture(scope="module")
 def friday(tmp_path_factory):
     """The Friday through the whole graph once, for the tests that read it (one materializes it again)."""
     with pytest.MonkeyPatch.context() as patch:
         platform = make_platform(tmp_path_factory.mktemp("friday"), patch)
-        yield platform, materialize_day(platform)
+        yield platform, platform.materialize_day(DAY)
 
 
 def test_one_factory_day_runs_end_to_end(friday):
@@ -99,7 +89,7 @@ def test_rematerializing_a_day_leaves_the_same_warehouse(friday):
     platform, result = friday
     assert result.success
     first = platform.table_row_counts()
-    materialize_day(platform)
+    platform.materialize_day(DAY)
     second = platform.table_row_counts()
     assert first == second
     assert first["marts.fct_process_events"] > 0
@@ -119,7 +109,7 @@ def test_failed_blocking_check_stops_the_warehouse(platform, monkeypatch):
         return simulated
 
     monkeypatch.setattr(SimulatedFactory, "simulate", events_ending_before_they_start)
-    result = materialize_day(platform, raise_on_error=False)
+    result = platform.materialize_day(DAY, raise_on_error=False)
 
     assert not result.success
     failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}

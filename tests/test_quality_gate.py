@@ -133,22 +133,12 @@ def test_sensor_gaps_are_found_where_the_truth_says(tmp_path):
     assert found == planted  # nothing else falls silent in the simulated plant
 
 
-def materialize(platform, day: str, raise_on_error: bool = False) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        [*platform.pipeline_assets(), *platform.raw_checks],
-        partition_key=day,
-        resources=platform.resources,
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=raise_on_error,
-    )
-
-
 def test_a_corrupted_day_delivers_its_good_rows_and_its_report_says_what_was_held_back(platform, tmp_path):
     scenario = tmp_path / "corrupted.yaml"
     damage = {"days": [DAY], "null_keys": 2, "end_before_start": 3, "out_of_range_measurements": 4}
     scenario.write_text(yaml.safe_dump({"base": str(SMALL), "corruption": damage}))
     platform.resources["factory"] = SimulatedFactory(scenario_path=str(scenario))
-    result = materialize(platform, DAY.isoformat())
+    result = platform.materialize_day(DAY.isoformat(), raise_on_error=False)
     assert result.success  # row damage is quarantined, not fatal
     warned = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
     assert warned.keys() == {
@@ -248,7 +238,8 @@ def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_pa
         )
         return results[-1]
 
-    assert materialize(platform, "2026-11-08").success  # a day of history before the range
+    # a day of history before the range
+    assert platform.materialize_day("2026-11-08", raise_on_error=False).success
     blocked: dict[str, list[str]] = {}
     done = backfill(days_between("2026-11-09", "2026-11-11"), run, blocked)
     assert blocked == {"2026-11-09": ["production_events_volume_is_steady"]}
