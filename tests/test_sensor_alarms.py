@@ -97,6 +97,7 @@ def test_a_sensor_spiking_all_shift_raises_one_alarm_that_counts_its_repeats():
     alarm = alarms[0]
     assert "came back 11 more times, the last at Thu 11:40" in alarm.sentence, alarm.sentence
     assert sorted({m["occurrence"] for m in alarm.members}) == list(range(12))
+    assert [m["kind"] for m in alarm.members if m["lead"]] == ["spike"] * 12
     assert (alarm.start_us, alarm.end_us) == (480 * MINUTE_US, 701 * MINUTE_US)
 
 

@@ -130,7 +130,7 @@ def fold_repeats(alarms: list[Alarm], rules: AlarmRules, timezone: str = "UTC") 
 
 
 def _lead_kind(alarm: Alarm) -> str:
-    return next((m["kind"] for m in alarm.members if m["sensor_id"] == alarm.subject), "")
+    return next((m["kind"] for m in alarm.members if m.get("lead")), "")
 
 
 def _repeated(chain: list[Alarm], timezone: str) -> Alarm:
@@ -231,6 +231,7 @@ def _alarm(machine, group, sensors, timezone, rules, interval_s) -> Alarm:
                 "end_us": e.end_us,
                 "score": e.score,
                 "priority": priority_of(e, rules, interval_s),
+                "lead": e is lead,  # the event the alarm is named after
             }
             for e in group
         ],
