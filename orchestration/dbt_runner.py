@@ -24,9 +24,15 @@ def dbt_executable() -> str:
 
 
 def export_dbt_environment(settings: Settings) -> None:
-    """dbt reads the warehouse and lake paths from the environment (see dbt_project/profiles.yml)."""
+    """dbt reads the warehouse and lake paths from the environment (see dbt_project/profiles.yml), and how it
+    picks the data tests of a partial run: "buildable" runs a test when all its parents are built or upstream.
+    dbt's default ("eager") runs it when any one is selected, so materializing one mart and its upstream from
+    the UI ran the relationship tests of marts it does not build, which fail on a warehouse that lacks them.
+    dagster-dbt passes the variable on (and sets "empty" itself when it selects tests one by one); a value the
+    user set wins."""
     os.environ["GIGAFACTORY_WAREHOUSE"] = str(settings.warehouse_path)
     os.environ["GIGAFACTORY_LAKE"] = str(settings.lake_dir)
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 
 def manifest_is_stale(manifest: Path = MANIFEST) -> bool:

@@ -31,7 +31,7 @@ from orchestration.anomalies.alarms import Alarm
 from orchestration.anomalies.detectors import Event, SensorGrid
 from orchestration.anomalies.evaluation import point_scores
 from orchestration.anomalies.scoring import Detectors, detect, fit_detectors
-from orchestration.anomalies.sensor_alarms import group_events
+from orchestration.anomalies.sensor_alarms import deviation_spans, group_events
 from orchestration.command_line import Parser
 
 
@@ -121,9 +121,8 @@ def _on_rows(event: Event, grid: SensorGrid, timestamps_us: np.ndarray) -> Event
 def _covered(timestamps_us: np.ndarray, alarms: list[Alarm]) -> np.ndarray:
     flags = np.zeros(len(timestamps_us), dtype=bool)
     for alarm in alarms:
-        own = [m for m in alarm.members if m["kind"] != "multivariate"] or alarm.members
-        for member in own:
-            flags |= (timestamps_us >= member["start_us"]) & (timestamps_us < member["end_us"])
+        for start_us, end_us in deviation_spans(alarm):
+            flags |= (timestamps_us >= start_us) & (timestamps_us < end_us)
     return flags
 
 

@@ -148,6 +148,13 @@ def _repeated(chain: list[Alarm], timezone: str) -> Alarm:
     )
 
 
+def deviation_spans(alarm: Alarm) -> list[tuple[int, int]]:
+    """(start_us, end_us) of each sensor deviation in the alarm: the readings it flags. A broken relation is
+    the alarm's evidence, not readings of its own, unless it is all the alarm holds (``relation_alone``)."""
+    own = [m for m in alarm.members if m["kind"] != "multivariate"] or alarm.members
+    return [(m["start_us"], m["end_us"]) for m in own]
+
+
 def occurrence_spans(alarm: Alarm) -> list[tuple[int, int]]:
     """(start_us, end_us) of each time the alarm's problem was present: one span, or one per repeat."""
     spans: dict[int, list[int]] = {}

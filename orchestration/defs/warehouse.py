@@ -2,9 +2,7 @@
 window a run."""
 
 import json
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +51,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     # dbt's unit tests check the models' SQL on fixed rows, not the day's data: the test suite runs them
     # (tests/test_dbt_models.py), a factory day's run does not repeat them (a third of its dbt time).
     arguments = ["build", "--vars", json.dumps(window), "--exclude-resource-type", "unit_test"]
-    with _buildable_tests_only():
-        invocation = dbt.cli(arguments, context=context, raise_on_error=False)
+    invocation = dbt.cli(arguments, context=context, raise_on_error=False)
     events = list(invocation.stream())
     # Row counts once dbt has exited (not dagster-dbt's fetch_row_counts, which opens the warehouse while
     # dbt writes and holds it): the window's rows and the table's, on each materialized model.
@@ -73,23 +70,6 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
         yield event
     if not invocation.is_successful():
         raise invocation.get_error()
-
-
-@contextmanager
-def _buildable_tests_only() -> Iterator[None]:
-    """dbt's default ("eager") indirect selection runs a data test when any one of its parents is selected:
-    materializing one mart and its upstream from the UI then runs the relationship tests of marts it does not
-    build, which fail on a warehouse that lacks them. "buildable" runs a test when all its parents are built
-    or upstream. dagster-dbt reads the variable when the command is made (and still sets "empty" itself when
-    it selects the tests one by one); a value the user set wins."""
-    name = "DBT_INDIRECT_SELECTION"
-    before = os.environ.get(name)
-    os.environ.setdefault(name, "buildable")
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
 
 
 def build_warehouse(project: DbtProject, factory_days: dg.PartitionsDefinition) -> dg.AssetsDefinition:
