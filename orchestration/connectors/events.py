@@ -2,7 +2,8 @@
 
 Every source row ends up in exactly one of the two tables (``rows_in == events + quarantine``), so nothing is
 lost silently. A row is quarantined for the first problem found, with the file, the line and a sentence.
-Problems with the whole file (missing, unreadable, a mapped column absent) raise ValueError instead.
+Problems with the whole file (missing, unreadable, not in its declared encoding, a repeated column, a mapped
+column absent or of a type that would have to be coerced) raise ValueError instead, naming the file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from orchestration.connectors.mapping import SourceMapping
 from orchestration.connectors.ocel import read_ocel
 from orchestration.connectors.records import SourceRecords, is_blank
 from orchestration.connectors.tabular import read_csv, read_parquet
-from orchestration.connectors.timestamps import describe_format, to_utc
+from orchestration.connectors.timestamps import TimestampRejected, describe_format, to_utc
 from orchestration.connectors.xes import PAIRED_START_PREFIX, read_xes
 from orchestration.lake.tables import RAW_TABLES
 
@@ -67,14 +68,21 @@ def load_events(mapping: SourceMapping, known_machines: Iterable[str] | None = N
 def read_source(mapping: SourceMapping, file: Path) -> SourceRecords:
     """One file's raw records, checked to offer every column the mapping names."""
     if mapping.format == "csv":
-        records = read_csv(file, mapping.delimiter)
+        records = read_csv(
+            file, mapping.delimiter, mapping.encoding, mapping.max_line_bytes, mapping.multiline_fields
+        )
     elif mapping.format == "parquet":
-        records = read_parquet(file)
+        kinds = {
+            column: (field, _FIELD_KINDS[field])
+            for field, columns in _field_columns(mapping).items()
+            for column in columns
+        }
+        records = read_parquet(file, kinds)
     elif mapping.format == "xes":
         timestamp_key = _names(mapping.columns.end_ts or mapping.columns.start_ts)[0]
         records = read_xes(file, mapping.lifecycle, timestamp_key)
     else:
-        records = read_ocel(file, mapping.case_object_type or "")
+        records = read_ocel(file, mapping.case_object_type or "", mapping.encoding)
     missing = sorted({name for names in _field_columns(mapping).values() for name in names} - records.columns)
     if missing:
         raise ValueError(
@@ -82,6 +90,14 @@ def read_source(mapping: SourceMapping, file: Path) -> SourceRecords:
             f"the file has {sorted(records.columns)})"
         )
     return records
+
+
+# The kind of value each event field takes, for typed sources (Parquet columns, OCEL JSON values).
+_FIELD_KINDS = {
+    **dict.fromkeys(("case_id", "activity", "machine", "product", "crew", "line"), "text"),
+    **dict.fromkeys(("start_ts", "end_ts"), "timestamp"),
+    **dict.fromkeys(("quantity", "scrap_qty", "good_qty"), "quantity"),
+}
 
 
 def _names(columns: str | list[str] | None) -> list[str]:
@@ -105,11 +121,19 @@ def _first(row: dict[str, Any], columns: list[str]) -> Any:
     return None
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
+def _text(value: Any, field: str, label: str) -> str:
+    """A text field's value; an integer id reads as its digits, any other type (a bool, a float, a nested
+    value) would only be its repr, so the row is rejected rather than coerced."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise _Rejected(field, f"{label} {value!r} is a {type(value).__name__}, not text")
 
 
 def _quantity(value: Any, field: str) -> int:
+    if isinstance(value, bool):
+        raise _Rejected(field, f"{field} {value!r} is a bool, not a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -128,7 +152,7 @@ def _event(row: dict[str, Any], fields: dict[str, list[str]], mapping: SourceMap
         value = _first(row, fields[field])
         if value is None:
             raise _Rejected(field if field != "machine" else "machine_id", f"missing {label}")
-        event[field] = _text(value)
+        event[field] = _text(value, field if field != "machine" else "machine_id", label)
     stamps: dict[str, datetime] = {}
     for field in ("start_ts", "end_ts"):
         if field not in fields:
@@ -137,7 +161,10 @@ def _event(row: dict[str, Any], fields: dict[str, list[str]], mapping: SourceMap
         if value is None:
             raise _Rejected(field, f"missing {field} timestamp")
         try:
-            stamps[field] = to_utc(value, mapping.timestamp_format, zone)
+            policy = (mapping.ambiguous, mapping.nonexistent)  # for naive stamps in a DST change
+            stamps[field] = to_utc(value, mapping.timestamp_format, zone, *policy)
+        except TimestampRejected as rejected:
+            raise _Rejected(field, f"{field}: {rejected}") from None
         except (ValueError, TypeError, OverflowError):
             expected = describe_format(mapping.timestamp_format)
             raise _Rejected(field, f"unparsable timestamp {value!r} (expected {expected})") from None
@@ -148,7 +175,7 @@ def _event(row: dict[str, Any], fields: dict[str, list[str]], mapping: SourceMap
     event["start_ts"], event["end_ts"] = start, end
     for field in ("product", "crew", "line"):
         value = _first(row, fields.get(field, []))
-        event[field] = None if value is None else _text(value)
+        event[field] = None if value is None else _text(value, f"{field}_id", field)
     # Quantities: produced is 1 per event when unmapped; scrap from scrap_qty, else produced - good.
     produced = 1
     if "quantity" in fields:

@@ -3,10 +3,13 @@
 One YAML file per source, committed under ``data/mappings/``. It names the file(s), the columns that hold
 the batch (case), the step (activity), the machine and the times, and the plant's timezone, because MES
 exports rarely carry an offset. A typo must fail loudly, so unknown keys are errors that name the file.
+Optional keys say what the reader cannot guess: the file's encoding (UTF-8 unless declared), a record size
+limit and whether quoted CSV fields may span lines, and what a naive stamp in a DST change means.
 """
 
 from __future__ import annotations
 
+import codecs
 import glob
 import os
 from pathlib import Path
@@ -23,6 +26,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from orchestration.connectors.tabular import MAX_LINE_BYTES
+from orchestration.connectors.timestamps import Ambiguous, Nonexistent
 
 # Set it to a folder that holds the plant exports and every mapping looks there for its file name instead of
 # its own relative path: the same committed mapping then works on a laptop, in CI and on the plant server.
@@ -90,7 +96,14 @@ class SourceMapping(_Strict):
     columns: ColumnMap = ColumnMap()
     timestamp_format: str | None = None  # strftime pattern; None: ISO 8601
     timezone: str = "UTC"  # IANA zone of naive stamps; stamps with an offset are converted, not relabelled
+    # Naive stamps the plant's clock reads twice (autumn) or never (spring): reject (quarantine, the default),
+    # or read the first / second reading of a repeated hour, or a skipped one moved forward by the gap.
+    ambiguous: Ambiguous = "reject"
+    nonexistent: Nonexistent = "reject"
     delimiter: str = Field(",", min_length=1, max_length=1)  # CSV only
+    encoding: str = "utf-8"  # CSV and OCEL JSON: the codec of the file's bytes (XES declares its own)
+    max_line_bytes: int = Field(MAX_LINE_BYTES, gt=0)  # CSV only: a longer record is quarantined
+    multiline_fields: bool = False  # CSV only: quoted fields may hold line breaks (else: an unclosed quote)
     # What to do with a repeated event (same case, activity, machine, start and end): quarantine all but the
     # first, or keep every copy when the source is known to record parallel identical operations that way.
     duplicates: Literal["quarantine", "keep"] = "quarantine"
@@ -107,6 +120,18 @@ class SourceMapping(_Strict):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return _check_zone(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            name = codecs.lookup(value).name
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        sample = '\n\r,;\t"'
+        if name not in ("utf-8", "utf-8-sig") and sample.encode(value, "replace") != sample.encode():
+            raise ValueError(f"encoding {value!r} is not ASCII-compatible (re-encode the export as UTF-8)")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -128,6 +153,11 @@ class SourceMapping(_Strict):
             raise ValueError("case_object_type: required for an OCEL source")
         if self.format != "ocel" and self.case_object_type:
             raise ValueError("case_object_type: only OCEL sources have object types")
+        if self.format in ("parquet", "xes") and "encoding" in self.model_fields_set:
+            raise ValueError("encoding: only CSV and OCEL JSON sources take one (XES declares its own)")
+        for name in ("max_line_bytes", "multiline_fields"):
+            if self.format != "csv" and name in self.model_fields_set:
+                raise ValueError(f"{name}: only CSV sources have lines")
         for name in ("case_id", "activity", "machine"):
             if getattr(columns, name) is None:
                 raise ValueError(f"columns.{name}: required")

@@ -35,6 +35,16 @@ class SourceRecords:
         self.problems.append(problem)
 
 
+def undecodable(file: Path, line: int, offset: int, encoding: str, error: UnicodeDecodeError) -> ValueError:
+    """The error for bytes that are not in the file's declared encoding: a wrong encoding affects the whole
+    file, so it stops the read rather than quarantining rows, and says where and what to declare."""
+    bad = error.object[error.start : error.start + 4].hex(" ")
+    return ValueError(
+        f"{file}: line {line}, byte offset {offset}: not valid {encoding} ({error.reason}: {bad}); "
+        "declare the file's encoding in the mapping, e.g. encoding: latin-1 or cp1252"
+    )
+
+
 def is_blank(value: Any) -> bool:
     """A missing value as exports write it: None, NaN, or an empty or whitespace-only string."""
     if value is None:

@@ -34,17 +34,26 @@ def _attributes(element: ET.Element) -> dict[str, Any]:
 
 
 def _traces(file: Path):
-    """(trace attributes, [(event index, event attributes), ...]) per trace, in file order."""
+    """(trace attributes, [(event index, event attributes), ...]) per trace, in file order; an event that is
+    not a child of a trace comes alone, with None for the trace, where it stands (it belongs to no case)."""
     with open(file, "rb") as probe:
         compressed = probe.read(2) == _GZIP_MAGIC
     events: list[tuple[int, dict[str, Any]]] = []
     index = 0
+    parents: list[str] = []  # the open elements' tags, to tell where an event stands
     with (gzip.open if compressed else open)(file, "rb") as stream:
-        for _, element in ET.iterparse(stream, events=("end",)):
+        for kind, element in ET.iterparse(stream, events=("start", "end")):
             tag = _local(element.tag)
+            if kind == "start":
+                parents.append(tag)
+                continue
+            parents.pop()
             if tag == "event":
                 index += 1
-                events.append((index, _attributes(element)))
+                if parents[-1:] == ["trace"]:
+                    events.append((index, _attributes(element)))
+                else:
+                    yield None, [(index, _attributes(element))]
                 element.clear()
             elif tag == "trace":
                 case = {f"case:{key}": value for key, value in _attributes(element).items()}
@@ -59,11 +68,17 @@ def read_xes(file: Path, lifecycle: str = "single", timestamp_key: str = "time:t
     A complete closes the open start of its activity with the same ``concept:instance``, else the same
     resource, else the oldest (first in, first out); a complete without a start is a step without
     duration, a start never completed is quarantined, and other transitions (schedule, suspend, ...) are
-    quarantined too, so every event of the file is accounted for.
+    quarantined too, so every event of the file is accounted for. So is an event outside any ``<trace>``:
+    it belongs to no case, and is quarantined with its index in the file (ElementTree gives no line).
     """
     records = SourceRecords(file=file, columns=set())
     try:
         for case, events in _traces(file):
+            if case is None:
+                for index, attributes in events:
+                    reason = f"event {index} of the file is not inside a <trace>, so it belongs to no case"
+                    records.add(attributes, index, RowProblem("event", reason))
+                continue
             records.columns.update(case)
             for _, attributes in events:
                 records.columns.update(attributes)
