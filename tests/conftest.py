@@ -97,3 +97,45 @@ def make_platform(root: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
 @pytest.fixture
 def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
     return make_platform(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def broker():
+    """The development MQTT broker, served in this process on a free port."""
+    from tests.live_helpers import InProcessBroker, free_port
+
+    running = InProcessBroker(free_port())
+    running.start()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def services():
+    """Start ingestion services on a lake; stop the ones still running at the end."""
+    from orchestration.ingestion.service import IngestionService, ServiceConfig
+    from tests.live_helpers import BERLIN, free_port
+
+    started: list = []
+
+    def start(lake: Path, mqtt_port: int | None = None, **overrides):
+        settings = {
+            "lake_dir": lake,
+            "calendar": BERLIN,
+            "mqtt_port": mqtt_port or free_port(),  # nothing listening: the service retries in the background
+            "http_port": 0,
+            "flush_interval_s": 0.05,
+            "checkpoint_interval_s": 0.1,
+            "lateness_s": 1.0,
+            "idle_close_s": 0.2,
+            **overrides,
+        }
+        service = IngestionService(ServiceConfig(**settings))
+        service.start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        if not service._stop.is_set():
+            service.stop()

@@ -1,15 +1,25 @@
-"""What the tests of live processes share: a free port, waiting for a condition, and the rows landed."""
+"""What the tests of live processes share: a free port, waiting for a condition, the rows landed, an
+in-process broker, ingestion service settings, and requests to the service's HTTP endpoint (the fixtures
+``broker`` and ``services`` are in conftest.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.factory_calendar import FactoryCalendar
+from orchestration.ingestion.broker import serve_broker
 from orchestration.lake.tables import RAW_TABLES
 
 
@@ -34,3 +44,74 @@ def landed(lake: Path) -> pa.Table:
     if not files:
         return RAW_TABLES["sensor_readings"].empty_table()
     return pa.concat_tables([pq.read_table(f) for f in files])
+
+
+BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from 06:00 local
+START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
+START_US = int(START.timestamp() * 1e6)
+
+
+def request(port: int, path: str, body: object | bytes | None = None) -> tuple[int, object]:
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    method = "GET" if body is None else "POST"
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def reading(sensor: str, stamp: datetime, value: float = 3.7, machine: str = "FORM-01") -> dict:
+    return {
+        "sensor_id": sensor,
+        "machine_id": machine,
+        "measure": "voltage",
+        "unit": "V",
+        "reading_ts": stamp.isoformat(),
+        "value": value,
+    }
+
+
+class InProcessBroker:
+    """The development broker (amqtt) served on an event loop thread of the test process."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="broker-loop", daemon=True)
+        self.thread.start()
+        self.serving = None
+
+    def start(self) -> None:
+        ready, self.stopped = asyncio.Event(), threading.Event()
+
+        async def serve() -> None:
+            try:
+                await serve_broker("127.0.0.1", self.port, ready)
+            finally:
+                self.stopped.set()
+
+        self.serving = asyncio.run_coroutine_threadsafe(serve(), self.loop)
+        wait_for(ready.is_set, f"broker on {self.port}")
+
+    def stop(self) -> None:
+        """Cancel the broker: its ``finally`` shuts it down, dropping every client connection."""
+        if self.serving is not None:
+            self.serving.cancel()
+            wait_for(self.stopped.is_set, "the broker to shut down")
+            assert not _connectable(self.port)
+        self.serving = None
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+def _connectable(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False

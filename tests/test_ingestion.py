@@ -21,7 +21,7 @@ from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion import landed_minutes_since, read_gaps, read_quarantine, score_latest
 from orchestration.ingestion.feed import BufferedPublisher, replay, synthetic_plant
 from orchestration.ingestion.lander import Lander
-from orchestration.ingestion.payload import parse_message
+from orchestration.ingestion.payload import ReadingRules, parse_message
 from orchestration.ingestion.wal import WriteAheadLog
 from orchestration.lake.tables import RAW_TABLES
 from tests.live_helpers import free_port, landed, wait_for
@@ -68,7 +68,9 @@ def test_parse_message_keeps_valid_readings_and_quarantines_the_rest_with_a_reas
             {**good, "reading_ts": START.timestamp() + 1},
         ],
     }
-    parsed = parse_message(json.dumps(body, allow_nan=True).encode(), now_us, 300_000_000)
+    parsed = parse_message(
+        json.dumps(body, allow_nan=True).encode(), now_us, ReadingRules(max_future_skew_us=300_000_000)
+    )
     assert (parsed.source, parsed.batch) == ("gw", 7)
     assert [r[4] for r in parsed.readings] == [START_US, START_US + 1_000_000]
     reasons = [r.reason for r in parsed.rejections]
@@ -76,7 +78,7 @@ def test_parse_message_keeps_valid_readings_and_quarantines_the_rest_with_a_reas
     assert "no UTC offset" in reasons[1]
     assert reasons[2] == "sensor_id must be a non-empty string"
     assert "ahead of the receiving clock" in reasons[3]
-    assert "not valid JSON" in parse_message(b"{oops", now_us, 0).rejections[0].reason
+    assert "not valid JSON" in parse_message(b"{oops", now_us, ReadingRules()).rejections[0].reason
 
 
 def test_wal_replays_committed_lines_and_drops_a_torn_tail(tmp_path):

@@ -16,12 +16,12 @@ from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion import landed_minutes_since, read_gaps, read_quarantine, score_latest
 from orchestration.ingestion.feed import BufferedPublisher, replay, simulated_telemetry, synthetic_plant
 from orchestration.ingestion.lander import Lander
-from orchestration.ingestion.payload import group_of, parse_message
+from orchestration.ingestion.payload import ReadingRules, group_of, parse_message
 from orchestration.settings import DATA_DIR
 
 START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
 START_US = int(START.timestamp() * 1e6)
-SKEW_US = 300_000_000
+RULES = ReadingRules(max_future_skew_us=300_000_000)
 GOOD = {
     "sensor_id": "S1",
     "machine_id": "COAT-01",
@@ -57,12 +57,12 @@ def keys_on_disk(lake: Path) -> list[tuple[str, int]]:
         (float("inf"), "not a finite number"),
         ("yesterday", "is not an ISO 8601 timestamp"),
         ([2026, 11, 9], "must be an ISO 8601 timestamp or epoch seconds"),
-        (0, "before 2000-01-01: the source clock is unset"),
+        (0, "before 2000-01-01, the plant's first factory day: a source clock that was never set"),
         ("1970-01-01T00:00:05+00:00", "before 2000-01-01"),
     ],
 )
 def test_a_reading_with_an_unusable_timestamp_is_quarantined_naming_the_field(reading_ts, reason):
-    parsed = parse_message(json.dumps({**GOOD, "reading_ts": reading_ts}).encode(), START_US, SKEW_US)
+    parsed = parse_message(json.dumps({**GOOD, "reading_ts": reading_ts}).encode(), START_US, RULES)
     assert parsed.readings == []
     (rejection,) = parsed.rejections
     assert rejection.field == "reading_ts" and reason in rejection.reason
@@ -70,13 +70,11 @@ def test_a_reading_with_an_unusable_timestamp_is_quarantined_naming_the_field(re
 
 
 def test_message_shapes_a_bare_reading_a_list_and_a_broken_envelope():
-    single = parse_message(json.dumps({**GOOD, "reading_ts": START.timestamp()}).encode(), START_US, SKEW_US)
+    single = parse_message(json.dumps({**GOOD, "reading_ts": START.timestamp()}).encode(), START_US, RULES)
     assert single.readings == [("S1", "COAT-01", "t", "degC", START_US, 1.5)]
     assert (single.source, single.batch) == (None, None)
 
-    listed = parse_message(
-        json.dumps([GOOD, "a string", {**GOOD, "value": True}]).encode(), START_US, SKEW_US
-    )
+    listed = parse_message(json.dumps([GOOD, "a string", {**GOOD, "value": True}]).encode(), START_US, RULES)
     assert len(listed.readings) == 1
     assert [(r.field, r.reason) for r in listed.rejections] == [
         ("", "a reading must be a JSON object"),
@@ -84,11 +82,11 @@ def test_message_shapes_a_bare_reading_a_list_and_a_broken_envelope():
     ]
 
     envelope = {"source": "", "batch": True, "readings": {"not": "a list"}}
-    broken = parse_message(json.dumps(envelope).encode(), START_US, SKEW_US)
+    broken = parse_message(json.dumps(envelope).encode(), START_US, RULES)
     assert (broken.source, broken.batch, broken.readings) == (None, None, [])
     assert [(r.field, r.reason) for r in broken.rejections] == [("readings", "readings must be a list")]
 
-    undecodable = parse_message(b"\xff\xfe\x00", START_US, SKEW_US)
+    undecodable = parse_message(b"\xff\xfe\x00", START_US, RULES)
     assert "not valid JSON" in undecodable.rejections[0].reason
 
 
@@ -113,7 +111,7 @@ def test_simulated_telemetry_replays_one_factory_day_instant_by_instant_in_time_
     for ts_us, by_group in instants[:5] + instants[-5:]:
         for group, readings in by_group.items():
             assert {group_of(r["machine_id"]) for r in readings} == {group}
-            parsed = parse_message(json.dumps(readings).encode(), ts_us, SKEW_US)
+            parsed = parse_message(json.dumps(readings).encode(), ts_us, RULES)
             assert parsed.rejections == [] and {r[4] for r in parsed.readings} == {ts_us}
 
 

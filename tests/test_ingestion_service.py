@@ -7,13 +7,8 @@ threads, a ``BufferedPublisher``), on localhost ports, with a few hundred readin
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,124 +17,17 @@ import pyarrow as pa
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion import read_quarantine
-from orchestration.ingestion.broker import broker_config, serve_broker
+from orchestration.ingestion.broker import broker_config
 from orchestration.ingestion.feed import BufferedPublisher, replay, synthetic_plant
 from orchestration.ingestion.service import IngestionService, ServiceConfig
-from tests.live_helpers import free_port, landed, wait_for
-
-BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from 06:00 local
-START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
-START_US = int(START.timestamp() * 1e6)
+from tests.live_helpers import BERLIN, START_US, landed, reading, request, wait_for
 
 
 def landed_keys(lake: Path) -> list[tuple[str, int]]:
     table = landed(lake)
     stamps = table.column("reading_ts").cast(pa.int64()).to_pylist()
     return list(zip(table.column("sensor_id").to_pylist(), stamps, strict=True))
-
-
-def request(port: int, path: str, body: object | bytes | None = None) -> tuple[int, object]:
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    method = "GET" if body is None else "POST"
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
-
-
-def reading(sensor: str, stamp: datetime, value: float = 3.7, machine: str = "FORM-01") -> dict:
-    return {
-        "sensor_id": sensor,
-        "machine_id": machine,
-        "measure": "voltage",
-        "unit": "V",
-        "reading_ts": stamp.isoformat(),
-        "value": value,
-    }
-
-
-class InProcessBroker:
-    """The development broker (amqtt) served on an event loop thread of the test process."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="broker-loop", daemon=True)
-        self.thread.start()
-        self.serving = None
-
-    def start(self) -> None:
-        ready, self.stopped = asyncio.Event(), threading.Event()
-
-        async def serve() -> None:
-            try:
-                await serve_broker("127.0.0.1", self.port, ready)
-            finally:
-                self.stopped.set()
-
-        self.serving = asyncio.run_coroutine_threadsafe(serve(), self.loop)
-        wait_for(ready.is_set, f"broker on {self.port}")
-
-    def stop(self) -> None:
-        """Cancel the broker: its ``finally`` shuts it down, dropping every client connection."""
-        if self.serving is not None:
-            self.serving.cancel()
-            wait_for(self.stopped.is_set, "the broker to shut down")
-            assert not _connectable(self.port)
-        self.serving = None
-
-    def close(self) -> None:
-        self.stop()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-
-
-def _connectable(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def broker():
-    running = InProcessBroker(free_port())
-    running.start()
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def services():
-    """Start ingestion services on a lake; stop the ones still running at the end."""
-    started: list[IngestionService] = []
-
-    def start(lake: Path, mqtt_port: int | None = None, **overrides) -> IngestionService:
-        settings = {
-            "lake_dir": lake,
-            "calendar": BERLIN,
-            "mqtt_port": mqtt_port or free_port(),  # nothing listening: the service retries in the background
-            "http_port": 0,
-            "flush_interval_s": 0.05,
-            "checkpoint_interval_s": 0.1,
-            "lateness_s": 1.0,
-            "idle_close_s": 0.2,
-            **overrides,
-        }
-        service = IngestionService(ServiceConfig(**settings))
-        service.start()
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        if not service._stop.is_set():
-            service.stop()
 
 
 def test_broker_config_refuses_anonymous_clients():
@@ -153,7 +41,7 @@ def test_http_batch_is_acknowledged_with_counts_and_bad_readings_are_quarantined
 ):
     service = services(tmp_path)
     port = service.http_port
-    assert port != 0 and request(port, "/health") == (200, {"status": "ok"})
+    assert port != 0 and request(port, "/health")[1]["status"] == "ok"
     now = datetime.now(UTC).replace(microsecond=0)
     good = [reading("FORM-01.v", now - timedelta(seconds=20 - s)) for s in range(10)]
     bad = [

@@ -1,9 +1,16 @@
-"""``python -m orchestration.ingestion {broker,service,feed,all}``: the live sensor ingestion processes."""
+"""``python -m orchestration.ingestion {broker,service,feed,all,passwd}``: the live ingestion processes.
+
+Secrets come from the environment, never from the command line (which other users of the machine can read):
+``GIGAFACTORY_INGEST_TOKEN`` (the HTTP bearer token) and ``GIGAFACTORY_MQTT_PASSWORD`` (the MQTT password of
+the service, the feed, and of ``passwd``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
+import os
 import signal
 import subprocess
 import sys
@@ -35,8 +42,15 @@ def _service(args: argparse.Namespace) -> int:
         lake_dir=Path(args.lake).resolve(),
         mqtt_host=args.mqtt_host,
         mqtt_port=args.mqtt_port,
+        username=args.mqtt_user,
+        mqtt_password=os.environ.get("GIGAFACTORY_MQTT_PASSWORD") or None,
         http_host=args.http_host,
         http_port=args.http_port,
+        http_token=os.environ.get("GIGAFACTORY_INGEST_TOKEN") or None,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        first_day=args.first_day,
+        max_body_bytes=args.max_body_bytes,
         calendar=service_calendar(args.tz, args.day_start_hour),
         flush_interval_s=args.flush_interval,
         lateness_s=args.lateness,
@@ -57,7 +71,8 @@ def _feed(args: argparse.Namespace) -> int:
     else:
         day = args.day or date.today()
         instants = simulated_telemetry(Path(args.scenario), day)
-    publisher = BufferedPublisher(args.mqtt_host, args.mqtt_port, source=args.source)
+    password = os.environ.get("GIGAFACTORY_MQTT_PASSWORD") or None
+    publisher = BufferedPublisher(args.mqtt_host, args.mqtt_port, source=args.source, password=password)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
 
@@ -82,8 +97,27 @@ def _feed(args: argparse.Namespace) -> int:
 def _broker(args: argparse.Namespace) -> int:
     from orchestration.ingestion.broker import run_broker
 
-    run_broker(args.host, args.port)
+    security = {"password_file": args.password_file, "tls_cert": args.tls_cert, "tls_key": args.tls_key}
+    run_broker(args.host, args.port, **security)
     return 0
+
+
+def _passwd(args: argparse.Namespace) -> int:
+    """Append a user to the broker's password file (the password from the environment, or asked for)."""
+    from orchestration.ingestion.broker import password_line
+
+    password = os.environ.get("GIGAFACTORY_MQTT_PASSWORD") or getpass.getpass(f"password for {args.user}: ")
+    line = password_line(args.user, password)
+    descriptor = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # hashes: owner only
+    with os.fdopen(descriptor, "a") as handle:
+        handle.write(line + "\n")
+    print(f"{args.user} added to {args.file}")
+    return 0
+
+
+def tls_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--tls-cert", type=Path, help="serve TLS with this certificate chain (PEM)")
+    sub.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
 
 
 def _all(args: argparse.Namespace, passthrough: list[str]) -> int:
@@ -122,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     broker = commands.add_parser("broker", help="a local MQTT broker (amqtt)")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
+    broker.add_argument("--password-file", type=Path, help="user:hash lines (required beyond loopback)")
+    tls_args(broker)
+
+    passwd = commands.add_parser("passwd", help="add a user to the broker's password file")
+    passwd.add_argument("user")
+    passwd.add_argument("--file", type=Path, required=True, help="the password file")
 
     def mqtt_args(sub):
         sub.add_argument("--mqtt-host", default="127.0.0.1")
@@ -132,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     service.add_argument("--lake", default=str(settings.lake_dir))
     service.add_argument("--http-host", default="127.0.0.1")
     service.add_argument("--http-port", type=int, default=8787)
+    service.add_argument("--mqtt-user", default="ingest", help="the service's MQTT user name")
+    tls_args(service)
+    service.add_argument(
+        "--first-day",
+        type=factory_day,
+        default=settings.partitions_start,
+        help="the plant's first factory day: older stamps are quarantined (default: the plant's)",
+    )
+    service.add_argument("--max-body-bytes", type=int, default=4 << 20, help="largest message accepted")
     service.add_argument("--tz", type=timezone_name, help="the factory's zone (default: the plant's)")
     service.add_argument("--day-start-hour", type=int, help="local hour a factory day starts (the plant's)")
     service.add_argument("--flush-interval", type=float, default=0.2, help="seconds between part-file writes")
@@ -167,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return _all(args, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return {"broker": _broker, "service": _service, "feed": _feed}[args.command](args)
+    return {"broker": _broker, "service": _service, "feed": _feed, "passwd": _passwd}[args.command](args)
 
 
 if __name__ == "__main__":

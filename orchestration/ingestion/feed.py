@@ -37,6 +37,7 @@ class BufferedPublisher:
         receipt_timeout_s: float = 5.0,
         max_inflight: int = 2000,
         max_buffered: int = 10_000_000,
+        password: str | None = None,  # the MQTT user is feed-<source>
     ):
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
@@ -57,7 +58,7 @@ class BufferedPublisher:
         self._connected = False
         self._closed = False
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"feed-{source}", clean_session=True)
-        client.username_pw_set(f"feed-{source}")
+        client.username_pw_set(f"feed-{source}", password)
         client.max_inflight_messages_set(max_inflight)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(0.1, 1)

@@ -6,25 +6,33 @@ closed minutes, moves the WAL checkpoint) and the HTTP server.
 
 Acknowledgement happens only after the fsync, in three ways: the MQTT PUBACK to the broker (``manual_ack``),
 a receipt ``{"batches": [...]}`` on ``gigafactory/receipts/<source>`` for enveloped batches, and the HTTP 200.
+
+No input stops the service: what cannot be read goes to the quarantine with its reason (payload.py); bodies
+are bounded and sockets time out; a failure to commit (a full disk, an unwritable WAL) is retried and shown
+by ``/health`` (503), never swallowed. HTTP asks for a bearer token (``GIGAFACTORY_INGEST_TOKEN``) whenever it
+listens beyond loopback, and can serve TLS.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hmac
+import ipaddress
 import json
 import os
 import queue
 import signal
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion.lander import Lander
-from orchestration.ingestion.payload import Parsed, Rejection, parse_message
+from orchestration.ingestion.payload import EARLIEST_US, Parsed, ReadingRules, Rejection, parse_message
 from orchestration.ingestion.wal import WriteAheadLog
 
 READINGS_TOPIC = "gigafactory/sensors/#"
@@ -47,9 +55,35 @@ class ServiceConfig:
     lateness_s: float = 5.0
     idle_close_s: float = 10.0
     max_future_skew_s: float = 300.0
+    first_day: date | None = None  # the plant's first factory day: older stamps are quarantined
     default_interval_s: float = 1.0
     gap_factor: float = 3.0
+    max_body_bytes: int = 4 << 20  # an HTTP body or MQTT payload; the feed's batches are ~100 KB
+    socket_timeout_s: float = 30.0
+    http_token: str | None = field(default=None, repr=False)  # bearer token; required beyond loopback
+    mqtt_password: str | None = field(default=None, repr=False)
+    tls_cert: Path | None = None  # HTTPS with this certificate chain and key (PEM)
+    tls_key: Path | None = None
     extra: dict = field(default_factory=dict)
+
+    def rules(self) -> ReadingRules:
+        earliest = EARLIEST_US
+        if self.first_day is not None:
+            earliest = int(self.calendar.day_window(self.first_day)[0].timestamp() * 1_000_000)
+        return ReadingRules(
+            earliest_us=earliest,
+            max_future_skew_us=int(self.max_future_skew_s * 1e6),
+            max_message_bytes=self.max_body_bytes,
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _Waiter:
@@ -60,7 +94,14 @@ class _Waiter:
 
 class IngestionService:
     def __init__(self, config: ServiceConfig):
+        if not is_loopback(config.http_host) and not config.http_token:
+            raise SystemExit(
+                f"the HTTP endpoint would listen on {config.http_host}, beyond loopback, without "
+                "authentication: set GIGAFACTORY_INGEST_TOKEN (publishers then send "
+                "'Authorization: Bearer <token>')"
+            )
         self.config = config
+        self.rules = config.rules()
         ingest_dir = config.lake_dir / "ingest"
         ingest_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(ingest_dir / "service.lock", "w")  # noqa: SIM115 - held for the process' life
@@ -85,6 +126,7 @@ class IngestionService:
         self._stop = threading.Event()
         self._lander_lock = threading.Lock()
         self.counters = {"messages": 0, "accepted": 0, "quarantined": 0, "commits": 0, "replayed": 0}
+        self.commit_error: str | None = None  # the last failure to commit, until a commit succeeds
         self.source_lag_s: dict[str, float] = {}
         self.mqtt = None
         self.http = None
@@ -158,7 +200,7 @@ class IngestionService:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=self.config.client_id, clean_session=False, manual_ack=True
         )
-        client.username_pw_set(self.config.username)
+        client.username_pw_set(self.config.username, self.config.mqtt_password)
         client.max_inflight_messages_set(1000)
         client.reconnect_delay_set(0.1, 2)
 
@@ -180,11 +222,41 @@ class IngestionService:
     def _start_http(self) -> None:
         service = self
 
+        token = (self.config.http_token or "").encode()
+        limit = self.config.max_body_bytes
+
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = self.config.socket_timeout_s  # a client that stops sending mid-request is let go
 
             def log_message(self, *args):  # quiet
                 pass
+
+            def _authorized(self) -> bool:
+                if not token:
+                    return True
+                sent = self.headers.get("Authorization", "")
+                if sent.startswith("Bearer ") and hmac.compare_digest(sent[7:].strip().encode(), token):
+                    return True
+                self.close_connection = True
+                self._reply(401, {"error": "a bearer token is required (Authorization: Bearer <token>)"})
+                return False
+
+            def _body(self) -> bytes | None:
+                """The request body within the limit, or None once an error is answered (the connection is
+                then closed: what the client still sends is never read)."""
+                raw = self.headers.get("Content-Length")
+                if raw is None or not raw.strip().isdigit():
+                    self.close_connection = True
+                    error = {"error": "a Content-Length of 0 or more is required"}
+                    self._reply(411 if raw is None else 400, error)
+                    return None
+                length = int(raw)
+                if length > limit:
+                    self.close_connection = True
+                    self._reply(413, {"error": f"body of {length} bytes is over the limit of {limit}"})
+                    return None
+                return self.rfile.read(length)
 
             def _reply(self, status: int, body: object) -> None:
                 data = json.dumps(body, default=str).encode()
@@ -195,8 +267,11 @@ class IngestionService:
                 self.wfile.write(data)
 
             def do_GET(self):
-                if self.path == "/health":
-                    self._reply(200, {"status": "ok"})
+                if self.path == "/health":  # open: a load balancer's probe carries no token; it tells no data
+                    health = service.health()
+                    self._reply(200 if health["status"] == "ok" else 503, health)
+                elif not self._authorized():
+                    return
                 elif self.path == "/stats":
                     self._reply(200, service.stats())
                 elif self.path.startswith("/score"):
@@ -207,8 +282,11 @@ class IngestionService:
                     self._reply(404, {"error": "unknown path"})
 
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                if not self._authorized():
+                    return
+                body = self._body()
+                if body is None:
+                    return
                 if self.path == "/stats/reset":
                     with service._lander_lock:
                         service.lander.reset_latencies()
@@ -220,18 +298,21 @@ class IngestionService:
                 waiter = _Waiter()
                 service.inbox.put(("http", body, time.time_ns() // 1000, waiter))
                 if waiter.done.wait(timeout=30):
-                    self._reply(200, waiter.result)
+                    self._reply(waiter.result.pop("status", 200), waiter.result)
                 else:
                     self._reply(503, {"error": "not committed in time; send again (duplicates are dropped)"})
 
         self.http = ThreadingHTTPServer((self.config.http_host, self.config.http_port), Handler)
         self.http.daemon_threads = True
+        if self.config.tls_cert is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+            self.http.socket = context.wrap_socket(self.http.socket, server_side=True)
         thread = threading.Thread(target=self.http.serve_forever, name="http", daemon=True)
         thread.start()
 
     # ---- committing
     def _commit_loop(self) -> None:
-        max_future_us = int(self.config.max_future_skew_s * 1e6)
         while not (self._stop.is_set() and self.inbox.empty()):
             try:
                 items = [self.inbox.get(timeout=0.05)]
@@ -242,13 +323,31 @@ class IngestionService:
                     items.append(self.inbox.get_nowait())
                 except queue.Empty:
                     break
-            self._commit(items, max_future_us)
+            self._commit_until_durable(items)
 
-    def _commit(self, items: list, max_future_us: int) -> None:
+    def _commit_until_durable(self, items: list) -> None:
+        """Commit, retrying what failed for a reason of the machine (input errors never raise: payload.py).
+        HTTP senders get a 503 at once and send again; MQTT messages stay unacknowledged until committed."""
+        while True:
+            try:
+                self._commit(items)
+                self.commit_error = None
+                return
+            except Exception as error:  # noqa: BLE001 - a full disk or a lost WAL must not end the thread
+                self.commit_error = f"{type(error).__name__}: {error}"
+                for channel, _, _, meta in items:
+                    if channel == "http" and not meta.done.is_set():
+                        meta.result = {"status": 503, "error": f"not committed: {self.commit_error}"}
+                        meta.done.set()
+                items = [item for item in items if item[0] != "http"]
+                if not items or self._stop.wait(1.0):
+                    return
+
+    def _commit(self, items: list) -> None:
         readings, rejected = [], []
         outcomes: list[Parsed] = []
         for channel, payload, received_us, meta in items:
-            parsed = parse_message(payload, received_us, max_future_us)
+            parsed = parse_message(payload, received_us, self.rules)
             outcomes.append(parsed)
             readings.extend(parsed.readings)
             origin = f"mqtt:{meta[2]}" if channel == "mqtt" else "http"
@@ -282,7 +381,7 @@ class IngestionService:
                 meta.done.set()
             if parsed.source is not None and parsed.batch is not None:
                 receipts.setdefault(parsed.source, []).append(parsed.batch)
-        if self.mqtt is not None:
+        if self.mqtt is not None:  # source is an identifier (payload.SOURCE_RE): a topic of one level
             for source, batches in receipts.items():
                 self.mqtt.publish(
                     RECEIPTS_TOPIC.format(source=source), json.dumps({"batches": batches}), qos=1
@@ -341,6 +440,29 @@ class IngestionService:
         self.lander.sync()
         self.wal.checkpoint(self._landed_position)
         self._landed_position = None
+
+    def health(self) -> dict:
+        """What a probe needs: ok only when the threads run, commits succeed and nothing waits long."""
+        alive = {thread.name: thread.is_alive() for thread in self._threads}
+        oldest = self._oldest_waiting_s()
+        problems = [f"{name} thread stopped" for name, up in alive.items() if not up]
+        if self.commit_error:
+            problems.append(f"cannot commit: {self.commit_error}")
+        if oldest > 60:
+            problems.append(f"a message has waited {oldest:.0f} s to be committed")
+        return {
+            "status": "unhealthy" if problems else "ok",
+            "problems": problems,
+            "threads": alive,
+            "inbox": self.inbox.qsize(),
+            "oldest_waiting_s": round(oldest, 3),
+            "quarantined": self.counters["quarantined"],
+        }
+
+    def _oldest_waiting_s(self) -> float:
+        with self.inbox.mutex:  # the queue's own lock: a consistent look at its head
+            head = self.inbox.queue[0] if self.inbox.queue else None
+        return 0.0 if head is None else max(0.0, time.time() - head[2] / 1e6)
 
     def stats(self) -> dict:
         with self._lander_lock:
