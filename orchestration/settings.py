@@ -33,6 +33,8 @@ class Settings:
     # Operational state the teams own (delivery log, RCA cases and their history), schemas `distribution` and
     # `rca`: a file of its own, so that rebuilding the warehouse never erases it. None: beside the warehouse.
     state_path: Path | None = None
+    # The group that may read the restricted files (role reports, the warehouse); None: the account's own.
+    file_group: str | None = None
 
     def __post_init__(self) -> None:
         if self.state_path is None:
@@ -49,4 +51,5 @@ def load_settings() -> Settings:
         source_mapping=_path("GIGAFACTORY_SOURCE", None),
         machines_csv=_path("GIGAFACTORY_MACHINES_CSV", None),
         state_path=_path("GIGAFACTORY_STATE", None),
+        file_group=os.environ.get("GIGAFACTORY_FILE_GROUP") or None,
     )

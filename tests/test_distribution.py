@@ -85,6 +85,8 @@ def smtp_server(monkeypatch):
             "GIGAFACTORY_SMTP_USER": "reports",
             "GIGAFACTORY_SMTP_PASSWORD": "s3cret-from-env",
             "GIGAFACTORY_SMTP_SENDER": "reports@gigafactory-nord.example",
+            # a relay on loopback without TLS: the one place a password may travel in clear, said explicitly
+            "GIGAFACTORY_SMTP_STARTTLS": "never",
         }.items():
             monkeypatch.setenv(name, value)
         return SmtpSettings.from_environment()
@@ -106,7 +108,8 @@ def delivery_log(state: Path) -> list[tuple]:
     with duckdb.connect(str(state), read_only=True) as conn:
         return conn.execute(
             "select role, recipient, channel, status, attempts, error is null, delivered_at is not null"
-            " from distribution.delivery_log order by role, channel"
+            " from distribution.delivery_log where status not in ('pending', 'retrying')"
+            " order by role, channel"
         ).fetchall()
 
 
@@ -163,6 +166,18 @@ def test_a_refused_delivery_is_retried_and_logged(tmp_path, smtp_server):
     assert delivery_log(tmp_path / "state.duckdb") == [
         ("quality", "quality@plant.example", "email", "delivered", 3, True, True)
     ]
+    # every attempt in the log as it happened: pending before the first, each refusal with its reason
+    with duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True) as conn:
+        attempts = conn.execute(
+            "select status, attempts, error from distribution.delivery_log order by logged_at"
+        ).fetchall()
+    assert [(status, n) for status, n, _ in attempts] == [
+        ("pending", 1),
+        ("retrying", 1),
+        ("retrying", 2),
+        ("delivered", 3),
+    ]
+    assert all("451" in error for status, _, error in attempts if status == "retrying")
     # a server that never accepts: the attempts run out and the failure is logged with its error
     mailbox.refuse = 10
     deliver_reports(
@@ -229,4 +244,5 @@ def test_a_rerun_does_not_mail_the_same_report_twice(tmp_path, smtp_server):
         statuses = conn.execute(
             "select status, count(*) from distribution.delivery_log group by 1 order by 1"
         ).fetchall()
-    assert statuses == [("delivered", 10 + 4), ("unchanged", 10 + 6)]  # 5 roles x (mail, folder) a run
+    # 5 roles x (mail, folder) a run; each delivery sent was committed pending before it was sent
+    assert statuses == [("delivered", 10 + 4), ("pending", 10 + 4), ("unchanged", 10 + 6)]

@@ -48,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         roles=args.role,
         dry_run=args.dry_run,
         resend=args.resend,
+        file_group=settings.file_group,
     )
     for d in deliveries:
         print(
             f"{d.role:<12} {d.channel:<14} {d.recipient:<50} {d.status} ({d.attempts} attempts)",
-            d.error or "",
+            d.error or d.note or "",
         )
     return 0 if all(d.status != "failed" for d in deliveries) else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,14 +51,45 @@ def load_distribution(path: Path = DISTRIBUTION_YAML) -> Distribution:
     return Distribution(roles, Retries(**(raw.get("retries") or {})))
 
 
+class Secret:
+    """A password that never shows: its repr and str are masked, ``reveal()`` hands it to the one call that
+    needs it (the SMTP login)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+STARTTLS_MODES = ("auto", "require", "never")
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
+    """Where reports are mailed. ``starttls``: ``auto`` upgrades when the server offers STARTTLS and
+    otherwise sends only without a login (never a password in clear); ``require`` refuses a server without
+    it; ``never`` stays in clear, the one setting that sends a password unencrypted (a relay on loopback)."""
+
     host: str
     port: int
     sender: str
     user: str | None
-    password: str | None
-    starttls: str  # auto | require | off
+    password: Secret | None
+    starttls: str  # auto | require | never
 
     @classmethod
     def from_environment(cls) -> SmtpSettings | None:
@@ -66,16 +98,35 @@ class SmtpSettings:
         if not host:
             return None
         starttls = os.environ.get("GIGAFACTORY_SMTP_STARTTLS", "auto")
-        if starttls not in ("auto", "require", "off"):
-            raise ValueError(f"GIGAFACTORY_SMTP_STARTTLS={starttls!r}: one of auto, require, off")
+        starttls = "never" if starttls == "off" else starttls  # its spelling before "never"
+        if starttls not in STARTTLS_MODES:
+            raise ValueError(f"GIGAFACTORY_SMTP_STARTTLS={starttls!r}: one of {', '.join(STARTTLS_MODES)}")
+        password = os.environ.get("GIGAFACTORY_SMTP_PASSWORD")
         return cls(
             host=host,
             port=int(os.environ.get("GIGAFACTORY_SMTP_PORT", "587")),
             sender=os.environ.get("GIGAFACTORY_SMTP_SENDER", "reports@gigafactory.invalid"),
             user=os.environ.get("GIGAFACTORY_SMTP_USER") or None,
-            password=os.environ.get("GIGAFACTORY_SMTP_PASSWORD") or None,
+            password=Secret(password) if password else None,
             starttls=starttls,
         )
+
+    def redact(self, text: str) -> str:
+        """``text`` (an error from the server or the library) with the password and the encodings AUTH
+        sends it in masked: what is logged never carries it, whatever a server echoes."""
+        if self.password is None:
+            return text
+        secret = self.password.reveal()
+        login = f"\0{self.user or ''}\0{secret}"
+        for form in sorted(
+            {secret, _base64(secret), _base64(login), repr(secret)[1:-1]}, key=len, reverse=True
+        ):
+            text = text.replace(form, "***")
+        return text
+
+
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def shared_folder(reports_dir: Path) -> Path:

@@ -1,4 +1,11 @@
-"""distribution.delivery_log in the operational state file: a row per delivery of a report to a recipient."""
+"""distribution.delivery_log in the operational state file: the outbox and the history of every delivery.
+
+A row per step of a delivery (a report to a recipient by a channel), appended and committed as it happens:
+``pending`` before the send, then ``delivered`` or ``failed`` (with the reason) after it, ``retrying`` for
+each attempt that failed and is tried again; ``unchanged`` and ``dry_run`` for deliveries not sent. Rows of
+the same delivery share its ``delivery_id``. A commit is durable when it returns (DuckDB fsyncs its
+write-ahead log at commit), so a process killed at any point leaves every send it started as ``pending``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.atomic_files import OWNER_ONLY, restrict_database
+
 SCHEMA = """
 create schema if not exists distribution;
 create table if not exists distribution.delivery_log (
@@ -17,7 +26,7 @@ create table if not exists distribution.delivery_log (
     role varchar not null,
     recipient varchar not null,     -- mail address, or the role's directory in the shared folder
     channel varchar not null,       -- email | shared_folder
-    status varchar not null,        -- delivered | unchanged (had it already) | failed | dry_run
+    status varchar not null,        -- pending | retrying | delivered | failed | unchanged | dry_run
     attempts integer not null,
     error varchar,
     complete boolean,               -- the report itself was complete (blocking checks passed)
@@ -26,7 +35,13 @@ create table if not exists distribution.delivery_log (
     content_sha varchar             -- the report's content (see deliver.content_fingerprint)
 );
 alter table distribution.delivery_log add column if not exists content_sha varchar;  -- state files before it
+alter table distribution.delivery_log add column if not exists delivery_id varchar;  -- ... before the outbox
+alter table distribution.delivery_log add column if not exists message_id varchar;
+alter table distribution.delivery_log add column if not exists note varchar;
 """
+
+STARTED = "pending"
+FINISHED = ("delivered", "failed")  # what closes a pending delivery
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,18 @@ class Delivery:
     delivered_at: datetime | None
     logged_at: datetime
     content_sha: str | None = None
+    delivery_id: str | None = None  # the rows of one delivery: pending, retrying..., delivered | failed
+    message_id: str | None = None  # the mail's Message-ID, the same on every attempt of the delivery
+    note: str | None = None  # e.g. that a delivery resent after a crash may be a duplicate
+
+
+@dataclass(frozen=True)
+class InDoubt:
+    """A delivery a run started and never closed: it was killed between ``pending`` and the outcome."""
+
+    delivery_id: str
+    message_id: str | None
+    attempts: int
 
 
 @contextmanager
@@ -50,6 +77,7 @@ def _connect(state_path: Path):
     Path(state_path).parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(str(state_path))
     try:
+        restrict_database(state_path, OWNER_ONLY)  # recipients and errors: the platform's account only
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute(SCHEMA)
         yield conn
@@ -58,7 +86,7 @@ def _connect(state_path: Path):
 
 
 def log_deliveries(state_path: Path, deliveries: list[Delivery]) -> None:
-    """Append the rows in one short write (DuckDB: one writer per file)."""
+    """Append the rows in one short write (DuckDB: one writer per file), committed when it returns."""
     if not deliveries:
         return
     columns = ", ".join(f.name for f in fields(Delivery))
@@ -81,3 +109,24 @@ def delivered_before(state_path: Path, report: str, day: date) -> set[tuple[str,
             [report, day],
         ).fetchall()
     return {tuple(row) for row in rows}
+
+
+def in_doubt(state_path: Path, report: str, day: date) -> dict[tuple[str, str, str, str], InDoubt]:
+    """The deliveries of ``report`` for ``day`` left ``pending`` by a killed run, by (role, recipient,
+    channel, content_sha): each may or may not have reached its recipient."""
+    if not Path(state_path).exists():
+        return {}
+    with _connect(state_path) as conn:
+        rows = conn.execute(
+            """
+            select role, recipient, channel, content_sha, delivery_id, any_value(message_id),
+                   max(attempts) filter (where status in ('pending', 'retrying'))
+            from distribution.delivery_log
+            where report = ? and day = ? and delivery_id is not null and content_sha is not null
+            group by all
+            having count(*) filter (where status in ('delivered', 'failed')) = 0
+            order by min(logged_at)
+            """,
+            [report, day],
+        ).fetchall()
+    return {tuple(row[:4]): InDoubt(row[4], row[5], row[6] or 0) for row in rows}

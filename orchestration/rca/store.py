@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.atomic_files import OWNER_ONLY, restrict_database
+
 STATUSES = ("open", "investigating", "action_defined", "verified", "closed")
 # Each status may move to the next; a case may also go back one step (an action that did not verify) and be
 # reopened for investigation after it was closed.
@@ -72,6 +74,7 @@ def state_connection(state_path: Path, read_only: bool = False):
     try:
         conn.execute("SET TimeZone = 'UTC'")
         if not read_only:
+            restrict_database(state_path, OWNER_ONLY)  # the teams' cases and notes: this account only
             conn.execute(SCHEMA)
         yield conn
     finally:

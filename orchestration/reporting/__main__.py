@@ -42,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.handover:
             for shift in args.handover:
                 rendered[f"handover {shift}"] = render_shift_handover(
-                    conn, args.day, shift, args.reports, calendar=plant.calendar
+                    conn,
+                    args.day,
+                    shift,
+                    args.reports,
+                    calendar=plant.calendar,
+                    file_group=settings.file_group,
                 )
         if args.role or not args.handover:
             daily = render_daily_reports(
@@ -52,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 roles=args.role,
                 calendar=plant.calendar,
                 rca_state=settings.state_path,
+                file_group=settings.file_group,
             )
             for role, report in daily.items():
                 rendered[f"daily {role}"] = report

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from orchestration.atomic_files import write_atomically
+from orchestration.atomic_files import RESTRICTED, restricted_folder, write_atomically
 from orchestration.reporting.day_figures import ProcessMiningSummary
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -124,10 +124,15 @@ def clean(value: Any) -> Any:
     return value
 
 
-def write_page(out_dir: Path, name: str, html: str, payload: dict[str, Any]) -> tuple[Path, Path]:
-    """``<out_dir>/<name>.html`` and its JSON twin ``<name>.json``, each replaced atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_page(
+    out_dir: Path, name: str, html: str, payload: dict[str, Any], group: str | None = None
+) -> tuple[Path, Path]:
+    """``<out_dir>/<name>.html`` and its JSON twin ``<name>.json``, each replaced atomically. Role reports
+    and handovers carry costs and crew figures: readable by the owner and ``group`` only, as are ``out_dir``
+    and the day's folder above it."""
+    restricted_folder(out_dir, levels=2, group=group)
     html_path, json_path = out_dir / f"{name}.html", out_dir / f"{name}.json"
-    write_atomically(json_path, json.dumps(clean(payload), indent=2, default=json_default))
-    write_atomically(html_path, html)
+    text = json.dumps(clean(payload), indent=2, default=json_default)
+    write_atomically(json_path, text, mode=RESTRICTED, group=group)
+    write_atomically(html_path, html, mode=RESTRICTED, group=group)
     return html_path, json_path

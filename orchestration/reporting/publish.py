@@ -206,9 +206,11 @@ def render_daily_reports(
     blocked_checks: tuple[str, ...] | list[str] = (),
     generated_at: datetime | None = None,
     source: DaySource | None = None,
+    file_group: str | None = None,
 ) -> dict[str, RenderedReport]:
     """Write ``<reports_dir>/<day>/daily/<role>.html|.json`` for each role (all configured roles by default);
-    each section is read from the warehouse once and shared by the roles that show it."""
+    each section is read from the warehouse once and shared by the roles that show it. The files are 0640,
+    their folders 0750, in ``file_group`` when given (the plant's settings.file_group)."""
     config = config or load_reporting_config(sections=frozenset(SECTION_BUILDERS))
     names = list(roles) if roles is not None else list(config.roles)
     unknown = [name for name in names if name not in config.roles]
@@ -230,7 +232,7 @@ def render_daily_reports(
     rendered = {}
     for name in names:
         html, payload, missing = compose_daily_report(source, config.roles[name], config, stamp, quality_link)
-        html_path, json_path = write_page(out_dir, name, html, payload)
+        html_path, json_path = write_page(out_dir, name, html, payload, file_group)
         rendered[name] = RenderedReport(html_path, json_path, complete=not missing, missing=missing)
     return rendered
 
@@ -259,6 +261,7 @@ def render_shift_handover(
     config: ReportingConfig | None = None,
     generated_at: datetime | None = None,
     source: DaySource | None = None,
+    file_group: str | None = None,
 ) -> RenderedReport:
     """Write ``<reports_dir>/<day>/handover/<shift>.html|.json``: the shift's open issues, machines down or
     degraded, WIP and queues, and what the next shift should watch."""
@@ -302,5 +305,5 @@ def render_shift_handover(
         "sections": [s.as_json() for s in handover.sections],
     }
     out_dir = Path(reports_dir) / handover.day.isoformat() / HANDOVER_DIR
-    html_path, json_path = write_page(out_dir, shift_name, html, payload)
+    html_path, json_path = write_page(out_dir, shift_name, html, payload, file_group)
     return RenderedReport(html_path, json_path, complete=complete, missing=list(handover.missing))

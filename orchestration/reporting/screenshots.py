@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             roles=args.roles,
             calendar=plant.calendar,
             rca_state=plant.paths.state_path,
+            file_group=plant.paths.file_group,
         )
     for role, report in rendered.items():
         png = screenshot(chromium, report.html, args.out / f"{role}.png")  # the page names its day
