@@ -75,11 +75,12 @@ dev: install
 		exit 1; fi
 	$(BIN)/dagster dev -w workspace.yaml --port $(DAGSTER_PORT)
 
-# The analysts' SQL shell on the demo warehouse, read-only: it never blocks a running pipeline.
+# The analysts' SQL shell on the analysts' copy of the demo warehouse (published by every run), read-only: an
+# open session never keeps a run from writing (orchestration/analysts_copy.py).
 # Harlequin (PyPI) on the project's own DuckDB; the duckdb-cli wheel (1.5) cannot read this DuckDB's files (2.0).
 sql: install
-	@test -f data/warehouse.duckdb || { echo "make sql: no data/warehouse.duckdb yet: run make demo first"; exit 1; }
-	$(BIN)/harlequin -r data/warehouse.duckdb
+	@test -f data/warehouse.analysts.duckdb || { echo "make sql: no data/warehouse.analysts.duckdb yet: run make demo first"; exit 1; }
+	$(BIN)/harlequin -r data/warehouse.analysts.duckdb
 
 clean:
 	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/lake data/reports \

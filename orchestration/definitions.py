@@ -7,6 +7,7 @@ command-line drivers (backfill, checks) and the tests call ``build_definitions``
 import dagster as dg
 
 from orchestration.dbt_runner import export_dbt_environment
+from orchestration.defs.analysts_copy import build_analysts_copy
 from orchestration.defs.anomalies import build_analytics
 from orchestration.defs.arrivals import build_arrivals
 from orchestration.defs.distribution import build_distribution
@@ -46,6 +47,7 @@ def build_definitions(plant: Plant) -> dg.Definitions:
             build_rca(days),
             *report_assets,
             build_distribution(days),
+            build_analysts_copy(days),
         ],
         asset_checks=build_raw_checks(plant, days),
         jobs=[daily_job, live_job, *report_jobs],

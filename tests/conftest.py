@@ -34,12 +34,14 @@ class Platform:
         return list(self.definitions.asset_checks)
 
     def pipeline_assets(self) -> list[dg.AssetsDefinition]:
-        """Extraction, the warehouse, process mining and the reports (not the analytics, nor delivery)."""
+        """Extraction, the warehouse, process mining, the reports and the analysts' copy of the warehouse
+        (not the analytics, nor delivery)."""
         return [
             self.asset("raw", "production_events"),
             self.asset("marts", "fct_process_events"),
             self.asset("process_mining", "conformance"),
             self.asset("reports", "daily_report"),
+            self.asset("analysts", "warehouse_copy"),
         ]
 
     def materialize_day(self, day: str, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:

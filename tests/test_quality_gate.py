@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pyarrow as pa
 import pytest
 import yaml
 
-from orchestration.backfill import backfill
+from orchestration.backfill import NotBlocked, backfill, sole_writer
 from orchestration.defs.isolation import isolate_blocked_days
 from orchestration.defs.resources import SimulatedFactory
 from orchestration.factory_calendar import FactoryCalendar
@@ -209,6 +210,66 @@ def test_a_range_is_split_in_halves_down_to_the_blocked_days():
         ("2026-11-14", "2026-11-14"),
         ("2026-11-15", "2026-11-15"),
     ]
+
+
+@dataclass
+class FailedRun:
+    """A stand-in for a run that failed in a step, with no blocking check failed."""
+
+    error_class: str
+    message: str
+    success: bool = False
+
+    def get_asset_check_evaluations(self):
+        return []
+
+    def get_step_failure_events(self):
+        error = SimpleNamespace(cls_name=self.error_class, message=self.message, cause=None)
+        return [SimpleNamespace(step_key="warehouse_models", step_failure_data=SimpleNamespace(error=error))]
+
+
+def test_a_held_warehouse_is_waited_for_and_no_day_is_blocked_or_split():
+    held = 'IO Error: Could not set lock on file "/data/warehouse.duckdb": Conflicting lock is held (PID 7)'
+    outcomes = [FailedRun("DbtCliError", held), FailedRun("DbtCliError", held), SimpleNamespace(success=True)]
+    runs, pauses = [], []
+
+    def run(first: str, last: str):
+        runs.append((first, last))
+        return outcomes.pop(0)
+
+    blocked: dict[str, list[str]] = {}
+    days = days_between("2026-11-09", "2026-11-11")
+    assert backfill(days, run, blocked, lock_waits_s=(5.0, 9.0), sleep=pauses.append) == days
+    assert runs == [("2026-11-09", "2026-11-11")] * 3 and pauses == [5.0, 9.0] and blocked == {}
+
+
+def test_any_other_failure_stops_at_once_naming_the_step_and_blocks_nothing():
+    runs: list[tuple[str, str]] = []
+
+    def run(first: str, last: str):
+        runs.append((first, last))
+        return FailedRun(
+            "ValueError", "data/mappings/plant.yaml: field 'machine': no column 'machne' in the export"
+        )
+
+    blocked: dict[str, list[str]] = {}
+    with pytest.raises(
+        NotBlocked, match="error in step warehouse_models: ValueError: data/mappings/plant.yaml"
+    ):
+        backfill(days_between("2026-11-09", "2026-11-12"), run, blocked, sleep=lambda s: None)
+    assert runs == [("2026-11-09", "2026-11-12")] and blocked == {}  # one run, no 4 days -> 7 runs
+
+
+def test_a_second_backfill_on_the_same_warehouse_refuses_at_once(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with sole_writer(warehouse):
+        with pytest.raises(
+            SystemExit, match=r"another backfill is writing .*warehouse.duckdb \(pid \d+ since"
+        ):
+            with sole_writer(warehouse):
+                pass
+    with sole_writer(warehouse):  # free again once the first has ended
+        pass
 
 
 # The whole graph four times over (a day of history, the range, its halves): the slowest scenario, run with

@@ -8,17 +8,24 @@ import dagster as dg
 
 from orchestration.defs.resources import OperationalState, ReportShelf
 from orchestration.distribution import SmtpSettings, deliver_reports, load_distribution, shared_folder
+from orchestration.plant import Plant
 from orchestration.reporting import published_daily_reports
 
 
-def deliveries(context: dg.AssetExecutionContext, reports: ReportShelf, state: OperationalState):
+def deliveries(
+    context: dg.AssetExecutionContext,
+    plant: dg.ResourceParam[Plant],
+    reports: ReportShelf,
+    state: OperationalState,
+):
     distribution, smtp = load_distribution(), SmtpSettings.from_environment()
     summary, failures = {}, Counter()
     for day in context.partition_keys:
         # the files reports/daily_report wrote (not a second rendering): what was published goes out
         rendered = published_daily_reports(reports.reports_dir, day)
+        shared = shared_folder(Path(reports.reports_dir))
         logged = deliver_reports(
-            rendered, day, distribution, Path(state.path), shared_folder(Path(reports.reports_dir)), smtp
+            rendered, day, distribution, Path(state.path), shared, smtp, file_group=plant.paths.file_group
         )
         summary[day] = {
             status: sum(d.status == status for d in logged) for status in ("delivered", "unchanged", "failed")

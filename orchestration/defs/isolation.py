@@ -46,8 +46,8 @@ def build_isolation(daily_job) -> dg.SensorDefinition:
     return dg.run_failure_sensor(
         name="isolate_blocked_days",
         request_job=daily_job,
-        # a few queries on the run's events: looking every 10 s (not the default 30) resumes the good days of a
-        # stopped range without a noticeable wait
+        # a few queries on the run's events: looking every 10 s (not the default 30) resumes the good days
+        # of a stopped range without a noticeable wait
         minimum_interval_seconds=10,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Re-runs each half of a range run a blocking check stopped: only the bad day stays "

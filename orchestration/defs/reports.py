@@ -69,6 +69,7 @@ def daily_report(
                 calendar=plant.calendar,
                 blocked_checks=blocked,
                 rca_state=Path(state.path),
+                file_group=plant.paths.file_group,
             )
             paths[day] = {role: str(r.html) for role, r in rendered.items()}
             missing = sorted({item for r in rendered.values() for item in r.missing})
@@ -91,7 +92,12 @@ def shift_handovers(
         for day in context.partition_keys:
             for slot in plant.calendar.shifts:
                 rendered = render_shift_handover(
-                    conn, day, slot.name, reports.reports_dir, calendar=plant.calendar
+                    conn,
+                    day,
+                    slot.name,
+                    reports.reports_dir,
+                    calendar=plant.calendar,
+                    file_group=plant.paths.file_group,
                 )
                 paths[f"{day} {slot.name}"] = str(rendered.html)
     return dg.MaterializeResult(metadata={"handovers": dg.MetadataValue.json(paths)})
@@ -112,7 +118,12 @@ def render_one_shift_handover(
 ) -> str:
     with warehouse.connect(read_only=True) as conn:
         rendered = render_shift_handover(
-            conn, config.day, config.shift, reports.reports_dir, calendar=plant.calendar
+            conn,
+            config.day,
+            config.shift,
+            reports.reports_dir,
+            calendar=plant.calendar,
+            file_group=plant.paths.file_group,
         )
     if not rendered.complete:
         context.log.warning(f"handover {config.day} {config.shift} INCOMPLETE: {'; '.join(rendered.missing)}")

@@ -70,6 +70,7 @@ class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse file. One writer at a time: steps run in process, one after the other."""
 
     database: str
+    file_group: str | None = None  # the group that may read it (settings.file_group); it is 0640
 
     @contextmanager
     def connect(self, read_only: bool = False):
@@ -129,7 +130,7 @@ def build_resources(plant: Plant, dbt_project: DbtProject) -> dict:
         "plant": plant,
         "factory": SimulatedFactory(scenario_path=str(paths.scenario_path)),
         "lake": Lake(lake_dir=str(paths.lake_dir)),
-        "warehouse": Warehouse(database=str(paths.warehouse_path)),
+        "warehouse": Warehouse(database=str(paths.warehouse_path), file_group=paths.file_group),
         "reports": ReportShelf(reports_dir=str(paths.reports_dir)),
         "state": OperationalState(path=str(paths.state_path)),
         "dbt": WarehouseDbt(project_dir=dbt_project, dbt_executable=dbt_executable()),

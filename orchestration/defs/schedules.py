@@ -45,7 +45,10 @@ def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[st
 
 
 def report_request(run: dg.DagsterRun, failed_checks: list[str]) -> dg.RunRequest | dg.SkipReason:
-    """The report run for a failed single-day run; range runs are split first (isolate_blocked_days)."""
+    """The report run for a single-day run a blocking check stopped; range runs are split first
+    (isolate_blocked_days), and a run that failed for another reason gets none."""
+    if not failed_checks:  # not the data's fault: a complete report must not become an INCOMPLETE one
+        return dg.SkipReason(f"run {run.run_id} failed for a reason other than a blocking check")
     day = run.tags.get(PARTITION_TAG)
     if not day:
         return dg.SkipReason(f"run {run.run_id} covers a range: its days are reported once split")
@@ -89,8 +92,9 @@ def build_schedules(
         monitored_jobs=[daily_job],
         request_job=daily_report_job,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="When a day's run fails (a blocking check, or anything else), its reports still go out, "
-        "marked INCOMPLETE with what is missing.",
+        description="When a blocking check stops a day's run, its reports still go out, marked INCOMPLETE "
+        "with the checks that blocked it. A run that failed for another reason (the warehouse in use, "
+        "memory, a bug) blocks no day and leaves the reports as they are: a person looks at the run.",
     )
     def report_despite_blocked_day(context: dg.RunFailureSensorContext):
         run = context.dagster_run

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from orchestration.atomic_files import RESTRICTED, restrict_database
 from orchestration.dbt_runner import parse_project, window_row_counts
 from orchestration.defs.resources import Warehouse
 from orchestration.settings import DBT_PROJECT_DIR
@@ -68,6 +69,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
                 {**event.metadata, "dagster/row_count": count[0], "rows_all_days": count[1]}
             )
         yield event
+    if Path(warehouse.database).exists():  # dbt creates the file with the process's umask; it holds costs
+        restrict_database(Path(warehouse.database), RESTRICTED, warehouse.file_group)
     if not invocation.is_successful():
         raise invocation.get_error()
 
