@@ -76,8 +76,8 @@ def reading(sensor: str, stamp: datetime, value: float = 3.7, machine: str = "FO
 class InProcessBroker:
     """The development broker (amqtt) served on an event loop thread of the test process."""
 
-    def __init__(self, port: int):
-        self.port = port
+    def __init__(self, port: int, **security):
+        self.port, self.security = port, security  # password_file, tls_cert, tls_key (broker.broker_config)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="broker-loop", daemon=True)
         self.thread.start()
@@ -88,7 +88,7 @@ class InProcessBroker:
 
         async def serve() -> None:
             try:
-                await serve_broker("127.0.0.1", self.port, ready)
+                await serve_broker("127.0.0.1", self.port, ready, **self.security)
             finally:
                 self.stopped.set()
 

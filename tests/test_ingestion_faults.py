@@ -19,9 +19,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from orchestration.ingestion import read_quarantine
-from orchestration.ingestion.broker import broker_config
+from orchestration.ingestion.broker import broker_config, password_line
+from orchestration.ingestion.feed import BufferedPublisher
 from orchestration.ingestion.service import IngestionService, ServiceConfig
-from tests.live_helpers import BERLIN, START, landed, reading, request, wait_for
+from tests.live_helpers import BERLIN, START, InProcessBroker, free_port, landed, reading, request, wait_for
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -218,8 +219,9 @@ def test_the_broker_needs_passwords_beyond_loopback():
     assert "FileAuthPlugin" in next(iter(broker_config("0.0.0.0", 1883, password_file="pw")["plugins"]))
 
 
-def test_https_serves_readings_with_the_plant_certificate(tmp_path, services):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+def self_signed_certificate(folder) -> tuple:
+    """A certificate for 127.0.0.1 and its key (Debian's openssl), the certificate doubling as its CA."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         [
             "openssl",
@@ -242,6 +244,11 @@ def test_https_serves_readings_with_the_plant_certificate(tmp_path, services):
         check=True,
         capture_output=True,
     )
+    return cert, key
+
+
+def test_https_serves_readings_with_the_plant_certificate(tmp_path, services):
+    cert, key = self_signed_certificate(tmp_path)
     service = services(tmp_path / "lake", tls_cert=cert, tls_key=key)
     context = ssl.create_default_context(cafile=str(cert))
     connection = http.client.HTTPSConnection("127.0.0.1", service.http_port, context=context, timeout=10)
@@ -253,3 +260,40 @@ def test_https_serves_readings_with_the_plant_certificate(tmp_path, services):
         http.client.HTTPSConnection(
             "127.0.0.1", service.http_port, context=ssl.create_default_context(), timeout=10
         ).request("GET", "/health")
+
+
+def test_mqtt_over_tls_with_passwords_lands_readings_and_refuses_a_wrong_password(tmp_path, services):
+    cert, key = self_signed_certificate(tmp_path)
+    passwords = tmp_path / "mqtt.passwd"
+    passwords.write_text(
+        "\n".join([password_line("ingest", "service-secret"), password_line("feed-line-t", "feed-secret")])
+        + "\n"
+    )
+    broker = InProcessBroker(free_port(), password_file=passwords, tls_cert=cert, tls_key=key)
+    broker.start()
+    try:
+        service = services(
+            tmp_path / "lake", mqtt_port=broker.port, mqtt_password="service-secret", mqtt_tls_ca=cert
+        )
+        wait_for(lambda: service.mqtt.is_connected(), "the service to connect over TLS")
+        publisher = BufferedPublisher(
+            "127.0.0.1", broker.port, source="line-t", password="feed-secret", tls_ca=str(cert)
+        )
+        try:
+            publisher.submit("FORM", [reading("S-tls-mqtt", START)])
+            publisher.flush(timeout_s=10)
+        finally:
+            publisher.close()
+        wait_for(lambda: "S-tls-mqtt" in landed(tmp_path / "lake").column("sensor_id").to_pylist(), "landing")
+        refused: list[str] = []
+        intruder = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="intruder")
+        intruder.username_pw_set("ingest", "guess")
+        intruder.tls_set(ca_certs=str(cert))
+        intruder.on_connect = lambda c, u, f, reason, p: refused.append(str(reason))
+        intruder.connect("127.0.0.1", broker.port)
+        intruder.loop_start()
+        wait_for(lambda: refused, "the broker's answer")
+        intruder.loop_stop()
+        assert refused == ["Not authorized"]
+    finally:
+        broker.close()

@@ -49,6 +49,7 @@ def _service(args: argparse.Namespace) -> int:
         http_token=os.environ.get("GIGAFACTORY_INGEST_TOKEN") or None,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        mqtt_tls_ca=args.mqtt_tls_ca,
         first_day=args.first_day,
         max_body_bytes=args.max_body_bytes,
         calendar=service_calendar(args.tz, args.day_start_hour),
@@ -72,7 +73,10 @@ def _feed(args: argparse.Namespace) -> int:
         day = args.day or date.today()
         instants = simulated_telemetry(Path(args.scenario), day)
     password = os.environ.get("GIGAFACTORY_MQTT_PASSWORD") or None
-    publisher = BufferedPublisher(args.mqtt_host, args.mqtt_port, source=args.source, password=password)
+    tls_ca = str(args.mqtt_tls_ca) if args.mqtt_tls_ca else None
+    publisher = BufferedPublisher(
+        args.mqtt_host, args.mqtt_port, source=args.source, password=password, tls_ca=tls_ca
+    )
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
 
@@ -166,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     def mqtt_args(sub):
         sub.add_argument("--mqtt-host", default="127.0.0.1")
         sub.add_argument("--mqtt-port", type=int, default=1883)
+        sub.add_argument("--mqtt-tls-ca", type=Path, help="MQTT over TLS, trusting this CA certificate (PEM)")
 
     service = commands.add_parser("service", help="the ingestion service (MQTT subscriber + HTTP)")
     mqtt_args(service)

@@ -38,6 +38,7 @@ class BufferedPublisher:
         max_inflight: int = 2000,
         max_buffered: int = 10_000_000,
         password: str | None = None,  # the MQTT user is feed-<source>
+        tls_ca: str | None = None,  # MQTT over TLS, trusting this CA (PEM)
     ):
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
@@ -59,6 +60,8 @@ class BufferedPublisher:
         self._closed = False
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"feed-{source}", clean_session=True)
         client.username_pw_set(f"feed-{source}", password)
+        if tls_ca is not None:
+            client.tls_set(ca_certs=tls_ca)
         client.max_inflight_messages_set(max_inflight)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(0.1, 1)

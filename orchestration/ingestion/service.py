@@ -64,6 +64,7 @@ class ServiceConfig:
     mqtt_password: str | None = field(default=None, repr=False)
     tls_cert: Path | None = None  # HTTPS with this certificate chain and key (PEM)
     tls_key: Path | None = None
+    mqtt_tls_ca: Path | None = None  # MQTT over TLS, trusting this CA (PEM) for the broker's certificate
     extra: dict = field(default_factory=dict)
 
     def rules(self) -> ReadingRules:
@@ -201,6 +202,8 @@ class IngestionService:
             CallbackAPIVersion.VERSION2, client_id=self.config.client_id, clean_session=False, manual_ack=True
         )
         client.username_pw_set(self.config.username, self.config.mqtt_password)
+        if self.config.mqtt_tls_ca is not None:
+            client.tls_set(ca_certs=str(self.config.mqtt_tls_ca))
         client.max_inflight_messages_set(1000)
         client.reconnect_delay_set(0.1, 2)
 
