@@ -142,14 +142,18 @@ def small_graph(blocked_day: str, ranges_run: list[tuple[str, str]], reports_run
     )
 
 
-def test_backfill_splits_the_range_so_a_blocked_day_stops_only_itself(monkeypatch, capsys):
+def test_backfill_splits_the_range_so_a_blocked_day_stops_only_itself(monkeypatch, capsys, tmp_path):
     ranges_run: list[tuple[str, str]] = []
     reports_run: list[tuple[str, str]] = []
     graph = small_graph("2026-11-10", ranges_run, reports_run)
     # the real wiring (dbt, GX, ...) takes seconds to import: modules standing in for it
     stand_ins = {
         "orchestration.definitions": {"build_definitions": lambda plant: graph},
-        "orchestration.plant": {"resolve_plant": lambda: None},
+        "orchestration.plant": {
+            "resolve_plant": lambda: types.SimpleNamespace(
+                paths=types.SimpleNamespace(warehouse_path=tmp_path / "warehouse.duckdb")  # its writer lock
+            )
+        },
         "orchestration.defs.reports": {"BLOCKED_CHECKS_TAG": BLOCKED_CHECKS_TAG},
     }
     for name, attributes in stand_ins.items():
