@@ -22,6 +22,7 @@ from orchestration.settings import REPO_ROOT
 from tests.live_helpers import free_port
 from tests.test_distribution import Mailbox, render_roles
 
+pytestmark = pytest.mark.e2e  # a distribution process killed 13 times over: the end-to-end tier
 aiosmtpd = pytest.importorskip("aiosmtpd")
 from aiosmtpd.controller import Controller  # noqa: E402
 
