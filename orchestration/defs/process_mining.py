@@ -18,8 +18,7 @@ class MiningConfig(dg.Config):
     max_variants: int = 200  # replay only the most frequent variants, so conformance stays bounded
     align_variants: int = 30  # alignments on the most frequent variants ...
     align_time_s: float = 5.0  # ... within this budget per model and window
-    window_days: list[int] = [1, 7, 30]
-    rolling_windows_every_day: bool = False  # else rolling windows for a run's newest day only
+    window_days: list[int] = [1, 7, 30]  # every day carries each, whichever run mines it
     reference_model_path: str | None = None  # PNML or BPMN of the designed route; None: from the scenario
 
 
@@ -67,7 +66,6 @@ def process_mining(
             settings,
             reference,
             pictures_dir=lambda day: reports.day_dir(day) / "process_mining",
-            rolling_windows_every_day=config.rolling_windows_every_day,
             log=context.log.info,
         )
     for key in [*_DAILY, *(["process_mining", table] for table in WINDOW_TABLES)]:

@@ -48,13 +48,36 @@ COLUMNS = [
 
 def window_batches_sql(first_day: date | str, last_day: date | str) -> str:
     """The batches released in the window from marts.dim_batch, with the slot (early/late/night) of the shift
-    they entered in from marts.dim_shift."""
+    they entered in, as they stood at the window's end. dim_batch holds each batch as the latest run left it,
+    so a window mined after later days were loaded would see completions, rework and coating temperatures
+    from after it: the outcomes and the ambient step count only when the mart has their events by the
+    window's last day, so the window's effects are the same whenever it is mined."""
     first, last = as_date(first_day).isoformat(), as_date(last_day).isoformat()
     return f"""
-        select batches.*, shifts.shift_name as entry_shift_name
-        from marts.dim_batch as batches
-        left join marts.dim_shift as shifts on shifts.shift_id = batches.entry_shift_id
-        where batches.release_date between date '{first}' and date '{last}'
+        with released as (
+            select * from marts.dim_batch where release_date between date '{first}' and date '{last}'
+        ),
+        known as (
+            select released.case_id,
+                   count(*) filter (where events.is_rework) as rework_step_count,
+                   bool_or(events.end_ts = released.completed_ts) as completed,
+                   bool_or(events.machine_id = released.ambient_step_machine_id) as ambient_step_done
+            from released
+            join marts.fct_process_events as events
+                on events.case_id = released.case_id and events.production_date <= date '{last}'
+            group by released.case_id
+        )
+        select released.* replace (
+                   coalesce(known.rework_step_count, 0)::bigint as rework_step_count,
+                   coalesce(known.completed, false) as is_completed,
+                   case when known.completed then released.throughput_time_s end as throughput_time_s,
+                   case when known.ambient_step_done then released.ambient_step_temperature_c end
+                       as ambient_step_temperature_c
+               ),
+               shifts.shift_name as entry_shift_name
+        from released
+        left join known on known.case_id = released.case_id
+        left join marts.dim_shift as shifts on shifts.shift_id = released.entry_shift_id
     """
 
 

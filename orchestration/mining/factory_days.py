@@ -1,23 +1,21 @@
-"""Process mining of factory days as the daily pipeline runs it: each day, and the 7 and 30 days ending on the
-newest day of a run, written to the window tables; the day's inductive model and its conformance also fill
-the two daily tables the reports read."""
+"""Process mining of factory days as the daily pipeline runs it: each day, and the 7 and 30 days ending on it,
+written to the window tables; the day's inductive model and its conformance also fill the two daily tables
+the reports read."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
-from orchestration.factory_calendar import as_date
 from orchestration.mining.case_attributes import window_batches_sql
 from orchestration.mining.case_steps import mart_events_sql
 from orchestration.mining.conformance import ConformanceResult
 from orchestration.mining.reference_model import designed_route_model, supplied_model
 from orchestration.mining.results import to_rows, write_results
-from orchestration.mining.window_results import write_window
+from orchestration.mining.window_results import day_windows, write_day_windows
 from orchestration.mining.window_run import MiningSettings, mine_window
 from orchestration.simulator.config import load_scenario
 
@@ -50,31 +48,29 @@ def mine_factory_days(
     settings: MiningSettings,
     reference,
     pictures_dir: Callable[[str], Path],
-    rolling_windows_every_day: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict[str, float | None]:
-    """Mine ``days`` and write every window table; returns the token-replay fitness of each day's model.
+    """Mine every window each of ``days`` owns (day_windows) and replace its rows in the window tables;
+    returns the token-replay fitness of each day's model.
 
-    Rolling windows (longer than a day) cost up to half a minute each on a job shop: a run mines them for its
-    newest day only (unless ``rolling_windows_every_day``), so the daily schedule has them every day and a
-    backfill ends with them."""
+    Every day carries its 7- and 30-day windows, not only a run's newest day, so that what the warehouse
+    holds does not depend on how a range was split into runs (a trailing window costs about as much as the
+    day itself on the default plant: see docs/features.md)."""
     fitness: dict[str, float | None] = {}
     with_batches = _has_batch_dimension(conn)
-    newest = max(days)
     for day in days:
-        end = as_date(day)
-        windows = sorted(set(window_days))
-        if day != newest and not rolling_windows_every_day:
-            windows = [length for length in windows if length == 1]
-        for length in windows:
-            first = end - timedelta(days=length - 1)
-            events = f"({mart_events_sql(first, end)})"
-            batches = f"({window_batches_sql(first, end)})" if with_batches else None
-            mined = mine_window(conn, events, pictures_dir(day), f"{length}d", reference, settings, batches)
-            write_window(conn, end, length, mined.tables)
-            if length == 1:
+        mined_windows = {}
+        for window in day_windows(day, window_days):
+            events = f"({mart_events_sql(window.first, window.end)})"
+            batches = f"({window_batches_sql(window.first, window.end)})" if with_batches else None
+            mined = mine_window(
+                conn, events, pictures_dir(day), f"{window.days}d", reference, settings, batches
+            )
+            mined_windows[window.days] = mined.tables
+            if window.days == 1:
                 fitness[day] = _write_daily_tables(conn, day, mined)
-            log(f"{day} ({length} d): " + "; ".join(q.note for q in mined.quality.values()))
+            log(f"{day} ({window.days} d): " + "; ".join(q.note for q in mined.quality.values()))
+        write_day_windows(conn, day, mined_windows)
     return fitness
 
 
