@@ -1,5 +1,6 @@
-"""The warehouse does not depend on how a range of days was split into runs: the same three days as one
-range run, and one day at a time (then the middle day again), leave every table of every schema equal."""
+"""The warehouse does not depend on how a range of days was split into runs: the same two days as one range
+run, and one day at a time (then the first day again), leave every table of every schema equal. Two days are
+enough to tell (before windows were owned by their day, 13 window tables differed); each run costs ~30 s."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.conftest import Platform, make_platform
 
 pytestmark = pytest.mark.e2e
 
-DAYS = ["2026-11-09", "2026-11-10", "2026-11-11"]
+DAYS = ["2026-11-09", "2026-11-10"]
 
 # Columns that differ between two runs of the same data for a reason other than the split, by table:
 # none at present. Only a column holding wall-clock time (a load timestamp) or a run id belongs here.
@@ -74,7 +75,7 @@ def test_a_range_run_and_day_by_day_runs_leave_every_table_equal(tmp_path, monke
     shutil.rmtree(root)
 
     day_by_day = make_platform(root, monkeypatch)
-    for day in [*DAYS, DAYS[1]]:  # and the middle day again, after the last
+    for day in [*DAYS, DAYS[0]]:  # and the first day again, after the last
         materialize(day_by_day, day, day)
     one_by_one = table_checksums(root / "warehouse.duckdb")
 
