@@ -39,6 +39,10 @@ def levy_settings(work: Path) -> Settings:
     )
 
 
+# The whole asset graph of three Levy days: the end-to-end tier (the late-file test below is fast).
+whole_graph = pytest.mark.e2e
+
+
 @pytest.fixture(scope="module")
 def levy_platform(tmp_path_factory) -> Path:
     """Three days of the Levy export (2012-01-30 to 02-01) through the whole asset graph as one range run,
@@ -68,6 +72,7 @@ def query(work: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+@whole_graph
 def test_every_levy_operation_reaches_the_event_log(levy_platform):
     """Every operation of the three days (192 of 48 orders, on 12 operation types and 25 machines: the file's
     rows starting in the factory days from 05:00 local, counted in the CSV with pandas)."""
@@ -79,6 +84,7 @@ def test_every_levy_operation_reaches_the_event_log(levy_platform):
     assert query(levy_platform, "select count(*) from raw.production_events") == [(192,)]
 
 
+@whole_graph
 def test_process_mining_runs_and_the_reports_render_on_levy(levy_platform):
     mined = query(levy_platform, "select count(*), count(log_fitness) from process_mining.conformance")
     assert mined[0][0] == DAYS and mined[0][1] >= DAYS - 1  # a day without enough cases carries a note
@@ -97,6 +103,7 @@ def test_process_mining_runs_and_the_reports_render_on_levy(levy_platform):
     assert "Not computable from the data: availability" in html
 
 
+@whole_graph
 def test_the_event_log_exports_to_xes_and_ocel_that_pm4py_reads_back(levy_platform, tmp_path):
     arguments = ["--from", FIRST_DAY, "--to", LAST_DAY, "--out", str(tmp_path)]
     assert export_cli.main([*arguments, "--warehouse", str(levy_platform / "warehouse.duckdb")]) == 0

@@ -134,6 +134,7 @@ def test_sensor_gaps_are_found_where_the_truth_says(tmp_path):
     assert found == planted  # nothing else falls silent in the simulated plant
 
 
+@pytest.mark.e2e  # the whole graph of a corrupted day
 def test_a_corrupted_day_delivers_its_good_rows_and_its_report_says_what_was_held_back(platform, tmp_path):
     scenario = tmp_path / "corrupted.yaml"
     damage = {"days": [DAY], "null_keys": 2, "end_before_start": 3, "out_of_range_measurements": 4}
