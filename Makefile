@@ -40,11 +40,10 @@ test: install
 		--json-report --json-report-file=pytest_results.json --json-report-omit=log -p no:cacheprovider
 
 # The end-to-end tier: tests that start processes (webserver and daemon, broker and ingestion service, CLIs,
-# a distribution killed at every step) or run the whole graph of a day again and again. Three workers on two
-# cores: the webserver test spends most of its time waiting on the daemon's loops.
+# a distribution killed at every step) or run the whole graph of a day again and again.
 test-e2e: install
 	@$(BIN)/python -c "from orchestration.dbt_runner import parse_project; parse_project()"
-	$(BIN)/python -m pytest -n 3 --dist loadfile -m e2e
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m e2e
 
 # Every asset check of the demo window against the current lake and warehouse (after `make demo`), as CI runs it.
 checks: install

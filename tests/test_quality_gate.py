@@ -14,11 +14,10 @@ import pytest
 import yaml
 
 from orchestration.backfill import NotBlocked, backfill, sole_writer
-from orchestration.defs.isolation import isolate_blocked_days
 from orchestration.defs.resources import SimulatedFactory
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.lake.tables import RAW_TABLES
-from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between
+from orchestration.partition_ranges import days_between
 from orchestration.quality.gate import GateContext, gate_table
 from orchestration.quality.ledger import sensor_gaps, volume_collapse
 from orchestration.simulator import load_scenario
@@ -271,63 +270,3 @@ def test_a_second_backfill_on_the_same_warehouse_refuses_at_once(tmp_path):
                 pass
     with sole_writer(warehouse):  # free again once the first has ended
         pass
-
-
-# The whole graph four times over (a day of history, the range, its halves): the slowest scenario, run with
-# the end-to-end tier; the splitting alone is checked above, fast.
-@pytest.mark.e2e
-def test_a_collapsed_day_blocks_only_itself_in_a_range_backfill(platform, tmp_path):
-    """The whole graph on three days whose first collapses: the range fails, its halves run, and only the
-    collapsed day stays out (deeper splits: the test above)."""
-    scenario = tmp_path / "collapse.yaml"
-    scenario.write_text(
-        yaml.safe_dump({"base": str(SMALL), "corruption": {"days": ["2026-11-09"], "collapse_share": 0.8}})
-    )
-    platform.resources["factory"] = SimulatedFactory(scenario_path=str(scenario))
-    instance = dg.DagsterInstance.ephemeral()
-    runs, results = [], []
-
-    def run(first: str, last: str) -> dg.ExecuteInProcessResult:
-        runs.append((first, last))
-        results.append(
-            dg.materialize(
-                [*platform.pipeline_assets(), *platform.raw_checks],
-                resources=platform.resources,
-                instance=instance,
-                tags={RANGE_START: first, RANGE_END: last},
-                raise_on_error=False,
-            )
-        )
-        return results[-1]
-
-    # a day of history before the range
-    assert platform.materialize_day("2026-11-08", raise_on_error=False).success
-    blocked: dict[str, list[str]] = {}
-    done = backfill(days_between("2026-11-09", "2026-11-11"), run, blocked)
-    assert blocked == {"2026-11-09": ["production_events_volume_is_steady"]}
-    assert done == ["2026-11-10", "2026-11-11"]
-    # One run for the range, then its halves: the collapsed day alone, and the two good days together.
-    assert runs == [("2026-11-09", "2026-11-11"), ("2026-11-09", "2026-11-09"), ("2026-11-10", "2026-11-11")]
-    days = platform.query("select distinct production_date::varchar from marts.fct_process_events order by 1")
-    assert [d for (d,) in days] == ["2026-11-08", "2026-11-10", "2026-11-11"]
-    assert not (platform.settings.reports_dir / "2026-11-09" / "daily").exists()
-    assert (platform.settings.reports_dir / "2026-11-11" / "daily" / "director.html").exists()
-
-    # A backfill launched from the UI gets the same split: the failure sensor asks for the two halves.
-    failed = results[0]
-    context = dg.build_run_status_sensor_context(
-        sensor_name="isolate_blocked_days",
-        dagster_event=failed.get_run_failure_event(),
-        dagster_instance=instance,
-        dagster_run=instance.get_run_by_id(failed.run_id),
-    )
-    requests = isolate_blocked_days(context.for_run_failure())
-    asked = [r.partition_key or (r.tags.get(RANGE_START), r.tags.get(RANGE_END)) for r in requests]
-    assert asked == ["2026-11-09", ("2026-11-10", "2026-11-11")]  # a single day as its partition
-    single = dg.build_run_status_sensor_context(
-        sensor_name="isolate_blocked_days",
-        dagster_event=results[1].get_run_failure_event(),
-        dagster_instance=instance,
-        dagster_run=instance.get_run_by_id(results[1].run_id),
-    )
-    assert isinstance(isolate_blocked_days(single.for_run_failure()), dg.SkipReason)  # day 9 stays blocked
