@@ -148,25 +148,25 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     blocked: dict[str, list[str]] = {}
-    with sole_writer(plant.paths.warehouse_path):
+    with sole_writer(plant.paths.warehouse_path):  # the blocked days' report runs write too (the copy)
         try:
             done = backfill(days_between(args.first, args.last), run, blocked)
         except NotBlocked as stopped:
             print(f"STOPPED {stopped}", flush=True)
             return 2
-    print(f"{len(done)} factory day(s) materialized")
-    from orchestration.defs.reports import BLOCKED_CHECKS_TAG
+        print(f"{len(done)} factory day(s) materialized")
+        from orchestration.defs.reports import BLOCKED_CHECKS_TAG
 
-    reports_job = defs.get_job_def("daily_report_job")
-    for day, checks in sorted(blocked.items()):
-        print(f"BLOCKED {day}: {', '.join(checks)}; its reports go out marked INCOMPLETE", flush=True)
-        reports_job.execute_in_process(
-            run_config=quiet,
-            instance=instance,
-            partition_key=day,
-            tags={BLOCKED_CHECKS_TAG: ",".join(checks)},
-            raise_on_error=False,
-        )
+        reports_job = defs.get_job_def("daily_report_job")
+        for day, checks in sorted(blocked.items()):
+            print(f"BLOCKED {day}: {', '.join(checks)}; its reports go out marked INCOMPLETE", flush=True)
+            reports_job.execute_in_process(
+                run_config=quiet,
+                instance=instance,
+                partition_key=day,
+                tags={BLOCKED_CHECKS_TAG: ",".join(checks)},
+                raise_on_error=False,
+            )
     return 1 if blocked else 0
 
 
