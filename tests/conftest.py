@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +96,14 @@ def make_platform(root: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
     plant = resolve_plant(settings)
     definitions = build_definitions(plant)
     return Platform(settings, plant, definitions, dict(definitions.resources))
+
+
+@contextmanager
+def day_through_the_graph(folder: Path, day: str) -> Iterator[tuple[Platform, dg.ExecuteInProcessResult]]:
+    """A platform under ``folder`` with factory day ``day`` materialized once, for a module's tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        platform = make_platform(folder, patch)
+        yield platform, platform.materialize_day(day)
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ class InProcessBroker:
         if self.serving is not None:
             self.serving.cancel()
             wait_for(self.stopped.is_set, "the broker to shut down")
-            assert not _connectable(self.port)
+            assert not connectable(self.port)
         self.serving = None
 
     def close(self) -> None:
@@ -109,7 +109,7 @@ class InProcessBroker:
         self.thread.join(timeout=5)
 
 
-def _connectable(port: int) -> bool:
+def connectable(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
         return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from orchestration.ingestion.lander import Lander
 from orchestration.ingestion.payload import ReadingRules, parse_message
 from orchestration.ingestion.wal import WriteAheadLog
 from orchestration.lake.tables import RAW_TABLES
-from tests.live_helpers import free_port, landed, wait_for
+from tests.live_helpers import connectable, free_port, landed, wait_for
 
 START = datetime(2026, 11, 9, 5, 0, tzinfo=UTC)  # 06:00 Berlin: the first minute of factory day 2026-11-09
 START_US = int(START.timestamp() * 1e6)
@@ -162,7 +161,7 @@ class Processes:
 
     def broker(self, port: int) -> subprocess.Popen:
         proc = self.start("broker", "--port", str(port))
-        wait_for(lambda: _connectable(port), f"broker on {port}")
+        wait_for(lambda: connectable(port), f"broker on {port}")
         return proc
 
     def service(self, lake: Path, mqtt_port: int, http_port: int) -> subprocess.Popen:
@@ -203,14 +202,6 @@ def procs():
     processes = Processes()
     yield processes
     processes.cleanup()
-
-
-def _connectable(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 def _get(port: int, path: str):

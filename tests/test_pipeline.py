@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pytest
 
 from orchestration.defs.resources import SimulatedFactory
-from tests.conftest import make_platform
+from tests.conftest import day_through_the_graph
 
 DAY = "2026-11-13"  # a Friday
 
@@ -19,9 +19,8 @@ DAY = "2026-11-13"  # a Friday
 def friday(tmp_path_factory):
     """The Friday through the whole graph once, for the tests that read it (the reruns are in
     test_pipeline_reruns.py, with the end-to-end tier)."""
-    with pytest.MonkeyPatch.context() as patch:
-        platform = make_platform(tmp_path_factory.mktemp("friday"), patch)
-        yield platform, platform.materialize_day(DAY)
+    with day_through_the_graph(tmp_path_factory.mktemp("friday"), DAY) as built:
+        yield built
 
 
 def test_one_factory_day_runs_end_to_end(friday):

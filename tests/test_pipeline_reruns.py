@@ -12,7 +12,7 @@ import pytest
 
 from orchestration.analysts_copy import analysts_copy_of
 from orchestration.backfill import NotBlocked, backfill
-from tests.conftest import make_platform
+from tests.conftest import day_through_the_graph
 
 pytestmark = pytest.mark.e2e
 DAY = "2026-11-13"  # a Friday
@@ -20,9 +20,8 @@ DAY = "2026-11-13"  # a Friday
 
 @pytest.fixture(scope="module")
 def friday(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        platform = make_platform(tmp_path_factory.mktemp("friday"), patch)
-        yield platform, platform.materialize_day(DAY)
+    with day_through_the_graph(tmp_path_factory.mktemp("friday"), DAY) as built:
+        yield built
 
 
 def test_rematerializing_a_day_leaves_the_same_warehouse_while_an_analyst_holds_a_session(friday):
