@@ -64,7 +64,7 @@ def _rows(table: pa.Table) -> list[dict]:
 
 
 def _check_invariant(loaded) -> None:
-    assert loaded.rows_in == loaded.events.num_rows + loaded.quarantine.num_rows
+    assert loaded.rows_in == loaded.events.num_rows + loaded.quarantine.num_rows + loaded.lifecycle_folded
     assert loaded.events.schema == RAW_TABLES["production_events"]
     assert loaded.quarantine.schema == QUARANTINE_SCHEMA
     assert len(set(loaded.events["event_id"].to_pylist())) == loaded.events.num_rows
@@ -78,9 +78,13 @@ def test_mapping_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"source\.yaml.*columns\.activty"):
         load_mapping(typo)
     no_machine = _write_mapping(
-        tmp_path, format="csv", path="x.csv", columns={"case_id": "b", "activity": "s"}
-    )
-    with pytest.raises(ValueError, match=r"source\.yaml.*columns\.machine"):
+        tmp_path,
+        format="csv",
+        path="x.csv",
+        columns={"case_id": "b", "activity": "s"},
+        machine_optional=False,
+    )  # a machine is optional unless the mapping says it is required
+    with pytest.raises(ValueError, match=r"source\.yaml.*machine_optional"):
         load_mapping(no_machine)
     no_time = _write_mapping(
         tmp_path, format="csv", path="x.csv", columns={"case_id": "b", "activity": "s", "machine": "m"}
@@ -274,7 +278,7 @@ def test_xes_lifecycle_pairs_start_and_complete_into_one_step(tmp_path: Path) ->
     mapping = parse_mapping({"format": "xes", "path": "steps.xes", "lifecycle": "pair"}, tmp_path)
     loaded = load_events(mapping)
     _check_invariant(loaded)
-    assert loaded.rows_in == 5  # 2 pairs, 1 complete alone, 1 schedule, 1 start alone
+    assert loaded.rows_in == 5  # 2 pairs, 1 complete alone, 1 schedule (folded), 1 start alone
     steps = [(e["activity"], e["machine_id"], e["start_ts"], e["end_ts"]) for e in _rows(loaded.events)]
     assert steps == [
         ("Coating", "C2", _utc(2026, 11, 9, 7, 10), _utc(2026, 11, 9, 7, 20)),  # paired by resource
@@ -282,7 +286,7 @@ def test_xes_lifecycle_pairs_start_and_complete_into_one_step(tmp_path: Path) ->
         ("Drying", "D1", _utc(2026, 11, 9, 8, 0), _utc(2026, 11, 9, 8, 0)),  # no start: no duration
     ]
     quarantine = {row["source_line"]: row["reason"] for row in _rows(loaded.quarantine)}
-    assert "'schedule' is neither start nor complete" in quarantine[5]
+    assert loaded.lifecycle_folded == 1 and 5 not in quarantine  # schedule: part of a step, neither lost
     assert "start without a matching complete" in quarantine[7]
     single = load_events(parse_mapping({"format": "xes", "path": "steps.xes"}, tmp_path))
     assert (single.rows_in, single.events.num_rows) == (7, 7)

@@ -43,12 +43,18 @@ QUARANTINE_SCHEMA = pa.schema(
 class LoadedEvents:
     events: pa.Table  # exactly RAW_TABLES["production_events"]
     quarantine: pa.Table  # QUARANTINE_SCHEMA
-    rows_in: int  # source records read: events.num_rows + quarantine.num_rows
+    rows_in: int  # source records read: events.num_rows + quarantine.num_rows + lifecycle_folded
+    duplicates: int = 0  # repeats of an earlier event, kept or quarantined as the mapping's policy says
+    lifecycle_folded: int = 0  # XES pair mode: transitions that are part of a step's life, not steps
+    duplicates_kept: bool = False
 
     def summary(self) -> str:
+        folded = f", {self.lifecycle_folded} lifecycle transitions folded into steps"
+        folded *= bool(self.lifecycle_folded)
         return (
             f"{self.rows_in} rows in: {self.events.num_rows} events accepted, "
-            f"{self.quarantine.num_rows} quarantined"
+            f"{self.quarantine.num_rows} quarantined{folded}; {self.duplicates} duplicates "
+            f"({'kept' if self.duplicates_kept else 'quarantined'})"
         )
 
 
@@ -121,6 +127,13 @@ def _first(row: dict[str, Any], columns: list[str]) -> Any:
     return None
 
 
+def _classified(row: dict[str, Any], classifier: list[str]) -> str | None:
+    """The classifier's attributes joined by "+" (blank ones left out, as pm4py's classifiers do); None when
+    all are blank."""
+    parts = [str(_first(row, [name])) for name in classifier if _first(row, [name]) is not None]
+    return "+".join(parts) if parts else None
+
+
 def _text(value: Any, field: str, label: str) -> str:
     """A text field's value; an integer id reads as its digits, any other type (a bool, a float, a nested
     value) would only be its repr, so the row is rejected rather than coerced."""
@@ -149,7 +162,12 @@ def _event(row: dict[str, Any], fields: dict[str, list[str]], mapping: SourceMap
     """The event fields of one row; raises _Rejected with the first problem."""
     event: dict[str, Any] = {}
     for field, label in (("case_id", "case id"), ("activity", "activity"), ("machine", "machine")):
-        value = _first(row, fields[field])
+        value = _classified(row, mapping.classifier) if field == "activity" and mapping.classifier else None
+        if value is None:
+            value = _first(row, fields.get(field, []))
+        if value is None and field == "machine" and not mapping.needs_machine:
+            event[field] = None  # an office log has no machines; a null machine is no fault there
+            continue
         if value is None:
             raise _Rejected(field if field != "machine" else "machine_id", f"missing {label}")
         event[field] = _text(value, field if field != "machine" else "machine_id", label)
@@ -233,21 +251,25 @@ def to_production_events(
     accepted: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
     first_seen: dict[tuple, int] = {}
-    rows_in = 0
+    rows_in = duplicates = folded = 0
+    keep_duplicates = mapping.duplicates_policy == "keep"
     for records, ids in zip(sources, _event_ids(sources), strict=True):
         rows = zip(records.rows, records.lines, records.problems, ids, strict=True)
         for row, line, problem, event_id in rows:
             rows_in += 1
             try:
+                if problem is not None and problem.folded:
+                    folded += 1
+                    continue
                 if problem is not None:
                     raise _Rejected(problem.field, problem.reason)
                 event = _event(row, fields, mapping, zone, known)
                 key = tuple(event[name] for name in ("case_id", "activity", "machine", "start_ts", "end_ts"))
-                if mapping.duplicates == "quarantine" and key in first_seen:
-                    raise _Rejected(
-                        "event",
-                        f"duplicate of line {first_seen[key]} (same case, activity, machine, start and end)",
-                    )
+                if key in first_seen:
+                    duplicates += 1
+                    if not keep_duplicates:
+                        same = "same case, activity, machine, start and end"
+                        raise _Rejected("event", f"duplicate of line {first_seen[key]} ({same})")
                 first_seen.setdefault(key, line)
             except _Rejected as rejected:
                 quarantined.append(
@@ -281,7 +303,14 @@ def to_production_events(
         schema=EVENTS_SCHEMA,
     )
     quarantine = pa.Table.from_pylist(quarantined, schema=QUARANTINE_SCHEMA)
-    return LoadedEvents(events=events, quarantine=quarantine, rows_in=rows_in)
+    return LoadedEvents(
+        events=events,
+        quarantine=quarantine,
+        rows_in=rows_in,
+        duplicates=duplicates,
+        lifecycle_folded=folded,
+        duplicates_kept=keep_duplicates,
+    )
 
 
 def _mark_rework(events: list[dict[str, Any]]) -> None:

@@ -61,7 +61,7 @@ class ColumnMap(_Strict):
     activity: Columns | None = None  # the route step
     start_ts: Columns | None = None  # at least one of start_ts / end_ts; with one, the step has no duration
     end_ts: Columns | None = None
-    machine: Columns | None = None  # the machine (resource) that performed the step
+    machine: Columns | None = None  # the machine (resource) that performed the step; optional (see below)
     product: Columns | None = None
     crew: Columns | None = None
     line: Columns | None = None
@@ -105,10 +105,27 @@ class SourceMapping(_Strict):
     max_line_bytes: int = Field(MAX_LINE_BYTES, gt=0)  # CSV only: a longer record is quarantined
     multiline_fields: bool = False  # CSV only: quoted fields may hold line breaks (else: an unclosed quote)
     # What to do with a repeated event (same case, activity, machine, start and end): quarantine all but the
-    # first, or keep every copy when the source is known to record parallel identical operations that way.
-    duplicates: Literal["quarantine", "keep"] = "quarantine"
-    # XES only. single: every XES event is one (instantaneous) step. pair: a lifecycle:transition "start"
-    # and the next "complete" of the same activity in the trace become one step with a start and an end.
+    # first, or keep every copy. Unset: by the source's kind. A process-mining log (XES, OCEL) keeps them, as
+    # pm4py does: repeated events there are real repetitions (a help desk's two identical updates), and
+    # dropping them changes self-loops and variants. An MES export (CSV, Parquet) quarantines them: there a
+    # repeated row is almost always a re-sent record, and counted twice it doubles the output. Either way the
+    # repeats are counted (LoadedEvents.duplicates).
+    duplicates: Literal["quarantine", "keep"] | None = None
+    # Whether an event needs a machine (resource). Office and service logs have none, and many process-mining
+    # logs leave it out on some events: then the step keeps a null machine instead of being quarantined.
+    # Unset: required when ``columns.machine`` is mapped (the warehouse's staging needs a machine per event),
+    # optional when it is not.
+    machine_optional: bool | None = None
+    # The activity as a classifier over several attributes, their values joined by "+" (pm4py's and XES's
+    # classifier notation), e.g. [concept:name, lifecycle:transition], the XES standard classifier: then a
+    # step's start and complete are different activities. Unset: the activity is ``columns.activity``.
+    classifier: list[str] | None = None
+    # XES only. single: every XES event is one (instantaneous) step, as pm4py reads a log. pair: a step is
+    # the events of one activity instance (XES lifecycle model): "start" opens it, "complete" closes it
+    # (matched by concept:instance, else resource, else the oldest open start); schedule, assign, reassign,
+    # suspend, resume, withdraw, ate_abort, pi_abort, autoskip, manualskip and unknown transitions are part of
+    # a step's life, not steps, and are counted as folded (LoadedEvents.lifecycle_folded), not quarantined; a
+    # complete without a start is a step without duration; a start never completed is quarantined.
     lifecycle: Literal["single", "pair"] = "single"
     case_object_type: str | None = None  # OCEL only: the object type whose objects are the cases (batches)
     factory: FactorySettings = FactorySettings()
@@ -158,12 +175,30 @@ class SourceMapping(_Strict):
         for name in ("max_line_bytes", "multiline_fields"):
             if self.format != "csv" and name in self.model_fields_set:
                 raise ValueError(f"{name}: only CSV sources have lines")
-        for name in ("case_id", "activity", "machine"):
-            if getattr(columns, name) is None:
+        for name in ("case_id", "activity"):
+            if getattr(columns, name) is None and not (name == "activity" and self.classifier):
                 raise ValueError(f"columns.{name}: required")
+        classifier = self.classifier
+        if classifier is not None and (not classifier or any(not name.strip() for name in classifier)):
+            raise ValueError("classifier: a list of one or more attribute names")
+        if self.machine_optional is False and columns.machine is None:
+            raise ValueError("machine_optional: false needs columns.machine")
         if columns.start_ts is None and columns.end_ts is None:
             raise ValueError("columns.start_ts / columns.end_ts: map at least one of them")
         return self
+
+    @property
+    def duplicates_policy(self) -> Literal["quarantine", "keep"]:
+        """``duplicates``, or its default for the source's kind (see the field)."""
+        if self.duplicates is not None:
+            return self.duplicates
+        return "keep" if self.format in ("xes", "ocel") else "quarantine"
+
+    @property
+    def needs_machine(self) -> bool:
+        if self.machine_optional is not None:
+            return not self.machine_optional
+        return self.columns.machine is not None
 
     @property
     def factory_timezone(self) -> str:

@@ -18,6 +18,7 @@ class RowProblem:
 
     field: str
     reason: str
+    folded: bool = False  # not a fault: a record that is part of another (an XES lifecycle transition)
 
 
 @dataclass

@@ -68,7 +68,8 @@ def read_xes(file: Path, lifecycle: str = "single", timestamp_key: str = "time:t
     A complete closes the open start of its activity with the same ``concept:instance``, else the same
     resource, else the oldest (first in, first out); a complete without a start is a step without
     duration, a start never completed is quarantined, and other transitions (schedule, suspend, ...) are
-    quarantined too, so every event of the file is accounted for. So is an event outside any ``<trace>``:
+    handed on as folded (counted, neither a step nor a fault), so every event of the file is accounted
+    for. So is an event outside any ``<trace>``:
     it belongs to no case, and is quarantined with its index in the file (ElementTree gives no line).
     """
     records = SourceRecords(file=file, columns=set())
@@ -111,9 +112,9 @@ def _pair(records: SourceRecords, case: dict, events: list, timestamp_key: str) 
             start = waiting.pop(chosen)[1] if chosen is not None else attributes  # no start: no duration
             row = {**case, **attributes, PAIRED_START_PREFIX + timestamp_key: start.get(timestamp_key)}
             records.add(row, index)
-        else:
-            reason = f"lifecycle transition {transition!r} is neither start nor complete"
-            records.add({**case, **attributes}, index, RowProblem(LIFECYCLE, reason))
+        else:  # schedule, assign, suspend, resume, abort, skip, ...: part of a step's life, not a step
+            reason = f"lifecycle transition {transition!r} is part of a step's life, not a step"
+            records.add({**case, **attributes}, index, RowProblem(LIFECYCLE, reason, folded=True))
     for waiting in open_starts.values():
         for index, attributes in waiting:
             reason = "lifecycle start without a matching complete in the trace"

@@ -4,6 +4,15 @@ The statistics run in the warehouse, not in pandas, so they scale with it. They 
 view or ``read_parquet(...)``) with the columns of ``EVENT_COLUMNS``; ``event_seq`` breaks ties between
 steps of a case that end at the same instant (the mart's event id, a source file's row number), in the same
 way pm4py breaks them by the frame's row order.
+
+Interval logs follow pm4py's semantics (pm4py 2.7, ``df_statistics.get_dfg_graph`` and
+``case_statistics.get_cases_description``, checked against it in tests/test_mining_real_logs.py): a case's
+steps are ordered by start, then end, then row for the directly-follows graph, but a case's variant takes its
+activities by end, then row, as pm4py's variants and miners do (the two differ only where steps overlap);
+an edge's wait runs from the source's end to the target's start,
+clamped at 0 where they overlap (pm4py's performance DFG with a start timestamp key); a case's throughput time
+runs from its first end to its last end (pm4py's case duration). A log without start times has start = end,
+for which all three are the plain end-ordered figures.
 """
 
 from __future__ import annotations
@@ -14,8 +23,11 @@ from orchestration.factory_calendar import as_date
 
 EVENT_COLUMNS = ("case_id", "activity", "machine_id", "shift_id", "start_ts", "end_ts", "event_seq")
 
-# A case's steps in time order: by end (pm4py's timestamp), then the tie-breaker.
-CASE_ORDER = "partition by case_id order by end_ts, event_seq"
+# A case's steps in time order: by start, then end (pm4py's sort of an interval log), then the tie-breaker.
+CASE_ORDER = "partition by case_id order by start_ts, end_ts, event_seq"
+# A case's variant: its activities by end, then the tie-breaker, as pm4py's get_variants and its miners read
+# a formatted frame (sorted by case and timestamp, the end); the same as CASE_ORDER unless steps overlap.
+VARIANT_ORDER = "end_ts, event_seq"
 
 
 def activity_code_type(conn, events: str) -> str:
@@ -27,14 +39,17 @@ def activity_code_type(conn, events: str) -> str:
 
 
 def step_sequence_sql(events: str, code: str) -> str:
-    """Each step with the step after it, its case's route and its case's first start (over a frame of the
-    whole case). The route is one character per activity (see route_character), a few bytes, not a list.
+    """Each step with the step after it, its case's route and its case's first and last end (over a frame of
+    the whole case: pm4py's case duration). The route is one character per activity (see route_character),
+    a few bytes, not a list.
     Activities as ``code`` (see activity_code_type). One sort-based window pass; step_counts.count_steps
     feeds it a bucket of cases at a time, so it stays within memory at any size."""
     return f"""
         select case_id, activity, end_ts,
-               string_agg({route_character("activity", code)}, '') over whole_case as route,
-               min(start_ts) over whole_case as first_start_ts,
+               string_agg({route_character("activity", code)}, '' order by {VARIANT_ORDER})
+                   over (partition by case_id) as route,
+               min(end_ts) over whole_case as first_end_ts,
+               max(end_ts) over whole_case as last_end_ts,
                lead(activity) over case_order as next_activity,
                lead(start_ts) over case_order as next_start_ts
         from (select case_id, activity::{code} as activity, start_ts, end_ts, event_seq from {events})

@@ -2,7 +2,7 @@
 
 From the steps counted once (see step_counts, step_facts). Edge counts are pm4py's ``discover_dfg``
 counts; an edge's waiting time is from the end of the source step to the start of the target step, the
-time a batch sat between them (negative where a source overlaps its successor, as on real job shops).
+time a batch sat between them (0 where a source overlaps its successor, as pm4py clamps it; see case_steps).
 """
 
 from __future__ import annotations

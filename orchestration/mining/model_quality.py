@@ -65,14 +65,14 @@ def classify_moves(alignment) -> tuple[tuple[str, str], ...]:
 def evaluate_model(
     variants: list[tuple[tuple[str, ...], int]],
     model: DiscoveredModel,
-    max_variants: int = DEFAULT_MAX_VARIANTS,
+    max_variants: int | None = DEFAULT_MAX_VARIANTS,
     align_variants: int = DEFAULT_ALIGN_VARIANTS,
     align_time_s: float = DEFAULT_ALIGN_TIME_S,
     precision: bool = True,
 ) -> ModelQuality:
     """Check ``variants`` (most frequent first, with their cases) against ``model``; ``precision=False``
-    skips ETConformance, the costliest figure on logs of long cases."""
-    if max_variants < 1:
+    skips ETConformance, the costliest figure on logs of long cases; ``max_variants`` None replays all."""
+    if max_variants is not None and max_variants < 1:
         raise ValueError(f"max_variants must be >= 1, got {max_variants}")
     cases = sum(count for _, count in variants)
     empty = ModelQuality(model.name, cases, len(variants), 0, 0, None, None, None, None, None, 0, 0, None, "")

@@ -17,11 +17,13 @@ WAIT_QUANTILES = (0.5, 0.95)
 THROUGHPUT_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 
 
-def count_steps(conn, events: str, min_share: float, bucket_events: int = BUCKET_EVENTS) -> pd.DataFrame:
+def count_steps(
+    conn, events: str, min_share: float | None, bucket_events: int = BUCKET_EVENTS
+) -> pd.DataFrame:
     """The edges (``part`` = edge: source, target, frequency, mean/median/p95 wait) and the variants
     (``part`` = variant: per route and completeness, and per completeness over all routes, ``is_total``:
     cases, mean throughput and its THROUGHPUT_QUANTILES) of ``events``. A complete case runs from a usual
-    start (at least ``min_share`` of the cases) to a usual end.
+    start (at least ``min_share`` of the cases) to a usual end; with ``min_share`` None or 0 every case is.
 
     The counts go to a temporary table, a bucket of whole cases at a time (see buckets) when the log holds
     more than ``bucket_events`` events; the result does not depend on the buckets."""
@@ -38,15 +40,15 @@ def _step_counts_sql(events: str, code: str) -> str:
     return f"""
         select activity, next_activity,
                case when next_activity is null then route end as route,
-               case when next_activity is null then epoch(end_ts) - epoch(first_start_ts)
-                    else epoch(next_start_ts) - epoch(end_ts) end as seconds,
+               case when next_activity is null then epoch(last_end_ts) - epoch(first_end_ts)
+                    else greatest(epoch(next_start_ts) - epoch(end_ts), 0) end as seconds,
                count(*) as steps
         from ({step_sequence_sql(events, code)})
         group by all
     """
 
 
-def _flow_and_variants_sql(counts: str, min_share: float, code: str) -> str:
+def _flow_and_variants_sql(counts: str, min_share: float | None, code: str) -> str:
     """The edges and the variants (per route and completeness, and per completeness over all routes:
     ``is_total``) from the step counts of ``counts``."""
     per_variant = weighted_summary_sql(
@@ -61,6 +63,13 @@ def _flow_and_variants_sql(counts: str, min_share: float, code: str) -> str:
         ["source", "target"],
         WAIT_QUANTILES,
     )
+    # No threshold (None or 0): every case is complete, as pm4py sees the log; no case is left out.
+    complete = (
+        "true"
+        if not min_share
+        else """left(route, 1) in (select first_step from starts)
+                       and right(route, 1) in (select last_step from finishes)"""
+    )
     return f"""
         with routes as materialized (
             select route, seconds, sum(steps) as cases from {counts} where next_activity is null group by all
@@ -74,16 +83,14 @@ def _flow_and_variants_sql(counts: str, min_share: float, code: str) -> str:
         ),
         starts as (
             select first_step from ends group by 1
-            having sum(cases) >= {min_share} * (select sum(cases) from ends)
+            having sum(cases) >= {min_share or 0} * (select sum(cases) from ends)
         ),
         finishes as (
             select last_step from ends where moved_on group by 1
-            having sum(cases) >= {min_share} * (select sum(cases) from ends where moved_on)
+            having sum(cases) >= {min_share or 0} * (select sum(cases) from ends where moved_on)
         ),
         flagged as materialized (
-            select route, seconds, cases,
-                   left(route, 1) in (select first_step from starts)
-                       and right(route, 1) in (select last_step from finishes) as is_complete
+            select route, seconds, cases, {complete} as is_complete
             from routes
         ),
         per_variant as ({per_variant}),

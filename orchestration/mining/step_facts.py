@@ -58,7 +58,7 @@ def _step_facts_sql(events: str, code: str) -> str:
         flagged as (
             select activity::varchar as activity, machine_id, shift_id,
                    next_activity::varchar as next_activity, processing_s,
-                   epoch(start_ts) - epoch(previous_end_ts) as wait_s,
+                   greatest(epoch(start_ts) - epoch(previous_end_ts), 0) as wait_s,  -- overlap: no wait
                    is_first, next_activity is null as is_last,
                    contains(done_before, {step}) as is_repeat,
                    next_activity is not null

@@ -2,7 +2,8 @@
 
 A variant is a case's activities in time order. Only complete cases count here (from a usual start to a
 usual end): a batch cut by the window would look like a new, shorter route.
-Throughput time is from the start of a case's first step to the end of its last.
+Throughput time is from a case's first end to its last end, as pm4py's case duration (see case_steps).
+The completeness filter is off with ``min_share`` None or 0 (every case mined, as pm4py does).
 """
 
 from __future__ import annotations
@@ -30,19 +31,21 @@ class RouteVariants:
     throughput: (
         pd.DataFrame
     )  # the complete cases' throughput time: statistic (cases, mean, q000..q100), value
+    events: int = 0  # of the complete cases
+    all_events: int = 0  # in the window, cut cases' included
 
     def counts(self, top: int | None = None) -> list[tuple[tuple[str, ...], int]]:
         rows = self.table if top is None else self.table.head(top)
         return [(tuple(v), int(n)) for v, n in zip(rows["variant"], rows["cases"], strict=True)]
 
 
-def route_variants(conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE) -> RouteVariants:
+def route_variants(conn, events: str, min_share: float | None = DEFAULT_MIN_END_SHARE) -> RouteVariants:
     """The variants and the throughput-time distribution of the events (see flow_and_variants)."""
     return flow_and_variants(conn, events, min_share)[1]
 
 
 def flow_and_variants(
-    conn, events: str, min_share: float = DEFAULT_MIN_END_SHARE, bucket_events: int = BUCKET_EVENTS
+    conn, events: str, min_share: float | None = DEFAULT_MIN_END_SHARE, bucket_events: int = BUCKET_EVENTS
 ) -> tuple[pd.DataFrame, RouteVariants]:
     """The directly-follows graph (as flow.directly_follows) and the route variants from one sort of the
     events (see step_counts.count_steps)."""
@@ -79,6 +82,9 @@ def _route_variants(frame: pd.DataFrame) -> RouteVariants:
     frame = frame.astype({"is_total": bool, "is_complete": bool, "cases": "int64"})
     per_variant = frame[~frame["is_total"]]
     all_cases = int(per_variant["cases"].sum()) if len(per_variant) else 0
+    lengths = per_variant["variant"].map(len) if len(per_variant) else 0
+    steps = per_variant["cases"] * lengths
+    all_events, events = int(steps.sum()), int(steps[per_variant["is_complete"]].sum())
     complete = per_variant[per_variant["is_complete"]].copy()
     median = THROUGHPUT_QUANTILES.index(0.5)
     complete["median_throughput_s"] = [q[median] for q in complete["throughput_quantiles"]]
@@ -89,7 +95,7 @@ def _route_variants(frame: pd.DataFrame) -> RouteVariants:
     complete.insert(2, "share", complete["cases"] / cases if cases else complete["cases"])
     total = frame[frame["is_total"] & frame["is_complete"]]
     throughput = _distribution(total.iloc[0] if len(total) else None)
-    return RouteVariants(complete.reset_index(drop=True), cases, all_cases, throughput)
+    return RouteVariants(complete.reset_index(drop=True), cases, all_cases, throughput, events, all_events)
 
 
 def _distribution(total) -> pd.DataFrame:

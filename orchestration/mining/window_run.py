@@ -50,13 +50,34 @@ TOP_VARIANTS = 50
 
 @dataclass(frozen=True)
 class MiningSettings:
-    noise_threshold: float = 0.2  # inductive miner
+    """Every filter between the log and the figures. The defaults are the factory windows' (a day cuts batches
+    at both ends, so only complete ones are mined, and replay is bounded per window); ``ANALYST`` is pm4py's
+    (the whole log, the miner's default threshold, nothing capped). What each removed is in
+    WindowMining.filters."""
+
+    noise_threshold: float = 0.2  # inductive miner (pm4py's default: 0.0)
     dependency_threshold: float = 0.5  # heuristics miner
-    max_variants: int = DEFAULT_MAX_VARIANTS  # token replay, precision, generalization
+    max_variants: int | None = DEFAULT_MAX_VARIANTS  # token replay, precision, generalization; None: all
     align_variants: int = DEFAULT_ALIGN_VARIANTS
     align_time_s: float = DEFAULT_ALIGN_TIME_S  # per model and window
-    min_end_share: float = DEFAULT_MIN_END_SHARE  # usual start / end activities of a complete case
+    min_end_share: float | None = DEFAULT_MIN_END_SHARE  # usual start / end of a complete case; None: off
+    top_variants: int | None = None  # discover and check on the most frequent variants only; None: all
+    variants_listed: int | None = TOP_VARIANTS  # rows of the variants table; None: every variant
     pictures: bool = True
+
+
+ANALYST = MiningSettings(
+    noise_threshold=0.0, max_variants=None, min_end_share=None, top_variants=None, variants_listed=None
+)
+FILTER_COLUMNS = [
+    "filter",
+    "setting",
+    "cases_removed",
+    "events_removed",
+    "cases_share",
+    "events_share",
+    "note",
+]
 
 
 @dataclass
@@ -65,6 +86,7 @@ class WindowMining:
     quality: dict[str, ModelQuality]
     pictures: dict[str, ModelPicture]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # window_results table -> rows
+    filters: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FILTER_COLUMNS))
 
 
 def mine_window(
@@ -88,7 +110,7 @@ def mine_window(
             "rework_rates": rework_rates(conn, facts),
         }
     ends = step_tables["start_end_activities"]
-    counts = variants.counts()
+    counts = variants.counts(settings.top_variants)
     log = variant_log(counts)
     models = {
         "inductive": discover_process_model(
@@ -101,11 +123,19 @@ def mine_window(
     if reference is not None:
         models["reference"] = reference
     left_out = variants.all_cases - variants.cases
-    note = (
-        f"{variants.cases} of {variants.all_cases} cases run from a usual start to a usual end (mined); "
-        f"{left_out} cut by the window's boundaries are left out"
-        if left_out
-        else None
+    note = "; ".join(
+        filter(
+            None,
+            [
+                f"{variants.cases} of {variants.all_cases} cases run from a usual start to a usual end "
+                f"(mined); {left_out} cut by the window's boundaries are left out"
+                if left_out
+                else None,
+                f"discovered on the top {len(counts)} of {len(variants.table)} variants"
+                if len(counts) < len(variants.table)
+                else None,
+            ],
+        )
     )
     quality = {
         role: evaluate_model(
@@ -183,7 +213,7 @@ def mine_window(
         ),
         "deviations": _deviations(quality),
         "deviating_cases": _deviating_cases(conn, events, quality),
-        "variants": _top_variants(variants.table),
+        "variants": _top_variants(variants.table, settings.variants_listed),
         "dfg": dfg,
         "throughput": variants.throughput,
         **step_tables,
@@ -196,7 +226,83 @@ def mine_window(
             columns=["picture", "svg_path", "png_path", "note"],
         ),
     }
-    return WindowMining(models, quality, pictures, tables)
+    return WindowMining(models, quality, pictures, tables, _filters(settings, variants, counts, quality))
+
+
+def _filters(settings: MiningSettings, variants, counts, quality: dict[str, ModelQuality]) -> pd.DataFrame:
+    """Every filter with its setting and what it removed from the window's cases and events (the share of
+    all of them); a setting that removed nothing is listed too, so the figures always say what was applied."""
+    total_cases, total_events = variants.all_cases, variants.all_events
+    kept_cases = sum(n for _, n in counts)
+    kept_events = sum(n * len(v) for v, n in counts)
+    inductive = quality.get("inductive")
+    replayed = [] if inductive is None else [(v.variant, v.cases) for v in inductive.by_variant]
+    aligned = (
+        []
+        if inductive is None
+        else [(v.variant, v.cases) for v in inductive.by_variant if v.alignment_fitness is not None]
+    )
+
+    def row(name, setting, cases, events, note):
+        return {
+            "filter": name,
+            "setting": None if setting is None else str(setting),
+            "cases_removed": cases,
+            "events_removed": events,
+            "cases_share": cases / total_cases if total_cases and cases is not None else None,
+            "events_share": events / total_events if total_events and events is not None else None,
+            "note": note,
+        }
+
+    def left(subset):  # cases and events of the mined variants not in ``subset``
+        return kept_cases - sum(n for _, n in subset), kept_events - sum(n * len(v) for v, n in subset)
+
+    replay_left = left(replayed) if inductive is not None and inductive.variants_replayed else (None, None)
+    align_left = left(aligned) if inductive is not None and inductive.variants_replayed else (None, None)
+    rows = [
+        row(
+            "completeness (min_end_share)",
+            settings.min_end_share,
+            total_cases - variants.cases,
+            total_events - variants.events,
+            "cases not running from a usual start to a usual end are left out of every figure but the DFG"
+            if settings.min_end_share
+            else "off: every case is mined",
+        ),
+        row(
+            "top variants (top_variants)",
+            settings.top_variants,
+            variants.cases - kept_cases,
+            variants.events - kept_events,
+            "discovery and conformance on the most frequent variants only"
+            if settings.top_variants
+            else "off: every variant is mined",
+        ),
+        row(
+            "noise threshold (noise_threshold)",
+            settings.noise_threshold,
+            None,
+            None,
+            "inductive miner: infrequent behaviour left out of the model, not out of the log",
+        ),
+        row(
+            "replay cap (max_variants)",
+            settings.max_variants,
+            *replay_left,
+            "token replay, precision and generalization on the most frequent variants only"
+            if settings.max_variants
+            else "off: every variant is replayed",
+        ),
+        row(
+            "alignment cap (align_variants, align_time_s)",
+            f"{settings.align_variants}, {settings.align_time_s:g} s",
+            *align_left,
+            "alignments on the most frequent variants within the time budget",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=FILTER_COLUMNS).astype(
+        {"cases_removed": "Int64", "events_removed": "Int64"}
+    )
 
 
 def _path(picture: ModelPicture | None, fmt: str) -> str | None:
@@ -206,8 +312,8 @@ def _path(picture: ModelPicture | None, fmt: str) -> str | None:
     return None if path is None else str(path)
 
 
-def _top_variants(table: pd.DataFrame) -> pd.DataFrame:
-    top = table.head(TOP_VARIANTS).copy()
+def _top_variants(table: pd.DataFrame, listed: int | None = TOP_VARIANTS) -> pd.DataFrame:
+    top = (table if listed is None else table.head(listed)).copy()
     top.insert(0, "rank", range(1, len(top) + 1))
     top["steps"] = [len(v) for v in top["variant"]]
     top["variant"] = [variant_label(v) for v in top["variant"]]
