@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.mining.step_counts import weighted_summary_sql
+from orchestration.mining.step_counts import EXPAND_STEPS, counted_steps, weighted_summary_sql
 
 
-def _timing_sql(facts: str, keys: list[str]) -> str:
+def _timing_sql(facts: str, keys: list[str], expand: bool) -> str:
     """Per ``keys``, from the step facts table ``facts`` (see step_facts)."""
-    processing = weighted_summary_sql(f"select * from {facts} where fact = 'processing'", keys, (0.5,))
-    waits = weighted_summary_sql(f"select * from {facts} where fact = 'wait'", keys, (0.5, 0.95))
+    processing = f"select * from {facts} where fact = 'processing'"
+    processing = weighted_summary_sql(processing, keys, (0.5,), expand=expand)
+    waits = f"select * from {facts} where fact = 'wait'"
+    waits = weighted_summary_sql(waits, keys, (0.5, 0.95), expand=expand)
     same_key = " and ".join(f"p.{k} is not distinct from w.{k}" for k in keys)
     return f"""
         with processing as ({processing}),
@@ -40,11 +42,15 @@ def _timing_sql(facts: str, keys: list[str]) -> str:
 
 def activity_bottlenecks(conn, facts: str) -> pd.DataFrame:
     """One row per activity, ranked by mean waiting time; ``limits_throughput`` marks rank 1."""
-    frame = conn.execute(_timing_sql(facts, ["activity"])).df()
+    frame = conn.execute(_timing_sql(facts, ["activity"], _expand(conn, facts))).df()
     frame["limits_throughput"] = frame["rank"] == 1
     return frame
 
 
 def machine_bottlenecks(conn, facts: str) -> pd.DataFrame:
     """One row per machine (and activity it performs), ranked by mean waiting time of its batches."""
-    return conn.execute(_timing_sql(facts, ["machine_id", "activity"])).df()
+    return conn.execute(_timing_sql(facts, ["machine_id", "activity"], _expand(conn, facts))).df()
+
+
+def _expand(conn, facts: str) -> bool:
+    return counted_steps(conn, f"(select steps from {facts} where fact = 'processing')") <= EXPAND_STEPS

@@ -19,9 +19,13 @@ from contextlib import contextmanager
 BUCKET_EVENTS = 10_000_000
 
 
-def case_buckets(conn, events: str, bucket_events: int = BUCKET_EVENTS) -> list[str]:
-    """Relations that split ``events`` into buckets of whole cases; ``events`` itself when it is small."""
-    (total,) = conn.execute(f"select count(*) from {events}").fetchone()
+def case_buckets(
+    conn, events: str, bucket_events: int = BUCKET_EVENTS, total: int | None = None
+) -> list[str]:
+    """Relations that split ``events`` into buckets of whole cases; ``events`` itself when it is small.
+    ``total``: the events, when the caller counted them already."""
+    if total is None:
+        (total,) = conn.execute(f"select count(*) from {events}").fetchone()
     buckets = max(1, math.ceil(total / bucket_events))
     if buckets == 1:
         return [events]

@@ -38,16 +38,21 @@ def activity_code_type(conn, events: str) -> str:
     return f"enum({quoted})" if quoted else "varchar"
 
 
-def step_sequence_sql(events: str, code: str) -> str:
+def step_sequence_sql(events: str, code: str, overlapping: bool = True) -> str:
     """Each step with the step after it, its case's route and its case's first and last end (over a frame of
     the whole case: pm4py's case duration). The route is one character per activity (see route_character),
     a few bytes, not a list.
     Activities as ``code`` (see activity_code_type). One sort-based window pass; step_counts.count_steps
-    feeds it a bucket of cases at a time, so it stays within memory at any size."""
+    feeds it a bucket of cases at a time, so it stays within memory at any size. ``overlapping`` False (every
+    step an instant, start = end): the variant order is the case order, one sort less."""
+    character = route_character("activity", code)
+    route = (
+        f"string_agg({character}, '' order by {VARIANT_ORDER}) over (partition by case_id)"
+        if overlapping
+        else f"string_agg({character}, '') over whole_case"
+    )
     return f"""
-        select case_id, activity, end_ts,
-               string_agg({route_character("activity", code)}, '' order by {VARIANT_ORDER})
-                   over (partition by case_id) as route,
+        select case_id, activity, end_ts, {route} as route,
                min(end_ts) over whole_case as first_end_ts,
                max(end_ts) over whole_case as last_end_ts,
                lead(activity) over case_order as next_activity,

@@ -14,6 +14,10 @@ from orchestration.mining.buckets import BUCKET_EVENTS, case_buckets, temp_table
 from orchestration.mining.case_steps import activity_code_type, route_activities, step_sequence_sql
 
 WAIT_QUANTILES = (0.5, 0.95)
+# Up to this many counted steps, summaries expand the counts back into rows and use DuckDB's own aggregates: a
+# smaller query whose planning no longer outweighs the work (3-4x faster at 10k events); beyond, the ranks are
+# read off running counts, which never holds a row per step.
+EXPAND_STEPS = 1_000_000
 THROUGHPUT_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 
 
@@ -28,14 +32,28 @@ def count_steps(
     The counts go to a temporary table, a bucket of whole cases at a time (see buckets) when the log holds
     more than ``bucket_events`` events; the result does not depend on the buckets."""
     code = activity_code_type(conn, events)
+    total, overlapping = conn.execute(
+        f"select count(*), coalesce(bool_or(start_ts <> end_ts), false) from {events}"
+    ).fetchone()
+    buckets = case_buckets(conn, events, bucket_events, total)
+    expand = total <= EXPAND_STEPS
+    if len(buckets) == 1:  # one query, no table: at 10k events the fixed costs are most of the time
+        counts = f"counts as materialized ({_step_counts_sql(events, code, overlapping)})"
+        return conn.execute(_flow_and_variants_sql("counts", min_share, code, expand, counts)).df()
     columns = f"activity {code}, next_activity {code}, route varchar, seconds double, steps bigint"
     with temp_table(conn, "step_counts", columns) as counts:
-        for bucket in case_buckets(conn, events, bucket_events):
-            conn.execute(f"insert into {counts} {_step_counts_sql(bucket, code)}")
-        return conn.execute(_flow_and_variants_sql(counts, min_share, code)).df()
+        for bucket in buckets:
+            conn.execute(f"insert into {counts} {_step_counts_sql(bucket, code, overlapping)}")
+        return conn.execute(_flow_and_variants_sql(counts, min_share, code, expand)).df()
 
 
-def _step_counts_sql(events: str, code: str) -> str:
+def counted_steps(conn, counts: str) -> int:
+    """The steps a table of counts stands for (its ``steps`` summed)."""
+    (steps,) = conn.execute(f"select coalesce(sum(steps), 0) from {counts}").fetchone()
+    return int(steps)
+
+
+def _step_counts_sql(events: str, code: str, overlapping: bool = True) -> str:
     """The steps of ``events`` per edge and wait, and (a case's last step) per route and throughput time."""
     return f"""
         select activity, next_activity,
@@ -43,25 +61,28 @@ def _step_counts_sql(events: str, code: str) -> str:
                case when next_activity is null then epoch(last_end_ts) - epoch(first_end_ts)
                     else greatest(epoch(next_start_ts) - epoch(end_ts), 0) end as seconds,
                count(*) as steps
-        from ({step_sequence_sql(events, code)})
+        from ({step_sequence_sql(events, code, overlapping)})
         group by all
     """
 
 
-def _flow_and_variants_sql(counts: str, min_share: float | None, code: str) -> str:
+def _flow_and_variants_sql(
+    counts: str, min_share: float | None, code: str, expand: bool = False, prelude: str | None = None
+) -> str:
     """The edges and the variants (per route and completeness, and per completeness over all routes:
     ``is_total``) from the step counts of ``counts``."""
     per_variant = weighted_summary_sql(
-        "select * from flagged", ["route", "is_complete"], THROUGHPUT_QUANTILES, "cases"
+        "select * from flagged", ["route", "is_complete"], THROUGHPUT_QUANTILES, "cases", expand
     )
     per_completeness = weighted_summary_sql(
-        "select * from flagged", ["is_complete"], THROUGHPUT_QUANTILES, "cases"
+        "select * from flagged", ["is_complete"], THROUGHPUT_QUANTILES, "cases", expand
     )
     edges = weighted_summary_sql(
         f"""select activity::varchar as source, next_activity::varchar as target, seconds, steps
             from {counts} where next_activity is not null""",
         ["source", "target"],
         WAIT_QUANTILES,
+        expand=expand,
     )
     # No threshold (None or 0): every case is complete, as pm4py sees the log; no case is left out.
     complete = (
@@ -71,7 +92,7 @@ def _flow_and_variants_sql(counts: str, min_share: float | None, code: str) -> s
                        and right(route, 1) in (select last_step from finishes)"""
     )
     return f"""
-        with routes as materialized (
+        with {prelude + "," if prelude else ""} routes as materialized (
             select route, seconds, sum(steps) as cases from {counts} where next_activity is null group by all
         ),
         ends as materialized (
@@ -112,12 +133,21 @@ def _flow_and_variants_sql(counts: str, min_share: float | None, code: str) -> s
 
 
 def weighted_summary_sql(
-    source: str, groups: list[str], quantiles: tuple[float, ...], weight: str = "steps"
+    source: str, groups: list[str], quantiles: tuple[float, ...], weight: str = "steps", expand: bool = False
 ) -> str:
     """Per group of ``source`` (rows of a ``seconds`` value counted ``weight`` times): frequency (all rows),
     total_s, mean_s and quantiles (a list, exactly as DuckDB's ``quantile_cont`` over the values repeated,
-    NULLs left out). A value at rank r (from 0) is the least whose running count exceeds r."""
+    NULLs left out). A value at rank r (from 0) is the least whose running count exceeds r. ``expand``: by
+    repeating the rows and calling ``quantile_cont`` itself (see EXPAND_STEPS)."""
     by = ", ".join(groups)
+    if expand:
+        listed = ", ".join(repr(float(q)) for q in quantiles)
+        return f"""
+            select {by}, count(*)::bigint as frequency, sum(seconds) as total_s, avg(seconds) as mean_s,
+                   quantile_cont(seconds, [{listed}]) as quantiles
+            from (select {by}, seconds, unnest(range({weight}::bigint)) from ({source}))
+            group by {by}
+        """
     ranks = []
     for q in quantiles:
         position = f"(valued - 1)::double * {float(q)!r}"  # quantile_cont's, in double as it does
