@@ -35,6 +35,26 @@ def test_every_day_owns_a_window_of_each_length_ending_on_it():
     ]
 
 
+def test_a_whole_log_window_runs_from_the_first_event_up_to_its_day():
+    """Length 0 (WHOLE_LOG): the mart's events of every day up to the window's end, for logs of long cases."""
+    from orchestration.mining.case_steps import mart_events_sql
+    from orchestration.mining.window_results import WHOLE_LOG
+
+    (whole,) = day_windows("2026-11-11", [WHOLE_LOG])
+    assert whole.first == date.min and whole.end == date(2026, 11, 11)
+    conn = duckdb.connect()
+    conn.execute("create schema marts")
+    conn.execute(
+        """create table marts.fct_process_events as select 'B' || d as case_id, 'Coating' as activity,
+           'M1' as machine_id, null as shift_id, ts as start_ts, ts as end_ts, d as event_id,
+           ts::date as production_date
+           from (select range as d, timestamp '2020-01-01' + to_days(range::int * 100) as ts
+                 from range(30))"""
+    )
+    (events,) = conn.execute(f"select count(*) from ({mart_events_sql(whole.first, whole.end)})").fetchone()
+    assert events == 26  # 2020-01-01 + 100 d steps up to 2026-11-11 (k = 0..25), none after
+
+
 def test_the_windows_of_a_range_do_not_depend_on_how_it_is_split_into_runs():
     week = days_between("2026-11-09", "2026-11-15")
     in_one_run = windows_of_runs([week])

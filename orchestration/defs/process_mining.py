@@ -13,12 +13,25 @@ from orchestration.plant import Plant
 
 
 class MiningConfig(dg.Config):
+    """Every filter between the factory's events and the mined figures; each window's filters and what they
+    removed are in the materialization's metadata (``filters``) and the models table's note. The defaults are
+    for factory windows, not pm4py's: a day cuts batches at both ends, so only complete ones are mined
+    (min_end_share), and conformance is bounded per window. For pm4py's figures on a whole log use the
+    ``mine`` command (no filter by default), or set min_end_share null, noise_threshold 0 and max_variants
+    null."""
+
     noise_threshold: float = 0.2  # inductive miner: share of infrequent behaviour left out of the model
     dependency_threshold: float = 0.5  # heuristics miner
-    max_variants: int = 200  # replay only the most frequent variants, so conformance stays bounded
+    max_variants: int | None = 200  # replay only the most frequent variants (bounded conformance); null: all
     align_variants: int = 30  # alignments on the most frequent variants ...
     align_time_s: float = 5.0  # ... within this budget per model and window
-    window_days: list[int] = [1, 7, 30]  # every day carries each, whichever run mines it
+    # Completeness: a case is mined when its first and last activities are each those of at least this
+    # share of the window's cases (a batch cut by the window's ends looks like a new, shorter route);
+    # null: off.
+    min_end_share: float | None = 0.1
+    top_variants: int | None = None  # discover and check on the most frequent variants only; null: all
+    # every day carries each, whichever run mines it; 0: the whole log up to the day (its cost grows with it)
+    window_days: list[int] = [1, 7, 30]
     reference_model_path: str | None = None  # PNML or BPMN of the designed route; None: from the scenario
 
 
@@ -56,7 +69,10 @@ def process_mining(
         max_variants=config.max_variants,
         align_variants=config.align_variants,
         align_time_s=config.align_time_s,
+        min_end_share=config.min_end_share,
+        top_variants=config.top_variants,
     )
+    filters: dict[str, list[dict]] = {}
     with warehouse.connect() as conn:
         reference = reference_model(conn, plant.paths.scenario_path, config.reference_model_path)
         fitness = mine_factory_days(
@@ -67,10 +83,15 @@ def process_mining(
             reference,
             pictures_dir=lambda day: reports.day_dir(day) / "process_mining",
             log=context.log.info,
+            filters=filters,
         )
     for key in [*_DAILY, *(["process_mining", table] for table in WINDOW_TABLES)]:
         yield dg.MaterializeResult(
-            asset_key=key, metadata={"log_fitness_by_day": dg.MetadataValue.json(fitness)}
+            asset_key=key,
+            metadata={
+                "log_fitness_by_day": dg.MetadataValue.json(fitness),
+                "filters": dg.MetadataValue.json(filters),  # each filter and what it removed, per window
+            },
         )
 
 

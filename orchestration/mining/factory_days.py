@@ -4,6 +4,7 @@ the reports read."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -49,9 +50,11 @@ def mine_factory_days(
     reference,
     pictures_dir: Callable[[str], Path],
     log: Callable[[str], None] = print,
+    filters: dict[str, list[dict]] | None = None,
 ) -> dict[str, float | None]:
     """Mine every window each of ``days`` owns (day_windows) and replace its rows in the window tables;
-    returns the token-replay fitness of each day's model.
+    returns the token-replay fitness of each day's model. ``filters``, when given, receives per
+    "<day> (<n> d)" window every filter applied with the cases and events it removed.
 
     Every day carries its 7- and 30-day windows, not only a run's newest day, so that what the warehouse
     holds does not depend on how a range was split into runs (a trailing window costs about as much as the
@@ -67,6 +70,9 @@ def mine_factory_days(
                 conn, events, pictures_dir(day), f"{window.days}d", reference, settings, batches
             )
             mined_windows[window.days] = mined.tables
+            if filters is not None:
+                rows = json.loads(mined.filters.to_json(orient="records"))  # plain values, None for NA
+                filters[f"{day} ({window.days} d)"] = rows
             if window.days == 1:
                 fitness[day] = _write_daily_tables(conn, day, mined)
             log(f"{day} ({window.days} d): " + "; ".join(q.note for q in mined.quality.values()))

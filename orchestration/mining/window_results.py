@@ -35,20 +35,25 @@ WINDOW_TABLES = (
 )
 
 
+WHOLE_LOG = 0  # a window length: every day up to and including the window's end (the whole log so far)
+
+
 @dataclass(frozen=True)
 class Window:
     end: date  # the factory day that owns the window
-    days: int
+    days: int  # WHOLE_LOG: from the log's first day
 
     @property
     def first(self) -> date:
-        return self.end - timedelta(days=self.days - 1)
+        return date.min if self.days == WHOLE_LOG else self.end - timedelta(days=self.days - 1)
 
 
 def day_windows(day: date | str, window_days: list[int]) -> list[Window]:
     """The windows factory day ``day`` owns: one per length, ending on it. A function of the day alone, not of
     the run that mines it, so that the warehouse does not depend on how a range was split into runs."""
     end = as_date(day)
+    if any(length < 0 for length in window_days):
+        raise ValueError(f"window lengths are days >= 1, or {WHOLE_LOG} for the whole log: {window_days}")
     return [Window(end, length) for length in sorted(set(window_days))]
 
 
