@@ -235,3 +235,25 @@ def test_a_window_table_first_written_with_empty_columns_takes_values_later():
             "select window_end::varchar, pnml_path, alignment_fitness from process_mining.models order by 1"
         ).fetchall()
     assert rows == [("2026-11-09", None, None), ("2026-11-10", "/m.pnml", 0.75), ("2026-11-11", None, None)]
+
+
+def test_a_report_says_conformance_was_not_computed_rather_than_zero():
+    """No complete case: the day's conformance row holds no fitness and no precision, and the report says so
+    with the reason (it showed "Fitness 0.0 %" before)."""
+
+    from orchestration.reporting.section import DaySource
+    from orchestration.reporting.sections_production import process_model
+
+    conn = duckdb.connect()
+    conn.execute("create schema process_mining")
+    conn.execute(
+        """create table process_mining.conformance as select '2026-01-07'::date as production_date,
+           'inductive_miner(noise_threshold=0.2)' as model_name, 4 as cases, 9 as events, 2 as variants,
+           0 as variants_used, null::double as log_fitness, null::double as fitting_traces_share,
+           null::double as precision, 'no complete case in the log: conformance not computed' as note"""
+    )
+    section = process_model(DaySource(conn, date(2026, 1, 7)))
+    figures = {row["figure"]: row["value"] for row in section.rows}
+    assert figures["Fitness"].startswith("not computed (no complete case")
+    assert figures["Precision"].startswith("not computed") and "0.0%" not in str(figures)
+    assert section.headline.startswith("4 cases followed 2 variants")  # no factory word for any source

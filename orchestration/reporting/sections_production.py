@@ -22,6 +22,10 @@ def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
+def _computed(value: float | None, why: str) -> str:
+    return f"not computed{why}" if value is None else f"{value * 100:.1f}%"
+
+
 def oee_losses(source: DaySource) -> Section:
     """The six big losses of the factory day against their trailing 30-day mean, the largest first, with the
     route step that lost the most time to each."""
@@ -48,6 +52,13 @@ def oee_losses(source: DaySource) -> Section:
         return section
     # a row per loss of the trailing window: keep the losses the day itself has figures for
     section.rows = [r for r in section.rows if r["seconds"] is not None]
+    if section.rows and not any(r["pbt_s"] for r in section.rows):
+        # No planned busy time: a source without machines' time (an office or service log, an export of
+        # steps only) has no OEE time model, so there are no losses to name, not six losses of zero.
+        section.title, section.rows = "OEE losses", []
+        section.headline = "This source records no machine time: OEE losses are not computed."
+        section.missing.append(f"OEE losses: no planned busy time for {source.day} in {factory}")
+        return section
     if not section.rows:
         return NoRows(
             "No OEE figures for this day.", f"OEE losses: no row for {source.day} in {factory}"
@@ -212,9 +223,8 @@ def bottlenecks(source: DaySource) -> Section:
         Column("executions", "Steps", "num"),
     ]
     top = section.rows[0]
-    section.headline = (
-        f"Batches wait longest before {top['activity']} (mean {top['mean_wait_s'] or 0:.0f} s)."
-    )
+    wait = "unknown" if top["mean_wait_s"] is None else f"{top['mean_wait_s']:.0f} s"
+    section.headline = f"Cases wait longest before {top['activity']} (mean {wait})."
     section.chart = row_bars(
         section.rows,
         "activity",
@@ -312,14 +322,19 @@ def process_model(source: DaySource) -> Section:
     section.chart = str(Markup(picture)) if picture else None
     section.extra["picture_missing"] = why_not
     if mining is not None and mining.has_conformance:
+        # A figure conformance did not compute is said to be missing, with the reason, never shown as 0 %.
+        why = f" ({mining.conformance_note})" if mining.conformance_note else ""
         section.rows = [
             {"figure": "Cases", "value": mining.cases},
             {"figure": "Variants", "value": mining.variants},
-            {"figure": "Fitness", "value": f"{(mining.log_fitness or 0) * 100:.1f}%"},
-            {"figure": "Precision", "value": f"{(mining.precision or 0) * 100:.1f}%"},
+            {"figure": "Fitness", "value": _computed(mining.log_fitness, why)},
+            {"figure": "Precision", "value": _computed(mining.precision, why)},
         ]
         section.columns = [Column("figure", "Figure"), Column("value", "Value")]
-        section.headline = f"{mining.cases} batches followed {mining.variants} variants of the process."
+        # "cases", not "batches": the source may be an office or service log, not a factory's.
+        section.headline = f"{mining.cases} cases followed {mining.variants} variants of the process."
+        if mining.log_fitness is None:
+            section.missing.append(f"fitness and precision: not computed{why}")
     else:
         section.headline = why_not or "No conformance figures for this day."
     return section
