@@ -24,6 +24,31 @@ THROUGHPUT_QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
 def count_steps(
     conn, events: str, min_share: float | None, bucket_events: int = BUCKET_EVENTS
 ) -> pd.DataFrame:
+    """count_step_rows as a frame."""
+    return pd.DataFrame(count_step_rows(conn, events, min_share, bucket_events), columns=STEP_COLUMNS)
+
+
+# The columns of count_step_rows' rows, in the order of _flow_and_variants_sql's union.
+STEP_COLUMNS = [
+    "part",
+    "source",
+    "target",
+    "frequency",
+    "mean_wait_s",
+    "median_wait_s",
+    "p95_wait_s",
+    "variant",
+    "is_complete",
+    "is_total",
+    "cases",
+    "mean_throughput_s",
+    "throughput_quantiles",
+]
+
+
+def count_step_rows(
+    conn, events: str, min_share: float | None, bucket_events: int = BUCKET_EVENTS
+) -> list[tuple]:
     """The edges (``part`` = edge: source, target, frequency, mean/median/p95 wait) and the variants
     (``part`` = variant: per route and completeness, and per completeness over all routes, ``is_total``:
     cases, mean throughput and its THROUGHPUT_QUANTILES) of ``events``. A complete case runs from a usual
@@ -39,12 +64,12 @@ def count_steps(
     expand = total <= EXPAND_STEPS
     if len(buckets) == 1:  # one query, no table: at 10k events the fixed costs are most of the time
         counts = f"counts as materialized ({_step_counts_sql(events, code, overlapping)})"
-        return conn.execute(_flow_and_variants_sql("counts", min_share, code, expand, counts)).df()
+        return conn.execute(_flow_and_variants_sql("counts", min_share, code, expand, counts)).fetchall()
     columns = f"activity {code}, next_activity {code}, route varchar, seconds double, steps bigint"
     with temp_table(conn, "step_counts", columns) as counts:
         for bucket in buckets:
             conn.execute(f"insert into {counts} {_step_counts_sql(bucket, code, overlapping)}")
-        return conn.execute(_flow_and_variants_sql(counts, min_share, code, expand)).df()
+        return conn.execute(_flow_and_variants_sql(counts, min_share, code, expand)).fetchall()
 
 
 def counted_steps(conn, counts: str) -> int:

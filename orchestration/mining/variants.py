@@ -14,8 +14,8 @@ import pandas as pd
 
 from orchestration.mining.buckets import BUCKET_EVENTS, case_buckets, temp_table
 from orchestration.mining.case_steps import activity_code_type, route_activities, step_sequence_sql
-from orchestration.mining.flow import edges_in_order
-from orchestration.mining.step_counts import THROUGHPUT_QUANTILES, count_steps
+from orchestration.mining.flow import DFG_COLUMNS
+from orchestration.mining.step_counts import THROUGHPUT_QUANTILES, count_step_rows
 
 DEFAULT_MIN_END_SHARE = 0.1
 VARIANT_SEPARATOR = " > "
@@ -49,9 +49,11 @@ def flow_and_variants(
 ) -> tuple[pd.DataFrame, RouteVariants]:
     """The directly-follows graph (as flow.directly_follows) and the route variants from one sort of the
     events (see step_counts.count_steps)."""
-    frame = count_steps(conn, events, min_share, bucket_events)
-    is_edge = frame["part"] == "edge"
-    return edges_in_order(frame[is_edge]), _route_variants(frame[~is_edge])
+    rows = count_step_rows(conn, events, min_share, bucket_events)
+    # Plain Python over the few result rows: pandas' per-call costs were a third of a 10k-event log's time.
+    edges = sorted((r[1:7] for r in rows if r[0] == "edge"), key=lambda e: (-e[2], e[0], e[1]))
+    dfg = pd.DataFrame(edges, columns=DFG_COLUMNS).astype({"frequency": "int64"})
+    return dfg, _route_variants([r[7:] for r in rows if r[0] == "variant"])
 
 
 def cases_of_variants(
@@ -77,25 +79,34 @@ def cases_of_variants(
         return conn.execute(f"select case_id, variant from {found} order by case_id").df()
 
 
-def _route_variants(frame: pd.DataFrame) -> RouteVariants:
-    # Both flags are set on every row; the casts undo the NULLs of flow_and_variants' edge rows.
-    frame = frame.astype({"is_total": bool, "is_complete": bool, "cases": "int64"})
-    per_variant = frame[~frame["is_total"]]
-    all_cases = int(per_variant["cases"].sum()) if len(per_variant) else 0
-    lengths = per_variant["variant"].map(len) if len(per_variant) else 0
-    steps = per_variant["cases"] * lengths
-    all_events, events = int(steps.sum()), int(steps[per_variant["is_complete"]].sum())
-    complete = per_variant[per_variant["is_complete"]].copy()
+def _route_variants(rows: list[tuple]) -> RouteVariants:
+    """From count_step_rows' variant rows: (variant, is_complete, is_total, cases, mean, quantiles)."""
+    per_variant = [r for r in rows if not r[2]]
+    all_cases = sum(r[3] for r in per_variant)
+    all_events = sum(r[3] * len(r[0]) for r in per_variant)
     median = THROUGHPUT_QUANTILES.index(0.5)
-    complete["median_throughput_s"] = [q[median] for q in complete["throughput_quantiles"]]
-    complete = complete[["variant", "cases", "mean_throughput_s", "median_throughput_s"]]
-    complete["variant"] = [tuple(v) for v in complete["variant"]]
-    complete = complete.sort_values(["cases", "variant"], ascending=[False, True], kind="stable")
-    cases = int(complete["cases"].sum()) if len(complete) else 0
-    complete.insert(2, "share", complete["cases"] / cases if cases else complete["cases"])
-    total = frame[frame["is_total"] & frame["is_complete"]]
-    throughput = _distribution(total.iloc[0] if len(total) else None)
-    return RouteVariants(complete.reset_index(drop=True), cases, all_cases, throughput, events, all_events)
+    complete = sorted(
+        ((tuple(v), int(n), mean, q[median]) for v, done, _, n, mean, q in per_variant if done),
+        key=lambda r: (-r[1], r[0]),
+    )
+    cases = sum(r[1] for r in complete)
+    events = sum(n * len(v) for v, n, _, _ in complete)
+    table = pd.DataFrame(
+        {
+            "variant": pd.Series([r[0] for r in complete], dtype=object),
+            "cases": pd.Series([r[1] for r in complete], dtype="int64"),
+            "share": pd.Series([r[1] / cases for r in complete], dtype="float64"),
+            "mean_throughput_s": pd.Series([r[2] for r in complete], dtype="float64"),
+            "median_throughput_s": pd.Series([r[3] for r in complete], dtype="float64"),
+        }
+    )
+    total = next((r for r in rows if r[2] and r[1]), None)
+    throughput = _distribution(
+        None
+        if total is None
+        else {"cases": total[3], "mean_throughput_s": total[4], "throughput_quantiles": total[5]}
+    )
+    return RouteVariants(table, cases, all_cases, throughput, events, all_events)
 
 
 def _distribution(total) -> pd.DataFrame:
