@@ -5,16 +5,19 @@ The Dagster wiring, the checks driver and the docs command share this; no Dagste
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
 
 
 def dbt_executable() -> str:
@@ -53,11 +56,46 @@ def parse_project(force: bool = False) -> Path:
     return MANIFEST
 
 
+def window_environment(first: str, last: str) -> dict[str, str]:
+    """The factory days ``first``..``last`` a dbt run rebuilds, as the environment its window macro reads
+    (dbt_project/macros/production_date_window.sql says why not ``--vars``)."""
+    return {"GIGAFACTORY_MIN_DATE": first, "GIGAFACTORY_MAX_DATE": last}
+
+
+@contextmanager
+def dbt_window(first: str, last: str) -> Iterator[None]:
+    """The window in this process's environment while a dbt process is started (dagster-dbt hands the
+    process a copy of ``os.environ``), the previous values back afterwards."""
+    previous = {name: os.environ.get(name) for name in ("GIGAFACTORY_MIN_DATE", "GIGAFACTORY_MAX_DATE")}
+    os.environ.update(window_environment(first, last))
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def keep_partial_parse(run_target: Path) -> None:
+    """Make the state dbt parsed in a run's own target folder the project's, so that the next run (which
+    dagster-dbt starts from the project's target/partial_parse.msgpack) parses only what changed: ~6 s of a
+    run's ~13 s of parsing. Replaced atomically: another run may be copying it at the same moment."""
+    parsed = run_target / PARTIAL_PARSE.name
+    if not parsed.exists():  # dbt stopped before it had parsed
+        return
+    PARTIAL_PARSE.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=PARTIAL_PARSE.parent, suffix=".tmp", delete=False) as temporary:
+        temporary.write(parsed.read_bytes())
+    os.replace(temporary.name, PARTIAL_PARSE)
+
+
 def run_dbt_tests(first: str, last: str) -> int:
     """``dbt test`` over the factory days ``first``..``last``; returns dbt's exit status."""
-    window = json.dumps({"min_date": first, "max_date": last})
-    command = [dbt_executable(), "test", "--vars", window, "--quiet"]
-    return subprocess.run(command, cwd=DBT_PROJECT_DIR).returncode
+    command = [dbt_executable(), "test", "--quiet"]
+    environment = {**os.environ, **window_environment(first, last)}
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=environment).returncode
 
 
 def window_row_counts(conn, tables: list[str], first_day: str, last_day: str) -> dict[str, tuple[int, int]]:

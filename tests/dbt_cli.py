@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.dbt_runner import window_environment
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
 
-def run_dbt(work: Path, *args: str) -> None:
-    """One dbt invocation as Dagster makes it (a dbt process in dbt_project/ with the two env vars), with
-    the lake at work/lake, the warehouse at work/warehouse.duckdb and target and logs kept in `work`.
+def run_dbt(work: Path, *args: str, window: tuple[str, str] | None = None) -> None:
+    """One dbt invocation as Dagster makes it (a dbt process in dbt_project/ with the paths, and the
+    factory days ``window`` if given, in its environment), with the lake at work/lake, the warehouse at
+    work/warehouse.duckdb and target and logs kept in `work`.
     A subprocess, not dbtRunner: dbt-duckdb keeps its connection open in the calling process, which would
     keep the tests from opening the warehouse."""
     env = {
@@ -22,6 +25,7 @@ def run_dbt(work: Path, *args: str) -> None:
         "GIGAFACTORY_WAREHOUSE": str(work / "warehouse.duckdb"),
         "GIGAFACTORY_LAKE": str(work / "lake"),
         "DO_NOT_TRACK": "1",
+        **(window_environment(*window) if window else {}),
     }
     command = [
         sys.executable,

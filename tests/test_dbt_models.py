@@ -6,9 +6,9 @@ parallel runs do not clash). Three dbt invocations in all, shared by every test 
 
 1. ``dbt build`` over all dates: the OEE figures, the event log and the other marts are checked against
    hand-computed values (a copy of the warehouse is kept for that).
-2. Day 2 then disappears from the lake and day 1 gains an event; ``dbt build --vars`` for day 1 must replace
-   day 1 and leave day 2's rows alone.
-3. ``dbt run --vars`` for day 1 again must change nothing (idempotent).
+2. Day 2 then disappears from the lake and day 1 gains an event; ``dbt build`` for day 1 (the window in the
+   environment, as Dagster passes it) must replace day 1 and leave day 2's rows alone.
+3. ``dbt run --vars`` for day 1 again (the window as a person passes it) must change nothing (idempotent).
 """
 
 from __future__ import annotations
@@ -292,7 +292,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     raw_events_rebuild = raw_event_counts(lake)
     window = f'{{"min_date": "{DAY_1}", "max_date": "{DAY_1}"}}'
     # The models' unit tests ran with the first build: the day's rebuild is the data and its tests.
-    dbt(work, "build", "--vars", window, "--exclude-resource-type", "unit_test")
+    dbt(work, "build", "--exclude-resource-type", "unit_test", window=(str(DAY_1), str(DAY_1)))
     after_day_1_rebuild = day_rows(work / "warehouse.duckdb")
     dbt(work, "run", "--vars", window)
     after_day_1_rerun = day_rows(work / "warehouse.duckdb")

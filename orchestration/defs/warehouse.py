@@ -1,7 +1,6 @@
 """The dbt warehouse (DuckDB): staging views over the lake and incremental marts, one factory-day
 window a run."""
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.atomic_files import RESTRICTED, restrict_database
-from orchestration.dbt_runner import parse_project, window_row_counts
+from orchestration.dbt_runner import dbt_window, keep_partial_parse, parse_project, window_row_counts
 from orchestration.defs.resources import Warehouse
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -51,9 +50,11 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     window = dbt_window_vars(list(context.partition_keys))
     # dbt's unit tests check the models' SQL on fixed rows, not the day's data: the test suite runs them
     # (tests/test_dbt_models.py), a factory day's run does not repeat them (a third of its dbt time).
-    arguments = ["build", "--vars", json.dumps(window), "--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(arguments, context=context, raise_on_error=False)
+    arguments = ["build", "--exclude-resource-type", "unit_test"]
+    with dbt_window(window["min_date"], window["max_date"]):
+        invocation = dbt.cli(arguments, context=context, raise_on_error=False)
     events = list(invocation.stream())
+    keep_partial_parse(invocation.target_path)
     # Row counts once dbt has exited (not dagster-dbt's fetch_row_counts, which opens the warehouse while
     # dbt writes and holds it): the window's rows and the table's, on each materialized model.
     outputs = {e.output_name: e for e in events if isinstance(e, dg.Output)}
