@@ -18,7 +18,7 @@ DAY = "2026-11-13"  # a Friday
 @pytest.fixture(scope="module")
 def friday(tmp_path_factory):
     """The Friday through the whole graph once, for the tests that read it (the reruns are in
-    test_pipeline_reruns.py, with the end-to-end tier)."""
+    test_range_equals_days.py, with the end-to-end tier)."""
     with day_through_the_graph(tmp_path_factory.mktemp("friday"), DAY) as built:
         yield built
 

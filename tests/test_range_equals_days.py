@@ -1,22 +1,30 @@
-"""The warehouse does not depend on how a range of days was split into runs: the same two days as one range
-run, and one day at a time (then the first day again), leave every table of every schema equal. Two days are
-enough to tell (before windows were owned by their day, 13 window tables differed); each run costs ~30 s."""
+"""The warehouse does not depend on how a range of days was split into runs, nor on who reads it meanwhile.
+
+The same two days through the whole graph as one range run, and one day at a time, then the first day again
+while an analyst holds a session on the analysts' copy: every table of every schema is equal. Two days are
+enough to tell (before windows were owned by their day, 13 window tables differed). Then a reader holds the
+warehouse file itself: the run stops as "warehouse in use", no day is blocked and the reports stay. Each run
+costs ~30 s: the end-to-end tier."""
 
 from __future__ import annotations
 
 import shutil
+import stat
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.analysts_copy import analysts_copy_of
+from orchestration.backfill import NotBlocked, backfill
 from orchestration.partition_ranges import RANGE_END, RANGE_START
 from tests.conftest import Platform, make_platform
 
 pytestmark = pytest.mark.e2e
 
 DAYS = ["2026-11-09", "2026-11-10"]
+OEE = "select round(sum(oee), 6) from marts.fct_oee_machine_day"
 
 # Columns that differ between two runs of the same data for a reason other than the split, by table:
 # none at present. Only a column holding wall-clock time (a load timestamp) or a run id belongs here.
@@ -26,19 +34,13 @@ VOLATILE_COLUMNS: dict[str, set[str]] = {}
 FLOATS = {"DOUBLE", "FLOAT", "REAL"}
 
 
-def warehouse_assets(platform: Platform) -> list[dg.AssetsDefinition]:
-    """Extraction, the warehouse and process mining: everything that writes warehouse tables on a day."""
-    return platform.pipeline_assets()[:3]
-
-
 def materialize(platform: Platform, first: str, last: str) -> None:
-    """Days ``first`` .. ``last`` as one run, as a single-run backfill runs them."""
-    tags = {RANGE_START: first, RANGE_END: last}
+    """Days ``first`` .. ``last`` through the whole graph as one run, as a single-run backfill runs them."""
     result = dg.materialize(
-        [*warehouse_assets(platform), *platform.raw_checks],
+        [*platform.pipeline_assets(), *platform.raw_checks],
         resources=platform.resources,
         instance=dg.DagsterInstance.ephemeral(),
-        tags=tags,
+        tags={RANGE_START: first, RANGE_END: last},
     )
     assert result.success
 
@@ -67,17 +69,30 @@ def table_checksums(warehouse: Path) -> dict[str, tuple[int, dict[str, int]]]:
         return sums
 
 
-def test_a_range_run_and_day_by_day_runs_leave_every_table_equal(tmp_path, monkeypatch):
-    # Both at the same paths, one after the other, so that paths stored in tables (pictures) are equal too.
-    root = tmp_path / "plant"
-    materialize(make_platform(root, monkeypatch), DAYS[0], DAYS[-1])
-    in_one_run = table_checksums(root / "warehouse.duckdb")
-    shutil.rmtree(root)
+@pytest.fixture(scope="module")
+def split_both_ways(tmp_path_factory):
+    """The two days as one range run (its checksums), then at the same paths (paths stored in tables, the
+    pictures', are equal too) one day at a time: the platform with both days built."""
+    root = tmp_path_factory.mktemp("range") / "plant"
+    with pytest.MonkeyPatch.context() as patch:
+        materialize(make_platform(root, patch), DAYS[0], DAYS[-1])
+        in_one_run = table_checksums(root / "warehouse.duckdb")
+        shutil.rmtree(root)
+        day_by_day = make_platform(root, patch)
+        for day in DAYS:
+            materialize(day_by_day, day, day)
+        yield in_one_run, day_by_day
 
-    day_by_day = make_platform(root, monkeypatch)
-    for day in [*DAYS, DAYS[0]]:  # and the first day again, after the last
-        materialize(day_by_day, day, day)
-    one_by_one = table_checksums(root / "warehouse.duckdb")
+
+def test_day_by_day_and_a_rerun_during_an_analysts_session_leave_the_range_runs_tables(split_both_ways):
+    in_one_run, platform = split_both_ways
+    copy = analysts_copy_of(platform.settings.warehouse_path)
+    # an analyst's session, open on the analysts' copy for the whole rerun of the first day (as `make sql`)
+    with duckdb.connect(str(copy), read_only=True) as analyst:
+        seen = analyst.execute(OEE).fetchone()
+        materialize(platform, DAYS[0], DAYS[0])  # the session keeps no writer out
+        assert analyst.execute(OEE).fetchone() == seen  # and the run does not pull the data from under it
+    one_by_one = table_checksums(platform.settings.warehouse_path)
 
     assert in_one_run.keys() == one_by_one.keys()
     differing = []
@@ -90,3 +105,28 @@ def test_a_range_run_and_day_by_day_runs_leave_every_table_equal(tmp_path, monke
             )
     assert not differing, "tables differ between a range run and day-by-day runs:\n" + "\n".join(differing)
     assert in_one_run["process_mining.dfg"][0] > 0  # the comparison saw mined rows
+    assert {"raw", "staging", "marts", "process_mining"} <= {name.split(".")[0] for name in in_one_run}
+    with duckdb.connect(str(copy), read_only=True) as fresh:  # the next session opens the new copy
+        assert fresh.execute(OEE).fetchone() == platform.query(OEE)[0]
+    # both hold costs and crew figures: the owner writes, the plant's group reads, nobody else
+    for database in (platform.settings.warehouse_path, copy):
+        assert stat.S_IMODE(database.stat().st_mode) == 0o640, database
+
+
+def test_a_reader_holding_the_warehouse_itself_blocks_no_day_and_keeps_the_reports(split_both_ways):
+    _, platform = split_both_ways
+    day = DAYS[-1]
+    director = platform.settings.reports_dir / day / "daily" / "director.html"
+    before = director.read_bytes()
+
+    def run(first: str, last: str) -> dg.ExecuteInProcessResult:
+        return platform.materialize_day(first, raise_on_error=False)
+
+    blocked: dict[str, list[str]] = {}
+    with duckdb.connect(str(platform.settings.warehouse_path), read_only=True):
+        with pytest.raises(NotBlocked) as stopped:
+            backfill([day], run, blocked, lock_waits_s=())
+    assert stopped.value.failure.kind == "warehouse in use"
+    assert "Could not set lock on file" in str(stopped.value) and "no day blocked" in str(stopped.value)
+    assert blocked == {}
+    assert director.read_bytes() == before  # the complete report stays; nothing INCOMPLETE replaced it
