@@ -59,7 +59,7 @@ screenshots: install
 		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
 	$(BIN)/python -m orchestration.reporting.screenshots --day $(DEMO_END) --out docs/screenshots --pdf
 
-# Python (ruff) and the dbt SQL (sqlfluff with the dbt templater, ~45 s: its own parser, not dbt, is the slow
+# Python (ruff) and the dbt SQL (sqlfluff with the dbt templater, ~40 s on two cores: its own parser, not dbt, is the slow
 # part). The templater connects to the profile's database: an in-memory one, so that linting never creates nor
 # locks the warehouse.
 lint: install
