@@ -66,6 +66,16 @@ def test_a_filter_that_is_asked_for_says_what_it_removed(tmp_path: Path) -> None
     assert result["settings"]["min_end_share"] == 0.1 and result["figures"]["cases"] == 2
 
 
+def test_a_window_says_which_cases_and_events_it_left_out(tmp_path: Path) -> None:
+    log = tmp_path / "office.csv"
+    log.write_text(OFFICE_LOG, encoding="utf-8")
+    result = _run([str(log), "--window", "2024-01-01..2024-01-02"], tmp_path)
+    window = result["filters"][0]
+    assert window["filter"] == "window (--window)"
+    assert (window["cases_removed"], window["events_removed"]) == (1, 1)  # c3, on 2024-01-03
+    assert result["figures"]["cases"] == 2 and result["figures"]["events"] == 6
+
+
 @pytest.mark.parametrize("name", ["running-example.xes", "pm4py/roadtraffic100traces.xes"])
 def test_the_command_mines_real_logs_as_pm4py_counts_them(name: str, tmp_path: Path) -> None:
     import pm4py

@@ -118,10 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_of(args)
     with duckdb.connect() as conn:
         conn.execute("set TimeZone = 'UTC'")
+        all_cases = len(set(read.loaded.events["case_id"].to_pylist()))
         events = register_events(conn, read.loaded.events, window=args.window)
-        (in_window,) = conn.execute(f"select count(*) from {events}").fetchone()
+        in_window, window_cases = conn.execute(
+            f"select count(*), count(distinct case_id) from {events}"
+        ).fetchone()
         mined = mine_window(conn, events, None, "log", settings=settings)
-    result = report(args, read.summary(), settings, mined, in_window, time.perf_counter() - started)
+    read_summary = {**read.summary(), "cases": all_cases}
+    result = report(
+        args, read_summary, settings, mined, (in_window, window_cases), time.perf_counter() - started
+    )
     print(summary_text(result))
     try:
         _write(args, result, mined)
@@ -130,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(args, read: dict, settings: MiningSettings, mined: WindowMining, in_window: int, seconds: float):
-    """Everything the command found, as plain data for JSON."""
+def report(args, read: dict, settings: MiningSettings, mined: WindowMining, window: tuple, seconds: float):
+    """Everything the command found, as plain data for JSON; ``window``: its events and cases."""
+    in_window, window_cases = window
     quality = mined.quality.get("inductive")
     filters = _records(mined.filters)
     if args.window is not None:
@@ -141,11 +148,12 @@ def report(args, read: dict, settings: MiningSettings, mined: WindowMining, in_w
             {
                 "filter": "window (--window)",
                 "setting": f"{args.window[0]}..{args.window[1]}",
-                "cases_removed": None,
+                "cases_removed": read["cases"] - window_cases,
                 "events_removed": removed,
-                "cases_share": None,
+                "cases_share": (read["cases"] - window_cases) / read["cases"] if read["cases"] else None,
                 "events_share": removed / read["events"] if read["events"] else None,
-                "note": "events ending outside the window are left out; the figures are the window's",
+                "note": "events ending outside the window are left out (a case loses only those), "
+                "cases with none inside it are removed; the figures below are the window's",
             },
         )
     variants = mined.tables["variants"]

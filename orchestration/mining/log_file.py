@@ -94,6 +94,10 @@ def default_mapping(
     if kind == "xes":
         data["lifecycle"] = lifecycle
     if kind == "ocel":
+        if not case_object_type:
+            raise ValueError(
+                f"{path}: an OCEL log needs --case-type, the object type whose objects are the cases"
+            )
         data["case_object_type"] = case_object_type
     if classifier:
         data["classifier"] = classifier
