@@ -40,10 +40,13 @@ test: install
 		--json-report --json-report-file=pytest_results.json --json-report-omit=log -p no:cacheprovider
 
 # The end-to-end tier: tests that start processes (webserver and daemon, broker and ingestion service, CLIs,
-# a distribution killed at every step) or run the whole graph of a day again and again.
+# a distribution killed at every step) or run the whole graph of a day again and again. E2E chooses a part of
+# it by marker (.ci/run runs the tests that wait on the daemon apart, beside the demo).
+E2E ?= e2e
+E2E_WORKERS ?= 2
 test-e2e: install
 	@$(BIN)/python -c "from orchestration.dbt_runner import parse_project; parse_project()"
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m e2e
+	$(BIN)/python -m pytest -n $(E2E_WORKERS) --dist loadfile -m "$(E2E)"
 
 # Every asset check of the demo window against the current lake and warehouse (after `make demo`), as CI runs it.
 checks: install

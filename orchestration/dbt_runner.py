@@ -50,9 +50,17 @@ def manifest_is_stale(manifest: Path = MANIFEST) -> bool:
 
 
 def parse_project(force: bool = False) -> Path:
-    """``dbt parse`` when the manifest is stale (or ``force``); returns the manifest's path."""
+    """``dbt parse`` when the manifest is stale (or ``force``); returns the manifest's path.
+
+    dbt writes its manifest in place, and another process (a run, ``dagster dev`` parsing on start) may be
+    reading it: dbt parses into a folder of its own and the manifest and parse state are moved in whole."""
     if force or manifest_is_stale():
-        subprocess.run([dbt_executable(), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, check=True)
+        MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=MANIFEST.parent, prefix="parse-") as folder:
+            command = [dbt_executable(), "parse", "--quiet", "--target-path", folder]
+            subprocess.run(command, cwd=DBT_PROJECT_DIR, check=True)
+            for parsed in (PARTIAL_PARSE, MANIFEST):  # the manifest last: its time says the parse is done
+                os.replace(Path(folder) / parsed.name, parsed)
     return MANIFEST
 
 

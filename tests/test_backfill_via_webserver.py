@@ -24,7 +24,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-pytestmark = pytest.mark.e2e  # dagster dev (webserver and daemon) as processes, waiting on daemon loops
+# dagster dev (webserver and daemon) as processes, mostly waiting on daemon loops: CI runs the demo beside
+pytestmark = [pytest.mark.e2e, pytest.mark.daemon]
 REPO = Path(__file__).resolve().parent.parent
 DAYS = ["2026-11-09", "2026-11-10"]
 LAUNCH = """
