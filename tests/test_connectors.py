@@ -171,6 +171,17 @@ def test_duplicates_can_be_kept_when_the_source_records_parallel_copies(tmp_path
     assert loaded.events["is_rework"].to_pylist() == [False, False]  # parallel, not a repeat
 
 
+def test_a_log_without_machines_is_read_but_refused_by_the_warehouse_in_one_sentence(tmp_path: Path) -> None:
+    text = "batch,step,started,finished\nB1,Coating,2026-11-09T08:00,2026-11-09T08:30\n"
+    columns = {name: column for name, column in CSV_COLUMNS.items() if name != "machine"}
+    mapping = load_mapping(_csv_source(tmp_path, text, columns=columns))
+    loaded = load_events(mapping)  # the mine command's read: a null machine is no fault
+    assert (loaded.events.num_rows, loaded.events["machine_id"].to_pylist()) == (1, [None])
+    calendar = FactoryCalendar("Europe/Berlin", 6)
+    with pytest.raises(ValueError, match="source.yaml: the warehouse needs a machine on every event"):
+        read_plant_export(mapping, calendar)
+
+
 # --- timestamps -------------------------------------------------------------------------------------------
 
 

@@ -53,6 +53,11 @@ def read_plant_export(
 ) -> PlantExport:
     """Read the export and cut it into ``calendar``'s factory days (the plant's, orchestration.plant); with
     a machines CSV, events on machines it does not list are quarantined."""
+    if not mapping.needs_machine:  # the marts are per machine (OEE, bottlenecks, costs)
+        raise ValueError(
+            f"{mapping.origin}: the warehouse needs a machine on every event: map columns.machine and leave "
+            "machine_optional unset (a log without machines is mined with the mine command)"
+        )
     machines = load_machines_csv(machines_csv) if machines_csv is not None else None
     known = machines["machine_id"].to_pylist() if machines is not None else None
     loaded = load_events(mapping, known_machines=known)

@@ -66,6 +66,8 @@ def plant_export(
         "source_rows_in": loaded.rows_in,
         "source_rows_accepted": loaded.events.num_rows,
         "source_rows_quarantined": loaded.quarantine.num_rows,
+        "source_lifecycle_folded": loaded.lifecycle_folded,  # XES transitions within a step: in rows_in
+        "source_duplicates": loaded.duplicates,  # kept or quarantined as the mapping says
         "source_quarantine_sample": dg.MetadataValue.json(loaded.quarantine.slice(0, 10).to_pylist()),
     }
     yield from landed_results(context, ledgers, {"production_events": source})
