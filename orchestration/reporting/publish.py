@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from orchestration.factory_calendar import FactoryCalendar, as_date
+from orchestration.reporting.actions import HEALTHY, day_actions, role_actions
 from orchestration.reporting.kpi_board import KpiStatus, kpi_board
 from orchestration.reporting.pages import environment, fmt_duration, fmt_number, fmt_percent, write_page
 from orchestration.reporting.roles import KpiTarget, ReportingConfig, Role, load_reporting_config
@@ -141,6 +142,8 @@ def compose_daily_report(
     sections = role_sections(source, role)
     for section in sections:
         missing.extend(item for item in section.missing if item not in missing)
+    mttr = config.targets.get("mttr")
+    actions = role_actions(day_actions(source, mttr.target if mttr else None), role.name)
     complete = not missing
     html = (
         _environment_for(source.timezone)
@@ -150,6 +153,9 @@ def compose_daily_report(
             day=source.day.isoformat(),
             complete=complete,
             missing=missing,
+            actions=actions,
+            healthy=HEALTHY,
+            shown={s.key for s in sections},
             board=board,
             kpi_charts={s.kpi.name: Markup(_kpi_chart(source, s) or "") for s in board},
             sections=sections,
@@ -166,6 +172,7 @@ def compose_daily_report(
         "generated_at": generated_at.isoformat().replace("+00:00", "Z"),
         "complete": complete,
         "missing": missing,
+        "actions": [a.as_json() for a in actions],
         "kpis": [_kpi_json(s) for s in board],
         "sections": [s.as_json() for s in sections],
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.reporting.mart_reading import NoRows, read_mart, row_bars
-from orchestration.reporting.queries import rows, table_exists
+from orchestration.reporting.queries import rows, table_columns, table_exists
 from orchestration.reporting.section import Column, DaySource, Section
 
 CPK_CAPABLE = 1.33
@@ -179,11 +179,16 @@ def read_rca_cases(state_path: Path | None, missing: list[str]) -> list[dict] | 
             conn.execute("set TimeZone = 'UTC'")
             if not table_exists(conn, "rca.cases"):
                 return None
+            # a state file of an older shape has no characteristic column
+            characteristic = (
+                "characteristic" if "characteristic" in table_columns(conn, "rca.cases") else "null"
+            )
             return rows(
                 conn,
                 "select case_id, opened_at, production_date, signal_kind, signal, activity, machine_id, "
-                "status, top_factor, top_factor_effect, top_factor_p_value, recurring_of from rca.cases "
-                f"where status in {RCA_STATUSES_OPEN} order by opened_at desc, case_id",
+                f"{characteristic} as characteristic, status, top_factor, top_factor_effect, "
+                f"top_factor_p_value, recurring_of from rca.cases where status in {RCA_STATUSES_OPEN} "
+                "order by opened_at desc, case_id",
             )
     except duckdb.Error as exc:  # e.g. the RCA command holds the file for writing right now
         missing.append(f"RCA cases: state file {state_path} could not be read ({exc.__class__.__name__})")
