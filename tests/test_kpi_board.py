@@ -36,6 +36,16 @@ def board(breakdowns_today: int, cells_today: int) -> dict:
     return {s.kpi.name: s for s in kpi_board(conn, DAY, [BREAKDOWNS, CELLS, OEE], missing)}
 
 
+def board_with(target: KpiTarget):
+    conn = duckdb.connect()
+    conn.execute("create schema marts")
+    conn.execute(
+        "create table marts.fct_oee_factory_day as select d::date as production_date, 0.70 as oee "
+        f"from generate_series(date '2026-01-01', date '{DAY}', interval 1 day) t(d)"
+    )
+    return kpi_board(conn, DAY, [target], [])[0]
+
+
 def test_an_ordinary_day_is_as_usual_whichever_way_it_moved():
     kpis = board(breakdowns_today=4, cells_today=975)
     assert kpis["breakdowns"].verdict == "as usual (within day-to-day noise)" and not kpis["breakdowns"].worse
@@ -46,13 +56,36 @@ def test_an_ordinary_day_is_as_usual_whichever_way_it_moved():
 def test_a_change_beyond_the_noise_is_worse_with_its_real_sign():
     kpis = board(breakdowns_today=12, cells_today=800)
     breakdowns, cells = kpis["breakdowns"], kpis["cells_completed"]
-    assert breakdowns.verdict == "worse than the last 30 days" and breakdowns.worse
+    assert breakdowns.verdict == "worse than the 30 days before" and breakdowns.worse
     assert breakdowns.change == pytest.approx((12 - breakdowns.trailing_mean) / breakdowns.trailing_mean)
     assert breakdowns.change > 0 and breakdowns.deviation < 0  # shown rising; ranked as a shortfall
-    assert cells.verdict == "worse than the last 30 days" and cells.change < 0
+    assert cells.verdict == "worse than the 30 days before" and cells.change < 0
+    # in words, never a bare sign: a rise of a bad count is "above", a fall of output "below"
+    assert breakdowns.comparison.endswith("% above the 30-day mean")
+    assert cells.comparison == f"{abs(cells.change) * 100:.1f}% below the 30-day mean"
     assert list(kpis)[0] == "breakdowns"  # the largest shortfall first
 
 
 def test_a_target_is_judged_against_the_target():
     oee = board(breakdowns_today=2, cells_today=1000)["oee"]
     assert oee.verdict == "worse than target" and oee.change == pytest.approx((0.70 - 0.75) / 0.75)
+    assert oee.comparison == "6.7% below target"
+
+
+def test_a_lower_is_better_kpi_below_its_target_is_better_not_just_on_target():
+    scrap = KpiTarget("oee", "Scrap-like", 0.90, "lower", "ratio")  # the 0.70 column, judged lower-is-better
+    status = board_with(scrap)
+    assert status.verdict == "better than target" and status.comparison == "22.2% below target"
+
+
+def test_too_few_days_say_how_many():
+    conn = duckdb.connect()
+    conn.execute("create schema marts")
+    conn.execute(
+        "create table marts.fct_oee_factory_day as select d::date as production_date, 3 as breakdown_count "
+        f"from generate_series(date '{DAY}' - 3, date '{DAY}', interval 1 day) t(d)"
+    )
+    status = kpi_board(conn, DAY, [BREAKDOWNS], [])[0]
+    assert status.trailing_days == 3
+    assert status.verdict == "no comparison (only 3 days before: too few to tell noise)"
+    assert status.comparison == "equal to the 3-day mean"

@@ -120,7 +120,7 @@ def _machine_status(source: DaySource, shift: str, end, config: ReportingConfig)
         Column("state_at_handover", "State at handover"),
         Column("since_ts", "Since", "ts"),
         Column("oee", "Shift OEE", "pct"),
-        Column("breakdown_count", "Breakdowns", "num"),
+        Column("breakdown_count", "Breakdowns", "num", "count"),
     ]
     down = sum(r["status"] == "down" for r in section.rows)
     section.headline = (
@@ -170,8 +170,8 @@ def _wip(source: DaySource, end) -> Section:
         return section
     section.columns = [
         Column("activity", "Last step"),
-        Column("in_process", "In process", "num"),
-        Column("waiting", "Waiting after it", "num"),
+        Column("in_process", "In process", "num", "batches"),
+        Column("waiting", "Waiting after it", "num", "batches"),
         Column("oldest_waiting_since_ts", "Oldest waiting since", "ts"),
     ]
     total = sum(r["in_process"] + r["waiting"] for r in section.rows)

@@ -59,6 +59,7 @@ class KpiStatus:
     deviation: float | None  # relative to the target (else to the trailing mean); negative = worse
     # the trailing days' individuals-chart limits (low, high): day-to-day noise lies between them
     noise_limits: tuple[float, float] | None = None
+    trailing_days: int = 0  # how many of the TRAILING_DAYS days before the day have a figure
 
     @property
     def reference(self) -> float | None:
@@ -86,13 +87,27 @@ class KpiStatus:
         if self.deviation is None:
             return "no comparison"
         if self.target is not None:
-            return "worse than target" if self.worse else "on target"
+            if self.worse:
+                return "worse than target"
+            return "better than target" if self.deviation > 0.005 else "on target"
         beyond = self._beyond_noise()
         if beyond is None:
-            return "no comparison (too few days to tell noise)"
-        return {"worse": "worse than the last 30 days", "better": "better than the last 30 days"}.get(
+            return f"no comparison (only {self.trailing_days} days before: too few to tell noise)"
+        days = f"the {self.trailing_days} days before"
+        return {"worse": f"worse than {days}", "better": f"better than {days}"}.get(
             beyond, "as usual (within day-to-day noise)"
         )
+
+    @property
+    def comparison(self) -> str | None:
+        """The change in words, never a bare sign: "12.1% below target", "27.3% above the 6-day mean"."""
+        change = self.change
+        if change is None:
+            return None
+        reference = "target" if self.target is not None else f"the {self.trailing_days}-day mean"
+        if abs(change) < 0.0005:
+            return f"equal to {reference}"
+        return f"{abs(change) * 100:.1f}% {'above' if change > 0 else 'below'} {reference}"
 
     def _beyond_noise(self) -> str | None:
         """'worse' or 'better' beyond the trailing days' limits, '' within them, None without limits."""
@@ -206,6 +221,7 @@ def kpi_board(conn, day: date, targets: list[KpiTarget], missing: list[str]) -> 
                 history=points,
                 deviation=_deviation(value, reference, target.better),
                 noise_limits=noise_limits(trailing, target.unit == "count"),
+                trailing_days=len(trailing),
             )
         )
     return sorted(board, key=lambda s: (s.deviation is None, s.deviation or 0.0))

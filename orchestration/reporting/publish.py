@@ -24,6 +24,7 @@ from orchestration.factory_calendar import FactoryCalendar, as_date
 from orchestration.reporting.actions import HEALTHY, day_actions, role_actions
 from orchestration.reporting.kpi_board import KpiStatus, kpi_board
 from orchestration.reporting.pages import environment, fmt_duration, fmt_number, fmt_percent, write_page
+from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.roles import KpiTarget, ReportingConfig, Role, load_reporting_config
 from orchestration.reporting.section import Column, DaySource, Section
 from orchestration.reporting.section_catalogue import SECTION_BUILDERS, SECTION_CLASSES, build_section
@@ -48,8 +49,13 @@ def _format(value: Any, fmt: str, timezone: str) -> str:
         return "yes" if value else "no"
     if fmt == "pct":
         return fmt_percent(float(value))
+    if fmt == "pts":  # rounded first, so that a change too small to show reads 0.0, never -0.0
+        points = round(float(value) * 100, 1)
+        return f"{points + 0.0:+.1f} pts" if points else "0.0 pts"
     if fmt in ("num", "num1", "num3"):
         return fmt_number(value, {"num": 0, "num1": 1, "num3": 3}[fmt])
+    if fmt == "p":
+        return "< 0.001" if value < 0.001 else f"{value:.3f}"
     if fmt == "money":
         return fmt_number(value, 2)
     if fmt == "dur":  # a change can be negative: sign, then the duration
@@ -59,9 +65,25 @@ def _format(value: Any, fmt: str, timezone: str) -> str:
     return str(value)
 
 
-def _kpi_value(value: float | None, kpi: KpiTarget) -> str:
+# What a count KPI counts, for its tile ("79,620 cells"); another count reads as its label's noun.
+COUNTED = {"cells_completed": "cells", "breakdowns": "breakdowns", "sensor_anomalies": "alarms"}
+COUNTED["spc_violations"] = "alarms"
+
+
+def kpi_unit(kpi: KpiTarget, currency: str) -> str:
+    """The unit a KPI's tile shows its figures in."""
+    return {"ratio": "%", "seconds": "h/min", "money": currency}.get(
+        kpi.unit, COUNTED.get(kpi.name, kpi.label.lower())
+    )
+
+
+def _kpi_value(value: float | None, kpi: KpiTarget, currency: str = "EUR") -> str:
+    """A KPI's figure with its unit: "72.8%", "79,620 cells", "3 h 11 min", "18.60 EUR"."""
     unit_format = {"ratio": "pct", "count": "num", "seconds": "dur", "money": "money"}[kpi.unit]
-    return _format(value, unit_format, "UTC")
+    text = _format(value, unit_format, "UTC")
+    if value is None or kpi.unit in ("ratio", "seconds"):
+        return text  # the unit is in the figure (or there is no figure)
+    return f"{text} {kpi_unit(kpi, currency)}"
 
 
 @cache
@@ -80,19 +102,24 @@ def _stamp(generated_at: datetime | None) -> datetime:
     return (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
 
-def _kpi_json(status: KpiStatus) -> dict[str, Any]:
+def _kpi_json(status: KpiStatus, currency: str) -> dict[str, Any]:
     return {
         "kpi": status.kpi.name,
         "label": status.kpi.label,
         "unit": status.kpi.unit,
+        "unit_text": kpi_unit(status.kpi, currency),
+        "better": status.kpi.better,
         "value": status.value,
+        "value_text": _kpi_value(status.value, status.kpi, currency),
         "target": status.target,
         "trailing_30d_mean": status.trailing_mean,
+        "trailing_days": status.trailing_days,
         "deviation": status.deviation,
         "change": status.change,
         "noise_limits": status.noise_limits,
         "worse": status.worse,
         "verdict": status.verdict,
+        "comparison": status.comparison,
     }
 
 
@@ -116,6 +143,22 @@ def _kpi_chart(source: DaySource, status: KpiStatus) -> str | None:
             percent=status.kpi.unit == "ratio",
         )
     return source.cache[key]
+
+
+def day_currency(source: DaySource) -> str:
+    """The currency the day's cost figures are in (the economics mart's), else the source's default."""
+    if "currency" not in source.cache:
+        currency = None
+        if table_exists(source.conn, "marts.fct_economics_day"):
+            found = rows(
+                source.conn,
+                "select any_value(currency) as currency from marts.fct_economics_day "
+                "where production_date = ?",
+                [source.day],
+            )
+            currency = found[0]["currency"] if found else None
+        source.cache["currency"] = currency or source.currency
+    return source.cache["currency"]
 
 
 def role_sections(source: DaySource, role: Role) -> list[Section]:
@@ -142,6 +185,7 @@ def compose_daily_report(
     sections = role_sections(source, role)
     for section in sections:
         missing.extend(item for item in section.missing if item not in missing)
+    currency = day_currency(source)
     mttr = config.targets.get("mttr")
     actions = role_actions(day_actions(source, mttr.target if mttr else None), role.name)
     complete = not missing
@@ -157,6 +201,7 @@ def compose_daily_report(
             healthy=HEALTHY,
             shown={s.key for s in sections},
             board=board,
+            currency=currency,
             kpi_charts={s.kpi.name: Markup(_kpi_chart(source, s) or "") for s in board},
             sections=sections,
             quality_page=quality_page,
@@ -173,7 +218,7 @@ def compose_daily_report(
         "complete": complete,
         "missing": missing,
         "actions": [a.as_json() for a in actions],
-        "kpis": [_kpi_json(s) for s in board],
+        "kpis": [_kpi_json(s, currency) for s in board],
         "sections": [s.as_json() for s in sections],
     }
     return html, payload, missing

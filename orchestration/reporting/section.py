@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 # "row": the row's own "fmt" (a table of mixed figures)
-Format = Literal["text", "pct", "num", "num1", "num3", "dur", "money", "ts", "row"]
+# "pts": a difference of two ratios, in percentage points
+# "p": a p-value ("< 0.001" below what three decimals show)
+Format = Literal["text", "pct", "pts", "num", "num1", "num3", "p", "dur", "money", "ts", "row"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,13 @@ class Column:
     key: str
     label: str
     fmt: Format = "text"
+    # what a quantity is counted or measured in ("cells", "batches", "EUR"); percentages and durations carry
+    # theirs in the figure. Shown in the header: "Good (cells)".
+    unit: str | None = None
+
+    @property
+    def heading(self) -> str:
+        return f"{self.label} ({self.unit})" if self.unit else self.label
 
 
 @dataclass
@@ -41,6 +50,9 @@ class Section:
             "title": self.title,
             "headline": self.headline,
             "attention": self.attention,
+            "columns": [
+                {"key": c.key, "label": c.heading, "fmt": c.fmt, "unit": c.unit} for c in self.columns
+            ],
             "rows": [{c.key: row.get(c.key) for c in self.columns} for row in self.rows],
             "missing": list(self.missing),
             **self.extra,

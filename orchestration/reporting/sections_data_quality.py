@@ -56,8 +56,8 @@ def data_quality(source: DaySource) -> Section:
     ]
     section.columns = [
         Column("table_name", "Raw table"),
-        Column("rows_in", "Rows in", "num"),
-        Column("rows_quarantined", "Held back", "num"),
+        Column("rows_in", "Landed", "num", "rows"),
+        Column("rows_quarantined", "Held back", "num", "rows"),
         Column("reasons", "Reasons"),
     ]
     section.extra = {"blocking_failures": blocked, "not_computable": not_computable, "held_back": held}

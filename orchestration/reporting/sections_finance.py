@@ -32,7 +32,8 @@ def economics(source: DaySource) -> Section:
     found = rows(
         source.conn,
         f"select any_value(currency) filter (where production_date = $day) as currency, "
-        f"count(*) filter (where production_date = $day) as today, {columns} from {table} "
+        f"count(*) filter (where production_date = $day) as today, "
+        f"count(*) filter (where production_date < $day) as days_before, {columns} from {table} "
         "where production_date between $day::date - 30 and $day::date",
         {"day": source.day},  # type: ignore[arg-type]
     )[0]
@@ -54,7 +55,7 @@ def economics(source: DaySource) -> Section:
     section.columns = [
         Column("figure", "Figure"),
         Column("value", "Day", "row"),
-        Column("trailing", "30-day mean", "row"),
+        Column("trailing", f"Mean of {found['days_before']} days before", "row"),
         Column("unit", "Unit"),
     ]
     section.extra.update({key: found[key] for key in FIGURES} | {"currency": currency})
@@ -66,7 +67,7 @@ def economics(source: DaySource) -> Section:
         ).show_in(section)
     section.headline = (
         f"Cost per good cell {found['cost_per_good_cell']:.2f} {currency}"
-        + (f" (30-day mean {trailing_cost:.2f})" if trailing_cost else "")
+        + (f" (mean of {found['days_before']} days before: {trailing_cost:.2f})" if trailing_cost else "")
         + f"; scrap cost {found['scrap_cost'] or 0:,.0f} {currency}."
     )
     if trailing_cost:

@@ -23,16 +23,18 @@ def breakdowns(source: DaySource) -> Section:
         [source.day],
     ):
         return section
-    trailing = rows(
+    before = rows(
         source.conn,
-        f"select avg(breakdowns) as per_day from (select production_date, sum(breakdown_count) as breakdowns "
-        f"from {table} where production_date between ?::date - 30 and ?::date - 1 group by all)",
+        f"select avg(breakdowns) as per_day, count(*) as days from (select production_date, "
+        f"sum(breakdown_count) as breakdowns from {table} where production_date between ?::date - 30 "
+        "and ?::date - 1 group by all)",
         [source.day, source.day],
-    )[0]["per_day"]
+    )[0]
+    trailing = before["per_day"]
     section.columns = [
         Column("machine_id", "Machine"),
         Column("activity", "Step"),
-        Column("breakdown_count", "Breakdowns", "num"),
+        Column("breakdown_count", "Breakdowns", "num", "count"),
         Column("breakdown_time_s", "Downtime", "dur"),
         Column("availability", "Availability", "pct"),
         Column("mtbf_s", "MTBF", "dur"),
@@ -45,7 +47,8 @@ def breakdowns(source: DaySource) -> Section:
         return section
     top = section.rows[0]
     section.headline = (
-        f"{total} breakdowns on {len(section.rows)} machines (30-day mean {trailing or 0:.1f} a day); "
+        f"{total} breakdowns on {len(section.rows)} machines (mean of the {before['days']} days before: "
+        f"{trailing or 0:.1f} a day); "
         f"most downtime: {top['machine_id']}."
     )
     section.attention = (total - trailing) / max(trailing, 1.0) if trailing and total > trailing else 0.0

@@ -4,7 +4,8 @@ process mining, the crews' shifts (per-operator figures)."""
 from __future__ import annotations
 
 from orchestration.reporting.day_figures import load_machine_oee, load_process_mining
-from orchestration.reporting.mart_reading import NoRows, read_mart, row_bars
+from orchestration.reporting.mart_reading import NoRows, mart_not_built, read_mart, row_bars
+from orchestration.reporting.pages import fmt_duration
 from orchestration.reporting.queries import rows, table_exists
 from orchestration.reporting.section import Column, DaySource, Section
 
@@ -44,10 +45,11 @@ def oee_losses(source: DaySource) -> Section:
         long as (unpivot days on {", ".join(LOSSES)} into name loss value seconds)
         select loss, max(seconds) filter (where production_date = ?::date) as seconds,
                avg(seconds) filter (where production_date < ?::date) as trailing_mean_s,
+               count(seconds) filter (where production_date < ?::date) as trailing_days,
                max(planned_busy_time_s) filter (where production_date = ?::date) as pbt_s
         from long group by loss
         """,
-        [source.day] * 5,
+        [source.day] * 6,
     ):
         return section
     # a row per loss of the trailing window: keep the losses the day itself has figures for
@@ -82,11 +84,12 @@ def oee_losses(source: DaySource) -> Section:
         r["change_s"] = r["seconds"] - r["trailing_mean_s"] if r["trailing_mean_s"] is not None else None
         r["worst_step"], r["worst_step_s"] = worst_step.get(r["loss"], (None, None))
     section.rows.sort(key=lambda r: -r["seconds"])
+    days = max((r["trailing_days"] or 0 for r in section.rows), default=0)
     section.columns = [
         Column("label", "Loss"),
         Column("seconds", "Lost time", "dur"),
         Column("share_of_pbt", "Share of busy time", "pct"),
-        Column("trailing_mean_s", "30-day mean", "dur"),
+        Column("trailing_mean_s", f"Mean of {days} days before", "dur"),
         Column("change_s", "Change", "dur"),
         Column("worst_step", "Step losing most"),
     ]
@@ -110,48 +113,80 @@ def oee_losses(source: DaySource) -> Section:
 
 
 def throughput(source: DaySource) -> Section:
-    """Output per line against its trailing 30-day mean."""
+    """Good cells out of each line (its last step: a cell passes every step of a line, so summing the steps
+    would count it once per step) against the line's mean of the trailing days that have figures."""
     section = Section("throughput", "Throughput per line", "")
-    table = "marts.fct_oee_line_day"
+    machines, events = "marts.fct_oee_machine_day", "marts.fct_process_events"
+    if not table_exists(source.conn, events):
+        return mart_not_built(section, events)
+    # a line's last step: the one cases reach latest after they start (over the whole window)
     if not read_mart(
         section,
         source,
-        table,
+        machines,
         f"""
-        select line_id,
-               max(good_qty) filter (where production_date = ?::date) as good_qty,
-               max(produced_qty) filter (where production_date = ?::date) as produced_qty,
-               max(oee) filter (where production_date = ?::date) as oee,
-               avg(good_qty) filter (where production_date < ?::date) as trailing_good_qty
-        from {table} where production_date between ?::date - 30 and ?::date
-        group by line_id having count(*) filter (where production_date = ?::date) > 0 order by line_id
+        with window_events as (
+            select case_id, line_id, activity, start_ts from {events}
+            where production_date between $day::date - 30 and $day::date
+        ),
+        positions as (
+            select line_id, activity, avg(epoch(start_ts) - epoch(case_start)) as position
+            from window_events
+            join (select case_id, min(start_ts) as case_start from window_events group by case_id)
+                using (case_id)
+            group by all
+        ),
+        last_step as (
+            select line_id, arg_max(activity, position) as activity from positions group by line_id
+        ),
+        per_day as (
+            select m.production_date, m.line_id, any_value(m.activity) as last_step,
+                   sum(m.good_qty) as good_cells, sum(m.produced_qty) as produced_cells
+            from {machines} m join last_step using (line_id, activity)
+            where m.production_date between $day::date - 30 and $day::date group by all
+        )
+        select line_id, any_value(last_step) as last_step,
+               max(good_cells) filter (where production_date = $day::date) as good_cells,
+               max(produced_cells) filter (where production_date = $day::date) as produced_cells,
+               avg(good_cells) filter (where production_date < $day::date) as trailing_good_cells,
+               count(good_cells) filter (where production_date < $day::date) as trailing_days
+        from per_day group by line_id
+        having count(*) filter (where production_date = $day::date) > 0 order by line_id
         """,
-        [source.day] * 7,
-        NoRows("No line figures for this day.", f"throughput: no rows for {source.day} in {table}"),
+        {"day": source.day},
+        NoRows("No line figures for this day.", f"throughput: no rows for {source.day} in {machines}"),
     ):
         return section
     for line in section.rows:
-        mean = line["trailing_good_qty"]
-        line["change"] = (line["good_qty"] - mean) / mean if mean else None
+        mean = line["trailing_good_cells"]
+        line["change"] = (line["good_cells"] - mean) / mean if mean else None
+    days = max((line["trailing_days"] for line in section.rows), default=0)
     section.columns = [
         Column("line_id", "Line"),
-        Column("good_qty", "Good units", "num"),
-        Column("produced_qty", "Produced", "num"),
-        Column("trailing_good_qty", "30-day mean (good)", "num"),
+        Column("last_step", "Counted at (last step)"),
+        Column("good_cells", "Good", "num", "cells"),
+        Column("produced_cells", "Produced", "num", "cells"),
+        Column("trailing_good_cells", f"Good, mean of {days} days before", "num", "cells"),
         Column("change", "Change", "pct"),
-        Column("oee", "OEE", "pct"),
     ]
+    section.extra["trailing_days"] = days
     drops = [(line["change"], line["line_id"]) for line in section.rows if line["change"] is not None]
     worst = min(drops) if drops else None
     section.headline = (
-        f"Line {worst[1]} produced {abs(worst[0]) * 100:.1f}% "
-        f"{'less' if worst[0] < 0 else 'more'} good units than its 30-day mean."
+        f"Line {worst[1]} made {abs(worst[0]) * 100:.1f}% {'fewer' if worst[0] < 0 else 'more'} good cells "
+        f"than its mean of the {days} days before."
         if worst
         else "No trailing figures to compare with."
     )
     section.attention = max(0.0, -worst[0]) if worst else 0.0
     section.chart = row_bars(
-        section.rows, "line_id", "good_qty", "throughput", "Good units per line", "Good units", highlight=None
+        section.rows,
+        "line_id",
+        "good_cells",
+        "throughput",
+        "Good cells per line",
+        "Good cells",
+        highlight=None,
     )
     return section
 
@@ -172,8 +207,8 @@ def machines(source: DaySource) -> Section:
         Column("availability", "Availability", "pct"),
         Column("effectiveness", "Effectiveness", "pct"),
         Column("quality_ratio", "Quality", "pct"),
-        Column("produced_qty", "Produced", "num"),
-        Column("breakdown_count", "Breakdowns", "num"),
+        Column("produced_qty", "Produced", "num", "cells"),
+        Column("breakdown_count", "Breakdowns", "num", "count"),
         Column("mtbf_s", "MTBF", "dur"),
         Column("mttr_s", "MTTR", "dur"),
     ]
@@ -214,16 +249,16 @@ def bottlenecks(source: DaySource) -> Section:
     ):
         return section
     section.columns = [
-        Column("rank", "Rank", "num"),
+        Column("rank", "Rank"),
         Column("activity", "Step"),
         Column("mean_wait_s", "Mean wait", "dur"),
         Column("p95_wait_s", "95th pct wait", "dur"),
         Column("mean_processing_s", "Mean processing", "dur"),
         Column("wait_share", "Waiting share", "pct"),
-        Column("executions", "Steps", "num"),
+        Column("executions", "Passes", "num", "steps"),
     ]
     top = section.rows[0]
-    wait = "unknown" if top["mean_wait_s"] is None else f"{top['mean_wait_s']:.0f} s"
+    wait = "unknown" if top["mean_wait_s"] is None else fmt_duration(top["mean_wait_s"])
     section.headline = f"Cases wait longest before {top['activity']} (mean {wait})."
     section.chart = row_bars(
         section.rows,
@@ -278,8 +313,8 @@ def crews(source: DaySource) -> Section:
     section.columns = [
         Column("shift_name", "Shift"),
         Column("crew_id", "Crew"),
-        Column("staffed_headcount", "Headcount", "num"),
-        Column("output_per_staffed_hour", "Output per staffed hour", "num1"),
+        Column("staffed_headcount", "Headcount", "num", "people"),
+        Column("output_per_staffed_hour", "Output per staffed hour", "num1", "cells/h"),
         Column("oee", "OEE", "pct"),
         Column("oee_adjusted", "OEE adjusted", "pct"),
         Column("crew_oee_adjusted_mean_28d", "Crew 28-day mean", "pct"),

@@ -42,10 +42,11 @@ def quality_yield(source: DaySource) -> Section:
                               case when min(fpy) < max(fpy) then arg_min(shift_name, (fpy, shift_name)) end
                                   as worst_shift
                        from per_slot where fpy is not null group by activity)
-        select d.activity, d.fpy, t.trailing_fpy, d.fpy - t.trailing_fpy as change, d.produced_cells,
+        select d.activity, d.fpy, t.trailing_fpy, t.trailing_days, d.fpy - t.trailing_fpy as change,
+               d.produced_cells,
                d.scrap_cells, d.rework_cells, w.worst_shift, w.worst_shift_fpy
         from per_step_day d
-        left join (select activity, avg(fpy) as trailing_fpy from per_step_day
+        left join (select activity, avg(fpy) as trailing_fpy, count(fpy) as trailing_days from per_step_day
                    where production_date < ?::date group by activity) t using (activity)
         left join worst_slot w using (activity)
         where d.production_date = ?::date
@@ -55,14 +56,15 @@ def quality_yield(source: DaySource) -> Section:
         NoRows("No yield figures for this day.", f"first-pass yield: no rows for {source.day} in {table}"),
     ):
         return section
+    days = max((r["trailing_days"] or 0 for r in section.rows), default=0)
     section.columns = [
         Column("activity", "Step"),
         Column("fpy", "First-pass yield", "pct"),
-        Column("trailing_fpy", "30-day mean", "pct"),
-        Column("change", "Change (points)", "pct"),
-        Column("produced_cells", "Cells", "num"),
-        Column("scrap_cells", "Scrap", "num"),
-        Column("rework_cells", "Rework", "num"),
+        Column("trailing_fpy", f"Mean of {days} days before", "pct"),
+        Column("change", "Change", "pts"),
+        Column("produced_cells", "Produced", "num", "cells"),
+        Column("scrap_cells", "Scrap", "num", "cells"),
+        Column("rework_cells", "Rework", "num", "cells"),
         Column("worst_shift", "Worst shift"),
         Column("worst_shift_fpy", "Its yield", "pct"),
     ]
@@ -106,8 +108,8 @@ def capability(source: DaySource) -> Section:
         Column("machine_id", "Machine"),
         Column("cpk", "Cpk", "num3"),
         Column("cp", "Cp", "num3"),
-        Column("samples", "Samples", "num"),
-        Column("out_of_spec", "Out of spec", "num"),
+        Column("samples", "Measured", "num", "samples"),
+        Column("out_of_spec", "Out of spec", "num", "samples"),
     ]
     incapable = [r for r in section.rows if r["cpk"] < CPK_CAPABLE]
     worst = section.rows[0]
@@ -144,10 +146,10 @@ def defect_pareto(source: DaySource) -> Section:
     ):
         return section
     section.columns = [
-        Column("pareto_rank", "Rank", "num"),
+        Column("pareto_rank", "Rank"),
         Column("characteristic", "Characteristic"),
         Column("activity", "Step"),
-        Column("batches_affected", "Batches", "num"),
+        Column("batches_affected", "Affected", "num", "batches"),
         Column("share_of_defects", "Share", "pct"),
         Column("cumulative_share", "Cumulative", "pct"),
     ]
@@ -204,14 +206,14 @@ def rca_cases(source: DaySource) -> Section:
     section.rows = cases
     section.columns = [
         Column("case_id", "Case"),
-        Column("opened_at", "Opened", "ts"),
+        Column("production_date", "Factory day"),  # its day, not when the RCA run recorded it
         Column("signal", "Signal"),
         Column("activity", "Step"),
         Column("machine_id", "Machine"),
         Column("status", "Status"),
         Column("top_factor", "Top factor"),
         Column("top_factor_effect", "Effect", "num3"),
-        Column("top_factor_p_value", "p-value", "num3"),
+        Column("top_factor_p_value", "p-value", "p"),
         Column("recurring_of", "Recurs"),
     ]
     new = [c for c in cases if str(c["production_date"]) == source.day.isoformat()]
