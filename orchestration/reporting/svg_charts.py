@@ -13,6 +13,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 BAR_COLOR, ALERT_COLOR, TARGET_COLOR, MUTED = "#1f5f99", "#c0392b", "#2a9d8f", "#888888"
 FONT = 'font-family="system-ui, sans-serif"'
+LABEL_CHAR_PX, VALUE_CHAR_PX = 7.6, 7.0  # widest average advance of a 12 / 11 unit label, digits and capitals
+MAX_LABEL_CHARS = 24  # longer labels are shortened (the full one in a tooltip)
+
+
+def _fit(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "\u2026"
 
 
 def _number(value: float) -> str:
@@ -50,8 +56,12 @@ def bar_chart(
     known = [v for v in numbers if v is not None] or [0.0]
     low, high = min(0.0, *known), max(0.0, *known)
     span = (high - low) or 1.0
-    label_width = min(300.0, 12 + 6.6 * max(len(str(label)) for label in labels))
-    width, row, value_room = 760.0, 22.0, 64.0
+    # Narrow enough that a phone shows its 12-unit text at about 9 px; labels measured generously (digits and
+    # capitals are wider than the average letter), so that none is cut at the chart's edge.
+    texts = [_fit(str(label), MAX_LABEL_CHARS) for label in labels]
+    label_width = 10 + LABEL_CHAR_PX * max(len(text) for text in texts)
+    value_room = 10 + VALUE_CHAR_PX * max(len(_label(v, percent)) for v in numbers)
+    width, row = 480.0, 22.0
     plot = width - label_width - value_room
     height = row * len(labels) + 34
     zero = label_width + plot * (0.0 - low) / span
@@ -59,9 +69,11 @@ def bar_chart(
     parts.append(f'<g id="{escape(salt)}">')
     for index, (label, value) in enumerate(zip(labels, numbers, strict=True)):
         y = 4 + index * row
+        shown = texts[index]
         parts.append(
             f'<text x="{label_width - 6:.1f}" y="{y + 14:.1f}" font-size="12" text-anchor="end" '
-            f'fill="#1d2430">{escape(str(label))}</text>'
+            f'fill="#1d2430">{"" if shown == str(label) else f"<title>{escape(str(label))}</title>"}'
+            f"{escape(shown)}</text>"
         )
         if value is not None:
             x0, x1 = sorted((zero, label_width + plot * (value - low) / span))
@@ -136,7 +148,9 @@ def kpi_chart(
             f'<circle cx="{x(len(values) - 1):.1f}" cy="{y(values[-1]):.1f}" r="3.2" fill="{ALERT_COLOR}"/>'
         )
     scale = 100.0 if percent else 1.0
-    for value in (max(known), min(known)):
+    # the highest and the lowest figure, the lowest only where it does not overlap the highest's label
+    extremes = [max(known)] + ([min(known)] if y(min(known)) - y(max(known)) >= 10 else [])
+    for value in extremes:
         text = f"{value * scale:.1f}%" if percent else _number(value)
         parts.append(
             f'<text x="{left - 4}" y="{y(value) + 3.5:.1f}" font-size="9" text-anchor="end" fill="#5c6675">'
