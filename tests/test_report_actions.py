@@ -1,11 +1,12 @@
 """The action list on top of every role's report, from a small hand-made warehouse with known figures.
 
 Ground truth, two factory days of a plant whose MTTR target is 1 h (data/reporting/targets.yaml):
-- 2026-03-06, a bad day: CAL-02 down 5 h in 2 breakdowns (from 07:19 Berlin); an RCA case on Coating rework
-  opened for the day; cases queue 100 min before Coating against 23 min on the six days before (20 min
-  on five of them, 38 min on the ordinary day);
-- 2026-03-05, an ordinary day: GRADE-01 down 1 h 50 min (a long reset, under twice the MTTR target); Coating
-  queues 38 min (1.9 times its normal of 20 min); the only open RCA case is an older one.
+- 2026-03-06, a bad day: CAL-02 stopped 4 h by one breakdown (from 07:19 Berlin) and 1 h by another; an RCA
+  case on Coating rework opened for the day; cases queue 100 min before Coating, the day's bottleneck,
+  against 27 min on the six days before (20 min on five of them, 60 min on the ordinary day);
+- 2026-03-05, an ordinary day: GRADE-01 down 3 h 30 min in two stops of 1 h 50 and 1 h 40 (resets, each
+  under three times the MTTR target); Coating queues 60 min, three times its normal of 20 min, but nothing
+  takes capacity from it; the only open RCA case is an older one.
 """
 
 from __future__ import annotations
@@ -31,14 +32,20 @@ create table marts.fct_oee_machine_day as select * from (values
     (date '2026-03-05', 'GRADE-01', 'ASSY-1', 'Grading', 1, 6600.0)
 ) t(production_date, machine_id, line_id, activity, breakdown_count, breakdown_time_s);
 create table marts.fct_machine_state_intervals as select * from (values
-    ('CAL-02', 'breakdown', timestamptz '2026-03-06 06:19:00+00', timestamptz '2026-03-06 09:19:00+00',
-     date '2026-03-06'),
-    ('CAL-02', 'breakdown', timestamptz '2026-03-06 12:00:00+00', timestamptz '2026-03-06 14:00:00+00',
-     date '2026-03-06')
-) t(machine_id, state, start_ts, end_ts, production_date);
+    ('CAL-02', 'ELEC-1', 'Calendering', 'breakdown', timestamptz '2026-03-06 12:00:00+00',
+     timestamptz '2026-03-06 13:00:00+00', date '2026-03-06'),
+    ('CAL-02', 'ELEC-1', 'Calendering', 'breakdown', timestamptz '2026-03-06 06:19:00+00',
+     timestamptz '2026-03-06 10:19:00+00', date '2026-03-06'),
+    ('CAL-02', 'ELEC-1', 'Calendering', 'producing', timestamptz '2026-03-06 10:19:00+00',
+     timestamptz '2026-03-06 12:00:00+00', date '2026-03-06'),
+    ('GRADE-01', 'ASSY-1', 'Grading', 'breakdown', timestamptz '2026-03-05 06:00:00+00',
+     timestamptz '2026-03-05 07:50:00+00', date '2026-03-05'),
+    ('GRADE-01', 'ASSY-1', 'Grading', 'breakdown', timestamptz '2026-03-05 12:00:00+00',
+     timestamptz '2026-03-05 13:40:00+00', date '2026-03-05')
+) t(machine_id, line_id, activity, state, start_ts, end_ts, production_date);
 create table process_mining.activity_bottlenecks as
 select d::date as window_end, 1 as window_days, 1 as rank, 'Coating' as activity, 90 as executions,
-       60.0 * case d::date when '2026-03-06' then 100 when '2026-03-05' then 38 else 20 end as mean_wait_s,
+       60.0 * case d::date when '2026-03-06' then 100 when '2026-03-05' then 60 else 20 end as mean_wait_s,
        null::double as p95_wait_s, null::double as mean_processing_s, 0.4 as wait_share
 from generate_series(date '2026-02-28', date '2026-03-06', interval 1 day) t(d)
 union all
@@ -94,12 +101,18 @@ def test_the_bad_day_lists_the_failed_machine_the_case_and_the_queue_with_their_
         ("production", "high", "bottlenecks"),
     ]
     repair, case, queue = listed
-    assert "CAL-02" in repair["what"] and "5 h 00 min" in repair["size"] and "1 h 00 min" in repair["size"]
+    assert "CAL-02" in repair["what"] and "lasted 4 h 00 min" in repair["what"]
+    assert repair["size"] == (
+        "longest stop 4 h 00 min, over 3 x the MTTR target of 1 h 00 min; down 5 h 00 min in 2 breakdowns"
+    )
     assert repair["where"] == "ELEC-1 / Calendering / CAL-02" and repair["since"] == "Fri 06 Mar 07:19"
     assert "RCA-20260306-rework-coating" in case["what"] and "shift = 2026-03-06-late" in case["what"]
     assert case["size"].startswith("8 of 20 first passes") and "by chance" not in case["size"]
-    assert "Coating" in queue["what"] and "4.3 times" in queue["what"]
-    assert queue["size"] == "mean wait 1 h 40 min against 23 min over the previous 6 days"  # Mixing not named
+    assert queue["what"] == (
+        "Protect the bottleneck Coating: cases queue 3.8 times as long as normal before it while it loses "
+        "capacity to rework."
+    )
+    assert queue["size"] == "mean wait 1 h 40 min against 27 min over the previous 6 days"
 
 
 def test_each_role_sees_its_own_actions_first_and_links_only_to_sections_it_has(shelf):

@@ -7,11 +7,14 @@ Derived from what the reports already read, with fixed thresholds (not tuned to 
   ``production``, who runs the systems the data come from);
 - an RCA case opened for the day (rework, scrap, SPC or a recurring defect: the RCA signals' own statistical
   limits, about one false case in several months on a healthy plant) (high, owner ``quality``);
-- the step cases wait longest for waits at least ``QUEUE_FACTOR`` times its own mean wait of the previous
-  ``QUEUE_BASELINE_DAYS`` days (at least ``QUEUE_MIN_DAYS`` of them): a designed bottleneck queueing as usual
-  needs no decision, one queueing twice as long does (high, owner ``production``);
-- a machine down longer than ``REPAIR_FACTOR`` times the MTTR target (data/reporting/targets.yaml) in the
-  day: a repair, not a reset (critical, owner ``maintenance``).
+- a machine stopped by one breakdown for longer than ``REPAIR_FACTOR`` times the MTTR target
+  (data/reporting/targets.yaml): a repair, not a reset; repair times are about exponential, so a plant
+  meeting its target sees such a stop about once in 20 breakdowns x e^-3 (critical, owner ``maintenance``);
+- the day's bottleneck (the step cases wait longest for) losing capacity to a problem of the day: cases
+  queue at least ``QUEUE_FACTOR`` times its mean wait of the previous ``QUEUE_BASELINE_DAYS`` days (at least
+  ``QUEUE_MIN_DAYS`` of them) and the step has an RCA case of the day or a machine under repair. Queues alone
+  swing threefold from day to day on a healthy plant; time lost at the bottleneck is lost for the whole
+  plant (high, owner ``production``).
 
 At most ``MAX_ACTIONS`` are listed, critical first; a day without any says so in one sentence.
 """
@@ -31,11 +34,11 @@ MAX_ACTIONS = 5
 QUEUE_FACTOR = 2.0
 QUEUE_BASELINE_DAYS = 7
 QUEUE_MIN_DAYS = 3
-REPAIR_FACTOR = 2.0
+REPAIR_FACTOR = 3.0
 DEFAULT_MTTR_TARGET_S = 3600.0  # when targets.yaml sets no MTTR target
 SEVERITIES = ("critical", "high")
-HEALTHY = "Nothing needs a decision today: every check passed, no RCA case opened, no queue beyond twice its "
-HEALTHY += "normal, no machine down for a repair."
+HEALTHY = "Nothing needs a decision today: every check passed, no RCA case opened, no machine down for a "
+HEALTHY += "repair, no bottleneck losing capacity."
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,11 @@ class Action:
     owner: str  # the role that acts (data/reporting/roles.yaml)
     severity: str  # critical | high
     evidence: str  # the section of the report that shows it
+    step: str | None = None  # the route step it is at, when it is at one (not in the JSON twin)
+    cause: str | None = None  # the problem in a few words, for an action it causes (not in the JSON twin)
 
     def as_json(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {k: v for k, v in vars(self).items() if k not in ("step", "cause")}
 
 
 def _local(ts: datetime | None, timezone: str) -> str:
@@ -110,13 +115,16 @@ def rca_cases_of_day(source: DaySource) -> list[Action]:
                 owner="quality",
                 severity="high",
                 evidence="rca_cases",
+                step=case["activity"],
+                cause=f"{subject + ' ' if subject else ''}{kind}",
             )
         )
     return actions
 
 
-def queue_beyond_normal(source: DaySource) -> list[Action]:
-    """The day's longest queue when it is ``QUEUE_FACTOR`` times its step's own normal."""
+def bottleneck_losing_capacity(source: DaySource, problems: list[Action]) -> list[Action]:
+    """The day's longest queue, when it is ``QUEUE_FACTOR`` times its step's own normal and one of
+    ``problems`` (RCA cases, repairs) is at that step."""
     table = "process_mining.activity_bottlenecks"
     if not table_exists(source.conn, table):
         return []
@@ -140,10 +148,14 @@ def queue_beyond_normal(source: DaySource) -> list[Action]:
     normal, wait = top["normal_wait_s"], top["mean_wait_s"]
     if wait is None or not normal or top["normal_days"] < QUEUE_MIN_DAYS or wait < QUEUE_FACTOR * normal:
         return []
+    causes = [a for a in problems if a.step == top["activity"]]
+    if not causes:
+        return []
+    cause = "; ".join(dict.fromkeys(a.cause for a in causes))
     return [
         Action(
-            what=f"Relieve {top['activity']}: cases queue {wait / normal:.1f} times as long as normal "
-            "before it.",
+            what=f"Protect the bottleneck {top['activity']}: cases queue {wait / normal:.1f} times as long "
+            f"as normal before it while it loses capacity to {cause}.",
             where=f"step {top['activity']}",
             size=f"mean wait {_minutes(wait)} against {_minutes(normal)} over the previous "
             f"{top['normal_days']} days",
@@ -156,38 +168,42 @@ def queue_beyond_normal(source: DaySource) -> list[Action]:
 
 
 def machines_under_repair(source: DaySource, mttr_target_s: float | None) -> list[Action]:
+    """Machines with a breakdown of the day longer than ``REPAIR_FACTOR`` times the MTTR target."""
     limit = REPAIR_FACTOR * (mttr_target_s or DEFAULT_MTTR_TARGET_S)
-    intervals, per_day = "marts.fct_machine_state_intervals", "marts.fct_oee_machine_day"
-    needed = {"breakdown_count", "breakdown_time_s", "line_id", "activity"}
-    if not table_exists(source.conn, per_day) or needed - table_columns(source.conn, per_day):
+    intervals = "marts.fct_machine_state_intervals"
+    needed = {"machine_id", "activity", "state", "start_ts", "end_ts", "production_date"}
+    if not table_exists(source.conn, intervals) or needed - table_columns(source.conn, intervals):
         return []  # an older or partial mart: the breakdowns section says what is missing
-    first_breakdown = (
-        f"(select min(start_ts) from {intervals} i where i.machine_id = m.machine_id "
-        "and i.production_date = m.production_date and i.state = 'breakdown')"
-        if table_exists(source.conn, intervals) and "production_date" in table_columns(source.conn, intervals)
-        else "null::timestamptz"  # since the day, then
-    )
+    line = "any_value(line_id)" if "line_id" in table_columns(source.conn, intervals) else "null"
     found = rows(
         source.conn,
-        "select machine_id, line_id, activity, breakdown_count, breakdown_time_s, "
-        f"{first_breakdown} as since from {per_day} m "
-        "where production_date = $day and breakdown_time_s >= $limit "
-        "order by breakdown_time_s desc, machine_id",
+        f"""
+        select machine_id, {line} as line_id, any_value(activity) as activity,
+               count(*) as breakdowns, sum(epoch(end_ts) - epoch(start_ts)) as down_s,
+               max(epoch(end_ts) - epoch(start_ts)) as longest_s,
+               arg_max(start_ts, epoch(end_ts) - epoch(start_ts)) as since
+        from {intervals} where production_date = $day and state = 'breakdown'
+        group by machine_id having max(epoch(end_ts) - epoch(start_ts)) >= $limit
+        order by longest_s desc, machine_id
+        """,
         {"day": source.day, "limit": limit},  # type: ignore[arg-type]
     )
     return [
         Action(
-            what=f"Get {machine['machine_id']} back and find why it failed: down "
-            f"{_minutes(machine['breakdown_time_s'])} in {machine['breakdown_count']} breakdowns.",
+            what=f"Get {machine['machine_id']} back and find why it failed: one breakdown lasted "
+            f"{_minutes(machine['longest_s'])}.",
             where=" / ".join(
                 str(p) for p in (machine["line_id"], machine["activity"], machine["machine_id"]) if p
             ),
-            size=f"down {_minutes(machine['breakdown_time_s'])}, over {REPAIR_FACTOR:g} x the MTTR target of "
-            f"{_minutes(limit / REPAIR_FACTOR)}",
+            size=f"longest stop {_minutes(machine['longest_s'])}, over {REPAIR_FACTOR:g} x the MTTR target "
+            f"of {_minutes(limit / REPAIR_FACTOR)}; down {_minutes(machine['down_s'])} in "
+            f"{machine['breakdowns']} breakdowns",
             since=_local(machine["since"], source.timezone) or source.day.isoformat(),
             owner="maintenance",
             severity="critical",
             evidence="breakdowns",
+            step=machine["activity"],
+            cause=f"{machine['machine_id']} under repair",
         )
         for machine in found
     ]
@@ -197,12 +213,8 @@ def day_actions(source: DaySource, mttr_target_s: float | None) -> list[Action]:
     """Every action of the day, critical first (in rule order within a severity); cached per day."""
     key = "actions"
     if key not in source.cache:
-        found = [
-            *blocked_data(source),
-            *machines_under_repair(source, mttr_target_s),
-            *rca_cases_of_day(source),
-            *queue_beyond_normal(source),
-        ]
+        problems = [*machines_under_repair(source, mttr_target_s), *rca_cases_of_day(source)]
+        found = [*blocked_data(source), *problems, *bottleneck_losing_capacity(source, problems)]
         source.cache[key] = sorted(found, key=lambda a: SEVERITIES.index(a.severity))
     return source.cache[key]
 
