@@ -94,7 +94,11 @@ def _environment_for(timezone: str):
         fmt = row.get("fmt", "text") if column.fmt == "row" else column.fmt
         return _format(row.get(column.key), fmt, timezone)
 
-    env.globals.update(cell=cell, kpi_value=_kpi_value, max_rows=MAX_ROWS)
+    def wraps(section: Section, column: Column) -> bool:
+        """A text column with sentences in it wraps (a phrase per line), short names stay on one line."""
+        return column.fmt == "text" and any(len(str(row.get(column.key) or "")) > 32 for row in section.rows)
+
+    env.globals.update(cell=cell, kpi_value=_kpi_value, max_rows=MAX_ROWS, wraps=wraps)
     return env
 
 

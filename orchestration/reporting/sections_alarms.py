@@ -96,5 +96,12 @@ def sensor_alarms(source: DaySource) -> Section:
 
 
 def spc_alarms(source: DaySource) -> Section:
-    """The SPC alarms of the day: one per chart out of control (quality)."""
-    return alarms_of_day(source, "spc", "SPC alarms", "spc")
+    """The SPC alarms of the day: one per chart out of control (quality), with the control charts of the most
+    urgent (the alarms-per-machine bars when none can be drawn)."""
+    from orchestration.reporting.control_charts import fired_control_charts
+
+    section = alarms_of_day(source, "spc", "SPC alarms", "spc")
+    drawn = fired_control_charts(source)
+    if drawn:
+        section.chart = "".join(drawn)
+    return section

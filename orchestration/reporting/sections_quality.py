@@ -120,7 +120,7 @@ def capability(source: DaySource) -> Section:
     section.attention = max(0.0, CPK_CAPABLE - worst["cpk"]) / CPK_CAPABLE
     section.chart = row_bars(
         section.rows,
-        lambda r: f"{r['characteristic']} / {r['machine_id']}",
+        lambda r: f"{r['characteristic'].replace('_', ' ').capitalize()} / {r['machine_id']}",
         "cpk",
         "capability",
         "Cpk per characteristic and machine",

@@ -12,9 +12,10 @@ from datetime import date
 from xml.sax.saxutils import escape, quoteattr
 
 BAR_COLOR, ALERT_COLOR, TARGET_COLOR, MUTED = "#1f5f99", "#c0392b", "#2a9d8f", "#888888"
+WARN_COLOR = "#d68910"
 FONT = 'font-family="system-ui, sans-serif"'
 LABEL_CHAR_PX, VALUE_CHAR_PX = 7.6, 7.0  # widest average advance of a 12 / 11 unit label, digits and capitals
-MAX_LABEL_CHARS = 24  # longer labels are shortened (the full one in a tooltip)
+MAX_LABEL_CHARS = 30  # longer labels are shortened (the full one in a tooltip)
 
 
 def _fit(text: str, chars: int) -> str:
@@ -162,4 +163,89 @@ def kpi_chart(
         f'<text x="{width - right}" y="{height - 3}" font-size="9" text-anchor="end" fill="#5c6675">'
         f"{last:%d %b}</text></g></svg>"
     )
+    return "".join(parts)
+
+
+def control_chart(
+    points: Sequence[tuple[str, float, bool]],
+    center: float,
+    lcl: float,
+    ucl: float,
+    mr_ucl: float | None,
+    salt: str,
+    title: str,
+    unit: str,
+) -> str | None:
+    """An individuals / moving-range (I-MR) chart of one day's points in time order: the individuals with
+    their centre line and control limits, the points that set off an alarm marked, and below them the moving
+    ranges with their upper limit. ``points`` are (time label, value, flagged); None without points."""
+    if not points:
+        return None
+    values = [value for _, value, _ in points]
+    ranges = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
+    width, left, right = 480.0, 58.0, 12.0
+    top_i, height_i, top_mr, height_mr = 26.0, 140.0, 194.0, 60.0
+    height = top_mr + height_mr + 30
+    plot = width - left - right
+
+    def x(index: int) -> float:
+        return left + plot * index / max(len(points) - 1, 1)
+
+    def scaler(low: float, high: float, top: float, span: float):
+        pad = (high - low) * 0.08 or 1.0
+        low, high = low - pad, high + pad
+        return lambda value: top + span * (high - value) / (high - low)
+
+    y_i = scaler(min([*values, lcl]), max([*values, ucl]), top_i, height_i)
+    y_mr = scaler(0.0, max([*ranges, mr_ucl or 0.0, 1e-9]), top_mr, height_mr)
+    parts = [_open(width, height, title), f'<g id="{escape(salt)}">']
+    muted = 'font-size="11" fill="#5c6675"'
+    parts.append(
+        f'<text x="{left}" y="14" font-size="12" font-weight="600" fill="#1d2430">{escape(title)}</text>'
+    )
+    for value, name, dash in ((ucl, "UCL", "5 3"), (center, "CL", ""), (lcl, "LCL", "5 3")):
+        y = y_i(value)
+        stroke = ALERT_COLOR if name != "CL" else MUTED
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{stroke}"'
+            + (f' stroke-dasharray="{dash}"' if dash else "")
+            + "/>"
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" {muted} text-anchor="end">{_number(value)}</text>'
+        )
+    line = " ".join(f"{x(i):.1f},{y_i(v):.1f}" for i, v in enumerate(values))
+    parts.append(f'<polyline points="{line}" fill="none" stroke="{BAR_COLOR}" stroke-width="1.2"/>')
+    for index, (_, value, flagged) in enumerate(points):
+        cx, cy = f"{x(index):.1f}", f"{y_i(value):.1f}"
+        if flagged:  # set off the alarm
+            parts.append(f'<circle class="alarm" cx="{cx}" cy="{cy}" r="4" fill="{ALERT_COLOR}"/>')
+        elif not lcl <= value <= ucl:  # beyond the control limits, yet within what the alarm budget allows
+            parts.append(
+                f'<circle class="beyond" cx="{cx}" cy="{cy}" r="3.5" fill="#fff" stroke="{WARN_COLOR}" '
+                'stroke-width="1.5"/>'
+            )
+        else:
+            parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.2" fill="{BAR_COLOR}"/>')
+    parts.append(
+        f'<text x="{left}" y="{top_i + height_i + 16:.1f}" {muted}>{escape(unit)}; red: alarm, '
+        f"ring: beyond limits</text>"
+    )
+    if ranges:
+        mr_line = " ".join(f"{x(i + 1):.1f},{y_mr(r):.1f}" for i, r in enumerate(ranges))
+        parts.append(f'<polyline points="{mr_line}" fill="none" stroke="{BAR_COLOR}" stroke-width="1.2"/>')
+    if mr_ucl is not None:
+        y = y_mr(mr_ucl)
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{ALERT_COLOR}" '
+            'stroke-dasharray="5 3"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" {muted} text-anchor="end">{_number(mr_ucl)}</text>'
+        )
+    parts.append(f'<text x="{left - 4}" y="{y_mr(0.0) + 4:.1f}" {muted} text-anchor="end">0</text>')
+    parts.append(
+        f'<text x="{left}" y="{height - 4}" {muted}>{escape(points[0][0])}</text>'
+        f'<text x="{width / 2:.1f}" y="{height - 4}" {muted} text-anchor="middle">moving range</text>'
+        f'<text x="{width - right}" y="{height - 4}" {muted} text-anchor="end">{escape(points[-1][0])}</text>'
+    )
+    parts.append("</g></svg>")
     return "".join(parts)
