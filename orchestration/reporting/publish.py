@@ -83,7 +83,10 @@ def _kpi_value(value: float | None, kpi: KpiTarget, currency: str = "EUR") -> st
     text = _format(value, unit_format, "UTC")
     if value is None or kpi.unit in ("ratio", "seconds"):
         return text  # the unit is in the figure (or there is no figure)
-    return f"{text} {kpi_unit(kpi, currency)}"
+    unit = kpi_unit(kpi, currency)
+    if kpi.unit == "count" and value == 1 and unit.endswith("s"):
+        unit = unit[:-1]  # "1 alarm", "1 breakdown"
+    return f"{text} {unit}"
 
 
 @cache
@@ -138,13 +141,17 @@ def _kpi_chart(source: DaySource, status: KpiStatus) -> str | None:
         def scaled(value: float | None) -> float | None:
             return None if value is None else value * scale
 
+        # from the first day with a figure: a young plant's empty month would squash its days to the right
+        known = [index for index, (_, value) in enumerate(status.history) if value is not None]
+        history = status.history[known[0] :] if known else status.history
         source.cache[key] = kpi_chart(
-            [(day, scaled(value)) for day, value in status.history],
+            [(day, scaled(value)) for day, value in history],
             scaled(status.target),
             scaled(status.trailing_mean),
             f"kpi-{status.kpi.name}",
             status.kpi.label + (" (h)" if status.kpi.unit == "seconds" else ""),
             percent=status.kpi.unit == "ratio",
+            unit="h" if status.kpi.unit == "seconds" else "",
         )
     return source.cache[key]
 

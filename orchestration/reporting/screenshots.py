@@ -1,8 +1,8 @@
-"""Screenshots of a day's director and quality reports with headless Chromium, for reviewers without a
-browser:
+"""Screenshots of a day's director, quality and maintenance reports with headless Chromium, for reviewers
+without a browser:
 
     python -m orchestration.reporting.screenshots --day 2026-11-14 [--out docs/screenshots] \
-        [--roles director quality]
+        [--roles director quality maintenance]
 
 Renders the roles' reports from the warehouse (read-only) onto the report shelf, then photographs each page
 with the system's Chromium (Debian's ``chromium``; no browser is downloaded). Exit status 1 without Chromium.
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = plant.paths
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--day", required=True, help="factory day, YYYY-MM-DD")
-    parser.add_argument("--roles", nargs="+", default=["director", "quality"])
+    parser.add_argument("--roles", nargs="+", default=["director", "quality", "maintenance"])
     parser.add_argument("--out", type=Path, default=settings.reports_dir / "screenshots")
     parser.add_argument("--warehouse", type=Path, default=settings.warehouse_path)
     parser.add_argument("--reports", type=Path, default=settings.reports_dir)

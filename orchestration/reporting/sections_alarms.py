@@ -74,7 +74,8 @@ def _alarms(
     machines = Counter(row["machine_id"] or "(plant)" for row in section.rows)
     counts = ", ".join(f"{by_priority[p]} {p}" for p in ATTENTION if by_priority[p])
     section.headline = (
-        f"{len(section.rows)} {noun} alarms ({counts}) on {len(machines)} machines. "
+        f"{len(section.rows)} {noun} alarm{'s' if len(section.rows) != 1 else ''} ({counts}) on "
+        f"{len(machines)} machine{'s' if len(machines) != 1 else ''}. "
         f"First to act on: {section.rows[0]['sentence']}"
     )
     section.attention = sum(ATTENTION[p] * n for p, n in by_priority.items())

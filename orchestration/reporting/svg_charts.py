@@ -107,9 +107,10 @@ def kpi_chart(
     salt: str,
     title: str,
     percent: bool = False,
+    unit: str = "",
 ) -> str | None:
     """A sparkline of the trailing days and the day (the last point, marked), with the target (dashed) and
-    the trailing mean (dotted); None when no day has a figure."""
+    the trailing mean (dotted); None when no day has a figure. ``unit`` follows the axis figures ("h")."""
     values = [None if v is None or math.isnan(v) else float(v) for _, v in history]
     known = [v for v in values if v is not None]
     if not known:
@@ -152,7 +153,7 @@ def kpi_chart(
     # the highest and the lowest figure, the lowest only where it does not overlap the highest's label
     extremes = [max(known)] + ([min(known)] if y(min(known)) - y(max(known)) >= 10 else [])
     for value in extremes:
-        text = f"{value * scale:.1f}%" if percent else _number(value)
+        text = f"{value * scale:.1f}%" if percent else _number(value) + (f" {unit}" if unit else "")
         parts.append(
             f'<text x="{left - 4}" y="{y(value) + 3.5:.1f}" font-size="9" text-anchor="end" fill="#5c6675">'
             f"{escape(text)}</text>"
