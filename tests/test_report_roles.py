@@ -341,3 +341,13 @@ def test_command_line_renders_one_role_and_one_handover(shelf, tmp_path, capsys)
     assert (tmp_path / "2026-01-31" / "handover" / "early.html").exists()
     assert not (tmp_path / "2026-01-31" / "daily" / "director.html").exists()
     assert "daily finance" in out and code in (0, 2)
+
+
+def test_the_handover_shows_only_what_its_shift_saw(shelf):
+    # COAT-01 broke down at 20:30 UTC and came back at 22:15 UTC, after the late shift's end (21:00 UTC):
+    # the shift hands over 30 minutes down and no return time it could not have known
+    _, figures = page(shelf["handover"])
+    sections = {s["key"]: s for s in figures["sections"]}
+    (breakdown,) = sections["breakdowns_in_shift"]["rows"]
+    assert breakdown["duration_s"] == pytest.approx(1800.0) and breakdown["end_ts"] is None
+    assert breakdown["still_open"]

@@ -57,7 +57,10 @@ def _breakdowns(source: DaySource, start, end) -> Section:
         "breakdowns",
         (table,),
         f"""
-        select machine_id, activity, start_ts, end_ts, epoch(end_ts) - epoch(start_ts) as duration_s,
+        select machine_id, activity, start_ts,
+               -- what the shift saw: nothing after its end is known at the handover
+               case when end_ts <= $end then end_ts end as end_ts,
+               epoch(least(end_ts, $end)) - epoch(greatest(start_ts, $start)) as duration_s,
                end_ts > $end as still_open
         from {table} where state = 'breakdown' and start_ts < $end and end_ts > $start
         order by still_open desc, start_ts
@@ -69,8 +72,8 @@ def _breakdowns(source: DaySource, start, end) -> Section:
         Column("machine_id", "Machine"),
         Column("activity", "Step"),
         Column("start_ts", "From", "ts"),
-        Column("end_ts", "To", "ts"),
-        Column("duration_s", "Duration", "dur"),
+        Column("end_ts", "Back at", "ts"),
+        Column("duration_s", "Down in the shift", "dur"),
         Column("still_open", "Open at handover"),
     ]
     still = [r for r in section.rows if r["still_open"]]

@@ -7,6 +7,7 @@ analysts; a report lists the problems they add up to (see orchestration/anomalie
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, datetime
 
@@ -15,6 +16,9 @@ from orchestration.reporting.mart_reading import read_mart
 from orchestration.reporting.section import Column, DaySource, Section
 
 TABLE = "analytics.alarms"
+LASTED = re.compile(r" for \d+ min")  # "since Fri 14:00 for 489 min": the alarm's whole length
+# what only its end could tell: "(still off after the longest open time: taken as its new normal)"
+AFTERWARDS = re.compile(r" \(still off after [^)]*\)")
 NOUN = {"sensor": "sensor", "spc": "SPC"}
 RANK = "case priority when 'critical' then 0 when 'high' then 1 else 2 end, score desc, start_ts, alarm_id"
 # On a page ranked by attention, a critical alarm outranks a held-back row (1.0); high ones add up slowly.
@@ -41,6 +45,11 @@ def alarms_in_window(
     section = _alarms(source, key, title, alarm_source, where, {"start": window[0], "end": window[1]})
     for row in section.rows:
         row["still_on"] = row["end_ts"] is not None and row["end_ts"] >= open_after
+        if row["end_ts"] is not None and row["end_ts"] > window[1]:
+            # how long it lasted is not known at the handover: the shift hands it over as still on
+            sentence = AFTERWARDS.sub("", row["sentence"])
+            row["sentence"] = LASTED.sub(" (still on at the handover)", sentence, count=1)
+            row["end_ts"] = None
     if section.rows:
         section.columns.append(Column("still_on", "Still on at the handover"))
         section.headline += f" {sum(row['still_on'] for row in section.rows)} still on at the handover."
