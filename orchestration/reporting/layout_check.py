@@ -41,6 +41,7 @@ function check(frame) {
   const doc = frame.contentDocument, win = frame.contentWindow;
   const width = doc.documentElement.clientWidth;
   const found = {page: frame.dataset.page, width: Number(frame.dataset.width),
+                 height: doc.documentElement.scrollHeight,
                  page_scrolls: doc.documentElement.scrollWidth > width + 1,
                  overflowing: [], clipped: [], tiny_text: []};
   for (const el of doc.body.querySelectorAll('*')) {
@@ -79,6 +80,7 @@ window.addEventListener('load', () => {
 class Layout:
     page: str
     width: int
+    height: int  # how far a reader scrolls down, px
     page_scrolls: bool
     overflowing: list[str] = field(default_factory=list)
     clipped: list[str] = field(default_factory=list)
