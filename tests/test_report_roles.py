@@ -288,7 +288,7 @@ def test_shift_handover_shows_the_machine_down_the_open_issues_and_the_queues(sh
     breakdowns = sections["breakdowns_in_shift"]["rows"]
     assert [(r["machine_id"], r["still_open"]) for r in breakdowns] == [("COAT-01", True)]
     # one alarm per problem, from analytics.alarms: the chart, and the sensor still off at the handover
-    assert [r["subject"] for r in sections["spc_in_shift"]["rows"]] == ["coating_thickness/P1"]
+    assert [r["subject"] for r in sections["spc_in_shift"]["rows"]] == ["Coating thickness (P1)"]
     sensors = sections["anomalies_in_shift"]["rows"]
     assert [(r["priority"], r["still_on"]) for r in sensors] == [("critical", True), ("low", False)]
     queues = {r["activity"]: (r["in_process"], r["waiting"]) for r in sections["wip_queues"]["rows"]}

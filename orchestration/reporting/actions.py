@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from orchestration.reporting.queries import rows, table_columns, table_exists
-from orchestration.reporting.section import DaySource
+from orchestration.reporting.section import DaySource, characteristic_name
 from orchestration.reporting.sections_data_quality import blocking_failures
 from orchestration.reporting.sections_quality import read_rca_cases
 
@@ -103,7 +103,7 @@ def rca_cases_of_day(source: DaySource) -> list[Action]:
             continue
         factor = f"; top factor {case['top_factor']}" if case["top_factor"] else ""
         where = " / ".join(str(p) for p in (case["activity"], case["machine_id"]) if p) or "plant"
-        subject = str(case.get("characteristic") or "").replace("_", " ")
+        subject = characteristic_name(str(case.get("characteristic") or "")).lower()
         kind = KIND_WORDS.get(case["signal_kind"], case["signal_kind"])
         actions.append(
             Action(

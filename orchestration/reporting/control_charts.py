@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from orchestration.anomalies.spc import ALARM_RULES
 from orchestration.reporting import svg_charts as charts
 from orchestration.reporting.queries import rows, table_exists
-from orchestration.reporting.section import DaySource
+from orchestration.reporting.section import DaySource, characteristic_name
 
 MAX_CHARTS = 3  # the most urgent alarms: a page of twenty charts is read by nobody
 TABLES = ("analytics.alarms", "analytics.spc_charts", "marts.fct_quality_measurements")
@@ -53,7 +53,7 @@ def fired_control_charts(source: DaySource) -> list[str]:
             if set(member.get("rules", [])) & set(ALARM_RULES)
         }
         limits = chart[0]
-        name = characteristic.replace("_", " ").capitalize()
+        name = characteristic_name(characteristic)
         unit = measured[0]["unit"] if measured and measured[0]["unit"] else "value"
         svg = charts.control_chart(
             [

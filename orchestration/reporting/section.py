@@ -17,6 +17,11 @@ from typing import Any, Literal
 Format = Literal["text", "pct", "pts", "num", "num1", "num3", "p", "dur", "money", "ts", "row"]
 
 
+def characteristic_name(name: str) -> str:
+    """A measured characteristic in words: "coating_thickness" -> "Coating thickness", "ocv" -> "OCV"."""
+    return name.upper() if len(name) <= 3 else name.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True)
 class Column:
     key: str

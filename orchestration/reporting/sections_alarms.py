@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from orchestration.reporting import svg_charts as charts
 from orchestration.reporting.mart_reading import read_mart
-from orchestration.reporting.section import Column, DaySource, Section
+from orchestration.reporting.section import Column, DaySource, Section, characteristic_name
 
 TABLE = "analytics.alarms"
 LASTED = re.compile(r" for \d+ min")  # "since Fri 14:00 for 489 min": the alarm's whole length
@@ -73,6 +73,10 @@ def _alarms(
         Column("start_ts", "Since", "ts"),
         Column("sentence", "What"),
     ]
+    if alarm_source == "spc":  # "coating_thickness/NMC811-PC60" -> "Coating thickness (NMC811-PC60)"
+        for row in section.rows:
+            characteristic, _, product = str(row["subject"]).partition("/")
+            row["subject"] = characteristic_name(characteristic) + (f" ({product})" if product else "")
     noun = NOUN[alarm_source]
     by_priority = Counter(row["priority"] for row in section.rows)
     section.extra["alarms"] = len(section.rows)

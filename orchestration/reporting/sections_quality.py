@@ -9,7 +9,7 @@ import duckdb
 
 from orchestration.reporting.mart_reading import NoRows, read_mart, row_bars
 from orchestration.reporting.queries import rows, table_columns, table_exists
-from orchestration.reporting.section import Column, DaySource, Section
+from orchestration.reporting.section import Column, DaySource, Section, characteristic_name
 
 CPK_CAPABLE = 1.33
 
@@ -111,6 +111,8 @@ def capability(source: DaySource) -> Section:
         Column("samples", "Measured", "num", "samples"),
         Column("out_of_spec", "Out of spec", "num", "samples"),
     ]
+    for row in section.rows:
+        row["characteristic"] = characteristic_name(row["characteristic"])
     incapable = [r for r in section.rows if r["cpk"] < CPK_CAPABLE]
     worst = section.rows[0]
     section.headline = (
@@ -120,7 +122,7 @@ def capability(source: DaySource) -> Section:
     section.attention = max(0.0, CPK_CAPABLE - worst["cpk"]) / CPK_CAPABLE
     section.chart = row_bars(
         section.rows,
-        lambda r: f"{r['characteristic'].replace('_', ' ').capitalize()} / {r['machine_id']}",
+        lambda r: f"{characteristic_name(r['characteristic'])} / {r['machine_id']}",
         "cpk",
         "capability",
         "Cpk per characteristic and machine",
