@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from orchestration.reporting.svg_charts import control_chart
 
 VALUES = [120.1, 119.6, 120.4, 119.9, 120.2, 124.5, 120.0, 119.8, 123.4, 120.3]
@@ -88,3 +90,15 @@ def test_the_spc_section_draws_the_chart_of_the_alarm_with_the_limits_spc_judged
     # Q5 set off the alarm (LIMIT is an alarm rule); a Western Electric firing alone (Q4) is a record only
     assert section.chart.count('class="alarm"') == 1 and section.chart.count('class="beyond"') == 1
     assert ">07:00<" in section.chart  # the first batch, in the factory's time (06:00 UTC)
+
+
+def test_the_waterfall_takes_each_loss_off_planned_busy_time_and_gives_speed_back():
+    from orchestration.reporting.svg_charts import waterfall_chart
+
+    svg = waterfall_chart(
+        [("Breakdowns", 0.05), ("Idling and minor stops", 0.12), ("Reduced speed", -0.02)], "w", "t", "Left"
+    )
+    labels = re.findall(r'fill="#5c6675">([^<]+)</text>', svg)
+    assert labels[:4] == ["100.0%", "-5.0%", "-12.0%", "+2.0%"] and labels[4] == "85.0%"  # 100 - 5 - 12 + 2
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)"', svg)]
+    assert widths[4] == pytest.approx(widths[0] * 0.85, rel=0.01)  # what is left, to scale

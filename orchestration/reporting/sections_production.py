@@ -3,6 +3,7 @@ process mining, the crews' shifts (per-operator figures)."""
 
 from __future__ import annotations
 
+from orchestration.reporting import svg_charts as charts
 from orchestration.reporting.day_figures import load_machine_oee, load_process_mining
 from orchestration.reporting.mart_reading import NoRows, mart_not_built, read_mart, row_bars
 from orchestration.reporting.pages import fmt_duration
@@ -100,14 +101,16 @@ def oee_losses(source: DaySource) -> Section:
     )
     worsened = [r["change_s"] / r["pbt_s"] for r in section.rows if r["change_s"] is not None and r["pbt_s"]]
     section.attention = max([0.0, *worsened])
-    section.chart = row_bars(
-        section.rows,
-        "label",
-        "share_of_pbt",
+    # the time model top to bottom, in the six losses' own order (ISO 22400's, not the day's ranking)
+    order = {loss: n for n, loss in enumerate(LOSSES)}
+    in_order = sorted(
+        (r for r in section.rows if r["share_of_pbt"] is not None), key=lambda r: order[r["loss"]]
+    )
+    section.chart = charts.waterfall_chart(
+        [(r["label"], r["share_of_pbt"]) for r in in_order],
         "oee-losses",
-        "Six big losses",
-        "Share of planned busy time lost",
-        percent=True,
+        "Six big losses: planned busy time down to fully productive time",
+        "Fully productive time",
     )
     return section
 

@@ -250,3 +250,52 @@ def control_chart(
     )
     parts.append("</g></svg>")
     return "".join(parts)
+
+
+def waterfall_chart(
+    losses: Sequence[tuple[str, float]], salt: str, title: str, total_label: str
+) -> str | None:
+    """The time model as a waterfall: planned busy time (100 %) at the top, each loss (a share of it) taken
+    off in turn as a floating bar, what remains at the bottom. A negative loss (a machine faster than planned)
+    gives time back and is drawn in the target colour. None without losses."""
+    if not losses:
+        return None
+    remaining, steps = 1.0, []
+    for label, share in losses:
+        steps.append((label, remaining - share, remaining, share))
+        remaining -= share
+    rows = [("Planned busy time", 0.0, 1.0, 1.0), *steps, (total_label, 0.0, remaining, remaining)]
+    texts = [_fit(label, MAX_LABEL_CHARS) for label, *_ in rows]
+    label_width = 10 + LABEL_CHAR_PX * max(len(text) for text in texts)
+    width, row, value_room = 480.0, 22.0, 10 + VALUE_CHAR_PX * 7
+    plot = width - label_width - value_room
+    high = max(1.0, *(max(a, b) for _, a, b, _ in rows))
+    low = min(0.0, *(min(a, b) for _, a, b, _ in rows))
+
+    def x(share: float) -> float:
+        return label_width + plot * (share - low) / (high - low)
+
+    height = row * len(rows) + 34
+    parts = [_open(width, height, title), f'<g id="{escape(salt)}">']
+    for index, ((label, start, end, share), text) in enumerate(zip(rows, texts, strict=True)):
+        y = 4 + index * row
+        is_loss = 0 < index < len(rows) - 1
+        # a loss takes time off (-), a negative one gives it back (+)
+        figure = (("-" if share > 0 else "+") + _label(abs(share), True)) if is_loss else _label(share, True)
+        color = (ALERT_COLOR if share >= 0 else TARGET_COLOR) if is_loss else BAR_COLOR
+        x0, x1 = sorted((x(start), x(end)))
+        parts.append(
+            f'<text x="{label_width - 6:.1f}" y="{y + 14:.1f}" font-size="12" text-anchor="end" '
+            f'fill="#1d2430">{"" if text == label else f"<title>{escape(label)}</title>"}'
+            f"{escape(text)}</text>"
+            f'<rect x="{x0:.1f}" y="{y + 3:.1f}" width="{max(x1 - x0, 0.5):.1f}" height="14" fill="{color}"/>'
+            f'<text x="{x1 + 4:.1f}" y="{y + 14:.1f}" font-size="11" fill="#5c6675">'
+            f"{escape(figure)}</text>"
+        )
+    axis_y = 4 + len(rows) * row
+    parts.append(
+        f'<line x1="{x(0):.1f}" y1="2" x2="{x(0):.1f}" y2="{axis_y:.1f}" stroke="{MUTED}"/>'
+        f'<text x="{label_width + plot / 2:.1f}" y="{axis_y + 20:.1f}" font-size="11" text-anchor="middle" '
+        'fill="#5c6675">Share of planned busy time</text></g></svg>'
+    )
+    return "".join(parts)
