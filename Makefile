@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-e2e lint checks docs screenshots dev sql ingest clean
+.PHONY: install demo test test-e2e lint checks docs screenshots chromium dev sql ingest clean
 
 # uv (from PyPI) resolves and downloads in parallel: ~15 s where pip took ~2 minutes. Bytecode is written
 # as modules are first imported (~20 s, once), not for every installed module at install (~45 s): so a
@@ -59,10 +59,14 @@ docs: install
 	$(BIN)/python -m orchestration.warehouse_docs
 
 # Screenshots of the director and quality reports of the last demo day (Debian's headless Chromium), after `make demo`.
-screenshots: install
-	@command -v chromium >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+screenshots: install chromium
 	$(BIN)/python -m orchestration.reporting.screenshots --day $(DEMO_END) --out docs/screenshots --pdf
+
+# Debian's headless Chromium (~60 s, once): the browser layout test of the reports (end-to-end tier) and the
+# screenshots. CI installs it while the linters and the fast tier run.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # Python (ruff) and the dbt SQL (sqlfluff with the dbt templater, ~40 s on two cores: its own parser, not dbt, is the slow
 # part). The templater connects to the profile's database: an in-memory one, so that linting never creates nor

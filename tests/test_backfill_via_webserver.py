@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 # dagster dev (webserver and daemon) as processes, mostly waiting on daemon loops: CI runs the demo beside
-pytestmark = [pytest.mark.e2e, pytest.mark.daemon]
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 REPO = Path(__file__).resolve().parent.parent
 DAYS = ["2026-11-09", "2026-11-10"]
 LAUNCH = """

@@ -3,10 +3,12 @@ desktop's 1280 px and a phone's 390 px: nothing reaches past the screen, no text
 no chart text shrinks below 7.5 px. Measured in the page (orchestration/reporting/layout_check.py).
 
 The reports are test_report_roles' hand-made day (every role, charts with machine, line and shift labels),
-rendered once for the module. Skipped only when no Chromium is installed (`apt-get install -y chromium`).
+rendered once for the module. Skipped only when no Chromium is installed (`make chromium`), never in CI.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from test_report_roles import shelf  # noqa: F401  (the module fixture: every role's report of the day)
@@ -16,13 +18,18 @@ from orchestration.reporting.layout_check import check_layout
 from orchestration.reporting.screenshots import find_chromium
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium on PATH: the browser layout check needs `apt-get install -y chromium`",
-)
+NO_CHROMIUM = "CI: no Chromium on PATH for the browser layout check (make chromium)"
+pytestmark = [
+    pytest.mark.e2e,  # a browser process
+    pytest.mark.skipif(  # CI installs it (make chromium): never a silent skip there
+        CHROMIUM is None and not os.environ.get("CI"),
+        reason="no Chromium on PATH: the browser layout check needs `make chromium`",
+    ),
+]
 
 
 def test_every_report_reads_on_a_desktop_and_on_a_phone(shelf, tmp_path):  # noqa: F811
+    assert CHROMIUM is not None, NO_CHROMIUM
     # a chart with the labels the issue saw cut off, and a long one, beside the role reports
     chart = svg_charts.bar_chart(
         ["GRADE-02", "ROOM-COATING", "coating_thickness / COAT-02 (NMC811-PC72)"],
@@ -47,6 +54,7 @@ def test_every_report_reads_on_a_desktop_and_on_a_phone(shelf, tmp_path):  # noq
 
 
 def test_the_check_sees_a_page_that_does_not_fit(tmp_path):
+    assert CHROMIUM is not None, NO_CHROMIUM
     page = tmp_path / "wide.html"
     page.write_text(
         '<html><body><div id="wide" style="width:600px">a wide block</div>'
