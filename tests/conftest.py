@@ -19,6 +19,25 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 SMALL_SCENARIO = DATA_DIR / "scenarios" / "test_small.yaml"
 
+# Modules whose module fixture builds a warehouse (30-90 s each), longest first: collected first, so that the
+# two workers (--dist loadfile hands out modules in collection order) start on them and end together, rather
+# than one starting a long module when the other has nothing left.
+LONG_MODULES = [
+    "test_dbt_models.py",
+    "test_rca.py",
+    "test_pipeline.py",
+    "test_anomaly_assets.py",
+    "test_live_sensors.py",
+    "test_marts_ground_truth.py",
+    "test_simulator_realism.py",
+    "test_healthy_plant.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: position for position, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_MODULES)))  # stable: order within kept
+
 
 @dataclass
 class Platform:

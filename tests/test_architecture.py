@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "orchestration"
 # The Dagster layer: the code location, its wiring, and the two command-line drivers that run its jobs.
@@ -82,6 +84,7 @@ def in_dagster_layer(name: str) -> bool:
     return any(name == layer or name.startswith(layer + ".") for layer in DAGSTER_LAYER)
 
 
+@pytest.mark.e2e  # a Python process of its own that imports everything (~18 s)
 def test_importing_the_code_location_does_no_io_and_starts_no_process():
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GIGAFACTORY_")}
     probe = subprocess.run(

@@ -4,13 +4,15 @@ The demo week (Monday to Sunday, on the small test plant) through the whole grap
 day at a time, then the Monday again while an analyst holds a session on the analysts' copy: every table of
 every schema is equal (before windows were owned by their day, 13 window tables differed). Then a reader
 holds the warehouse file itself: the run stops as "warehouse in use", no day is blocked and the reports stay.
-Nine runs of ~25 s: the end-to-end tier."""
+And every KPI of the week's reports reads right (tests/report_readability.py). Nine runs of ~25 s: the
+end-to-end tier."""
 
 from __future__ import annotations
 
 import shutil
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
@@ -20,6 +22,11 @@ from orchestration.analysts_copy import analysts_copy_of
 from orchestration.backfill import NotBlocked, backfill
 from orchestration.partition_ranges import RANGE_END, RANGE_START
 from tests.conftest import Platform, make_platform
+from tests.report_readability import (
+    assert_every_kpi_shows_its_unit,
+    assert_every_quantity_column_names_its_unit,
+    assert_no_change_reads_against_its_kpi,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.long]  # ~5 minutes: CI runs it beside the demo
 
@@ -130,3 +137,16 @@ def test_a_reader_holding_the_warehouse_itself_blocks_no_day_and_keeps_the_repor
     assert "Could not set lock on file" in str(stopped.value) and "no day blocked" in str(stopped.value)
     assert blocked == {}
     assert director.read_bytes() == before  # the complete report stays; nothing INCOMPLETE replaced it
+
+
+def test_every_kpi_of_the_demo_weeks_reports_reads_right(split_both_ways):
+    _, platform = split_both_ways
+    reports = [
+        SimpleNamespace(html=page, json=page.with_suffix(".json"))
+        for day in DAYS
+        for page in sorted((platform.settings.reports_dir / day / "daily").glob("*.html"))
+    ]
+    assert len(reports) == 5 * len(DAYS)  # every role, every day of the week
+    assert len(assert_every_kpi_shows_its_unit(reports)) >= 10
+    assert assert_no_change_reads_against_its_kpi(reports) > 50
+    assert_every_quantity_column_names_its_unit(reports)

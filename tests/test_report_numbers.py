@@ -8,8 +8,6 @@ Ground truth: 28 ordinary days before the week (sensor alarms 10 +- 1 a day, MTT
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -17,6 +15,12 @@ import pytest
 
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.reporting import render_daily_reports
+from tests.report_readability import (
+    assert_every_kpi_shows_its_unit,
+    assert_every_quantity_column_names_its_unit,
+    assert_no_change_reads_against_its_kpi,
+    figures,
+)
 
 WEEK = [date(2026, 3, 2) + timedelta(days=n) for n in range(7)]
 FRIDAY = date(2026, 3, 6)
@@ -53,9 +57,6 @@ from days, range(case when production_date = date '2026-03-06' then 83 else 10 +
 union all
 select production_date, 'spc', 'high', 'M-02' from days, range(1 + (n % 2) + 2 * in_week::int * (n % 3));
 """
-UNITLESS_FORMATS = {"text", "pct", "pts", "dur", "ts", "row", "num3", "p"}  # the figure carries its unit
-RAW_SECONDS = re.compile(r"\b\d{3,}(\.\d+)? ?s\b")  # "5931 s": a duration nobody reads
-SIGNED_PERCENT = re.compile(r"\([+-]\d+(\.\d+)?\s?%\)")  # "(-46.9 %)" beside a verdict
 
 
 @pytest.fixture(scope="module")
@@ -75,44 +76,17 @@ def week(tmp_path_factory) -> dict:
     return reports
 
 
-def figures(report) -> dict:
-    return json.loads(report.json.read_text(encoding="utf-8"))
+def reports_of(week: dict) -> list:
+    return [report for day_reports in week.values() for report in day_reports.values()]
 
 
 def test_every_kpi_tile_shows_its_unit(week):
-    seen = set()
-    for day_reports in week.values():
-        for report in day_reports.values():
-            for kpi in figures(report)["kpis"]:
-                seen.add(kpi["kpi"])
-                assert kpi["unit_text"], kpi
-                assert kpi["value_text"].rstrip("s").endswith(kpi["unit_text"].rstrip("s")) or (
-                    kpi["unit"] in ("ratio", "seconds") and re.search(r"%$| min$| s$", kpi["value_text"])
-                ), kpi
-    assert len(seen) == 16  # every KPI of data/reporting/targets.yaml
+    assert len(assert_every_kpi_shows_its_unit(reports_of(week))) == 16  # every KPI of targets.yaml
 
 
 def test_no_change_reads_against_the_way_its_kpi_moved(week):
-    checked = 0
-    for day_reports in week.values():
-        for report in day_reports.values():
-            for kpi in figures(report)["kpis"]:
-                if kpi["change"] is None or abs(kpi["change"]) < 0.0005:
-                    continue
-                rose = kpi["change"] > 0
-                reference = kpi["target"] if kpi["target"] is not None else kpi["trailing_30d_mean"]
-                assert rose == (kpi["value"] > reference), kpi
-                assert (" above " in kpi["comparison"]) == rose, kpi
-                good_way = rose == (kpi["better"] == "higher")
-                if kpi["verdict"].startswith("worse"):
-                    assert not good_way, kpi
-                if kpi["verdict"].startswith("better"):
-                    assert good_way, kpi
-                checked += 1
-            html = report.html.read_text(encoding="utf-8")
-            assert not SIGNED_PERCENT.search(html), report.html
-            assert not RAW_SECONDS.search(html), RAW_SECONDS.search(html)
-    assert checked > 150  # of 7 days x 30 tiles, a few exactly on their reference
+    # of 7 days x 30 tiles, a few land exactly on their reference
+    assert assert_no_change_reads_against_its_kpi(reports_of(week)) > 150
 
 
 def test_the_issues_tile_a_rise_of_sensor_alarms_reads_as_a_rise(week):
@@ -123,7 +97,4 @@ def test_the_issues_tile_a_rise_of_sensor_alarms_reads_as_a_rise(week):
 
 
 def test_every_table_column_with_a_quantity_names_its_unit(week):
-    for report in week[FRIDAY].values():
-        for section in figures(report)["sections"]:
-            for column in section.get("columns", []):
-                assert column["fmt"] in UNITLESS_FORMATS or column["unit"], (section["key"], column)
+    assert_every_quantity_column_names_its_unit(week[FRIDAY].values())

@@ -115,6 +115,9 @@ def oee_losses(source: DaySource) -> Section:
     return section
 
 
+NO_LINE = "(no line)"
+
+
 def throughput(source: DaySource) -> Section:
     """Good cells out of each line (its last step: a cell passes every step of a line, so summing the steps
     would count it once per step) against the line's mean of the trailing days that have figures."""
@@ -128,8 +131,8 @@ def throughput(source: DaySource) -> Section:
         source,
         machines,
         f"""
-        with window_events as (
-            select case_id, line_id, activity, start_ts from {events}
+        with window_events as (  -- a plant without lines (a job shop's export) is one line
+            select case_id, coalesce(line_id, '{NO_LINE}') as line_id, activity, start_ts from {events}
             where production_date between $day::date - 30 and $day::date
         ),
         positions as (
@@ -143,9 +146,10 @@ def throughput(source: DaySource) -> Section:
             select line_id, arg_max(activity, position) as activity from positions group by line_id
         ),
         per_day as (
-            select m.production_date, m.line_id, any_value(m.activity) as last_step,
+            select m.production_date, last_step.line_id, any_value(m.activity) as last_step,
                    sum(m.good_qty) as good_cells, sum(m.produced_qty) as produced_cells
-            from {machines} m join last_step using (line_id, activity)
+            from {machines} m join last_step
+                on coalesce(m.line_id, '{NO_LINE}') = last_step.line_id and m.activity = last_step.activity
             where m.production_date between $day::date - 30 and $day::date group by all
         )
         select line_id, any_value(last_step) as last_step,
