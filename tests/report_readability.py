@@ -21,13 +21,16 @@ def figures(report) -> dict:
 
 
 def assert_every_kpi_shows_its_unit(reports: Iterable) -> set[str]:
-    """Every KPI tile's value ends with its unit (or is a ratio or duration written as % / min / s); returns
-    the KPIs seen."""
+    """Every KPI tile's value ends with its unit (or is a ratio or duration written as % / min / s), and a
+    figure that is missing says so (never 0); returns the KPIs seen with a value."""
     seen = set()
     for report in reports:
         for kpi in figures(report)["kpis"]:
-            seen.add(kpi["kpi"])
             assert kpi["unit_text"], kpi
+            if kpi["value"] is None:
+                assert kpi["value_text"] == "n/a" and kpi["change"] is None, kpi
+                continue
+            seen.add(kpi["kpi"])
             assert kpi["value_text"].rstrip("s").endswith(kpi["unit_text"].rstrip("s")) or (
                 kpi["unit"] in ("ratio", "seconds") and re.search(r"%$| min$| s$", kpi["value_text"])
             ), kpi
