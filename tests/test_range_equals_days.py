@@ -1,11 +1,10 @@
 """The warehouse does not depend on how a range of days was split into runs, nor on who reads it meanwhile.
 
-The demo week (Monday to Sunday, on the small test plant) through the whole graph as one range run, and one
-day at a time, then the Monday again while an analyst holds a session on the analysts' copy: every table of
-every schema is equal (before windows were owned by their day, 13 window tables differed). Then a reader
-holds the warehouse file itself: the run stops as "warehouse in use", no day is blocked and the reports stay.
-And every KPI of the week's reports reads right (tests/report_readability.py). Nine runs of ~25 s: the
-end-to-end tier."""
+Days of the demo week (on the small test plant) through the whole graph as one range run, and one day at a
+time, then the first day again while an analyst holds a session on the analysts' copy: every table of every
+schema is equal (before windows were owned by their day, 13 window tables differed). Then a reader holds the
+warehouse file itself: the run stops as "warehouse in use", no day is blocked and the reports stay. And every
+KPI of their reports reads right (tests/report_readability.py). The end-to-end tier."""
 
 from __future__ import annotations
 
@@ -28,9 +27,11 @@ from tests.report_readability import (
     assert_no_change_reads_against_its_kpi,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.long]  # ~5 minutes: CI runs it beside the demo
+pytestmark = [pytest.mark.e2e, pytest.mark.long]  # ~2.5 minutes: CI runs it beside the demo
 
-DAYS = [f"2026-11-{day:02d}" for day in range(9, 16)]  # the demo week (Makefile: DEMO_START..DEMO_END)
+# The first two days of the demo week: enough to tell (the window tables differed on them) at ~4 runs of
+# ~30 s; the whole week run both ways (9 runs, ~5 minutes) passed once (2026-12-06) but costs CI ~2.5 min.
+DAYS = ["2026-11-09", "2026-11-10"]
 OEE = "select round(sum(oee), 6) from marts.fct_oee_machine_day"
 
 # Columns that differ between two runs of the same data for a reason other than the split, by table:
@@ -139,7 +140,7 @@ def test_a_reader_holding_the_warehouse_itself_blocks_no_day_and_keeps_the_repor
     assert director.read_bytes() == before  # the complete report stays; nothing INCOMPLETE replaced it
 
 
-def test_every_kpi_of_the_demo_weeks_reports_reads_right(split_both_ways):
+def test_every_kpi_of_the_days_reports_reads_right(split_both_ways):
     _, platform = split_both_ways
     reports = [
         SimpleNamespace(html=page, json=page.with_suffix(".json"))
@@ -148,5 +149,5 @@ def test_every_kpi_of_the_demo_weeks_reports_reads_right(split_both_ways):
     ]
     assert len(reports) == 5 * len(DAYS)  # every role, every day of the week
     assert len(assert_every_kpi_shows_its_unit(reports)) >= 10
-    assert assert_no_change_reads_against_its_kpi(reports) > 50
+    assert assert_no_change_reads_against_its_kpi(reports) > 10
     assert_every_quantity_column_names_its_unit(reports)
