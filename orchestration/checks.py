@@ -4,8 +4,10 @@
 
 Two kinds, as in the Dagster UI: the quality gate's checks on the raw tables (Great Expectations suites,
 reconciliation, volume, quarantine, sensor gaps), executed in process on the window's partitions; and the dbt
-data tests on staging and marts (`dbt test` over the same window). Prints one line per check and exits 1 when
-an error-severity check fails (warnings are printed, not fatal).
+data tests on staging and marts (`dbt test` over the same window). Then the window's daily reports, as their
+readers get them: every KPI with its unit, every change in words that agree with its direction
+(reporting/readability.py). Prints one line per check and exits 1 when an error-severity check fails or a
+report reads wrong (warnings are printed, not fatal).
 """
 
 from __future__ import annotations
@@ -55,7 +57,29 @@ def main(argv: list[str] | None = None) -> int:
     dbt_status = run_dbt_tests(args.first, args.last)
     status = "passed" if dbt_status == 0 else "error"
     print(f"{status:7} dbt data tests on staging and marts ({args.first}..{args.last})")
-    return 1 if failed_errors or dbt_status else 0
+    readable = reports_read_right(args.first, args.last)
+    return 1 if failed_errors or dbt_status or not readable else 0
+
+
+def reports_read_right(first: str, last: str) -> bool:
+    from datetime import date, timedelta
+
+    from orchestration.reporting.readability import check_reports, daily_pages
+    from orchestration.settings import load_settings
+
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    days = [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    pages = daily_pages(load_settings().reports_dir, days)
+    checked = check_reports(pages)
+    status = "passed" if pages and not checked.problems else "error"
+    print(
+        f"{status:7} daily reports read right ({first}..{last}): {len(pages)} reports, "
+        f"{len(checked.kpis_with_value)} KPIs with their unit, "
+        f"{checked.changes_checked} changes said as they moved"
+    )
+    for problem in checked.problems[:20]:
+        print(f"        {problem}")
+    return status == "passed"
 
 
 if __name__ == "__main__":

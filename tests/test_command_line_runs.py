@@ -8,6 +8,7 @@ a page or fails. The simulator runs for real on the tiny test plant.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -72,17 +73,22 @@ def evaluation(name: str, passed: bool, severity=dg.AssetCheckSeverity.ERROR) ->
 
 
 @pytest.mark.parametrize(
-    ("verdicts", "dbt_status", "exit_status"),
+    ("verdicts", "dbt_status", "readable", "exit_status"),
     [
-        ([("meets_expectations", True), ("volume_is_steady", False, dg.AssetCheckSeverity.WARN)], 0, 0),
-        ([("meets_expectations", False), ("volume_is_steady", True)], 0, 1),
-        ([("meets_expectations", True)], 1, 1),
+        ([("meets_expectations", True), ("volume_is_steady", False, dg.AssetCheckSeverity.WARN)], 0, True, 0),
+        ([("meets_expectations", False), ("volume_is_steady", True)], 0, True, 1),
+        ([("meets_expectations", True)], 1, True, 1),
+        ([("meets_expectations", True)], 0, False, 1),  # a report that reads wrong fails CI too
     ],
 )
 def test_checks_print_one_line_each_and_fail_only_on_an_error(
-    verdicts, dbt_status, exit_status, monkeypatch, capsys
+    verdicts, dbt_status, readable, exit_status, monkeypatch, capsys
 ):
     windows = []
+
+    def reports(first, last):
+        windows.append(("reports", first, last))
+        return readable
 
     def gate(first, last):
         windows.append(("gate", first, last))
@@ -94,8 +100,10 @@ def test_checks_print_one_line_each_and_fail_only_on_an_error(
 
     monkeypatch.setattr(checks, "run_gate_checks", gate)
     monkeypatch.setattr(checks, "run_dbt_tests", dbt_tests)
+    monkeypatch.setattr(checks, "reports_read_right", reports)
     assert checks.main(["--from", "2026-11-09", "--to", "2026-11-10"]) == exit_status
-    assert windows == [("gate", "2026-11-09", "2026-11-10"), ("dbt", "2026-11-09", "2026-11-10")]
+    assert [w[0] for w in windows] == ["gate", "dbt", "reports"]
+    assert {w[1:] for w in windows} == {("2026-11-09", "2026-11-10")}
     lines = capsys.readouterr().out.splitlines()
     expected = []
     for name, passed, *severity in sorted(verdicts):
@@ -107,6 +115,20 @@ def test_checks_print_one_line_each_and_fail_only_on_an_error(
         )
     dbt_line = f"{'passed' if dbt_status == 0 else 'error':7} dbt data tests on staging and marts"
     assert lines == [*expected, f"{dbt_line} (2026-11-09..2026-11-10)"]
+
+
+def test_checks_read_the_windows_reports_as_their_readers_do(tmp_path, monkeypatch, capsys):
+    day = tmp_path / "reports" / "2026-11-09" / "daily"
+    day.mkdir(parents=True)
+    tile = {"kpi": "oee", "unit_text": "", "unit": "ratio", "value": 0.7, "value_text": "70.0%"}
+    tile["change"] = None
+    (day / "director.json").write_text(json.dumps({"kpis": [tile], "sections": []}))
+    (day / "director.html").write_text("<p>OEE 70.0%</p>")
+    monkeypatch.setenv("GIGAFACTORY_REPORTS", str(tmp_path / "reports"))
+    assert not checks.reports_read_right("2026-11-09", "2026-11-10")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("error   daily reports read right (2026-11-09..2026-11-10): 1 reports")
+    assert lines[1].endswith("director.html: oee: no unit")
 
 
 # ---------------------------------------------------------------- the backfill command

@@ -8,6 +8,7 @@ Ground truth: 28 ordinary days before the week (sensor alarms 10 +- 1 a day, MTT
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -15,12 +16,8 @@ import pytest
 
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.reporting import render_daily_reports
-from tests.report_readability import (
-    assert_every_kpi_shows_its_unit,
-    assert_every_quantity_column_names_its_unit,
-    assert_no_change_reads_against_its_kpi,
-    figures,
-)
+from orchestration.reporting.readability import check_reports
+from tests.report_readability import assert_reports_read_right, figures
 
 WEEK = [date(2026, 3, 2) + timedelta(days=n) for n in range(7)]
 FRIDAY = date(2026, 3, 6)
@@ -76,17 +73,14 @@ def week(tmp_path_factory) -> dict:
     return reports
 
 
-def reports_of(week: dict) -> list:
-    return [report for day_reports in week.values() for report in day_reports.values()]
+def pages_of(reports) -> list:
+    return [report.html for report in reports]
 
 
-def test_every_kpi_tile_shows_its_unit(week):
-    assert len(assert_every_kpi_shows_its_unit(reports_of(week))) == 16  # every KPI of targets.yaml
-
-
-def test_no_change_reads_against_the_way_its_kpi_moved(week):
-    # of 7 days x 30 tiles, a few land exactly on their reference
-    assert assert_no_change_reads_against_its_kpi(reports_of(week)) > 150
+def test_every_kpi_reads_right_with_its_unit_and_the_way_it_moved(week):
+    checked = assert_reports_read_right(pages_of(r for day in week.values() for r in day.values()))
+    assert len(checked.kpis_with_value) == 16  # every KPI of data/reporting/targets.yaml
+    assert checked.changes_checked > 150  # of 7 days x 30 tiles, a few land exactly on their reference
 
 
 def test_the_issues_tile_a_rise_of_sensor_alarms_reads_as_a_rise(week):
@@ -96,5 +90,23 @@ def test_the_issues_tile_a_rise_of_sensor_alarms_reads_as_a_rise(week):
     assert tile["comparison"].endswith("% above the 30-day mean")
 
 
-def test_every_table_column_with_a_quantity_names_its_unit(week):
-    assert_every_quantity_column_names_its_unit(week[FRIDAY].values())
+def test_a_report_that_reads_wrong_is_caught(week, tmp_path):
+    """The check finds each kind of mistake the issue saw, in a copy of a real report."""
+    report = week[FRIDAY]["director"]
+    twin = figures(report)
+    tile = next(k for k in twin["kpis"] if k["kpi"] == "sensor_anomalies")
+    tile["comparison"] = tile["comparison"].replace(" above ", " below ")  # a rise said as a fall
+    next(k for k in twin["kpis"] if k["kpi"] == "oee")["unit_text"] = ""  # a tile without its unit
+    next(s for s in twin["sections"] if s.get("columns"))["columns"][0].update(fmt="num", unit=None)
+    page = tmp_path / "director.html"
+    page.write_text(report.html.read_text(encoding="utf-8") + "<p>mean 11488 s (-46.9 %)</p>")
+    page.with_suffix(".json").write_text(json.dumps(twin))
+    problems = "\n".join(check_reports([page]).problems)
+    for expected in (
+        "sensor_anomalies: change",
+        "oee: no unit",
+        "has no unit",
+        "raw seconds",
+        "signed percentage",
+    ):
+        assert expected in problems, problems
