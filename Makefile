@@ -52,7 +52,8 @@ test-e2e: install
 	@$(BIN)/python -c "from orchestration.dbt_runner import parse_project; parse_project()"
 	$(BIN)/python -m pytest -n $(E2E_WORKERS) --dist loadfile -m "$(E2E)"
 
-# Every asset check of the demo window against the current lake and warehouse (after `make demo`), as CI runs it.
+# Every asset check of the demo window against the current lake and warehouse, and its reports read as their
+# readers get them (after `make demo`), as CI runs it.
 checks: install
 	$(BIN)/python -m orchestration.checks --from $(DEMO_START) --to $(DEMO_END)
 
