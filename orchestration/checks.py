@@ -19,7 +19,7 @@ import dagster as dg
 
 from orchestration.command_line import Parser, add_day_range, day_range
 from orchestration.dbt_runner import run_dbt_tests
-from orchestration.partition_ranges import RANGE_END, RANGE_START
+from orchestration.partition_ranges import RANGE_END, RANGE_START, days_between
 
 
 def run_gate_checks(first: str, last: str) -> list[dg.AssetCheckEvaluation]:
@@ -62,14 +62,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def reports_read_right(first: str, last: str) -> bool:
-    from datetime import date, timedelta
-
     from orchestration.reporting.readability import check_reports, daily_pages
     from orchestration.settings import load_settings
 
-    start, end = date.fromisoformat(first), date.fromisoformat(last)
-    days = [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
-    pages = daily_pages(load_settings().reports_dir, days)
+    pages = daily_pages(load_settings().reports_dir, days_between(first, last))
     checked = check_reports(pages)
     status = "passed" if pages and not checked.problems else "error"
     print(
