@@ -289,6 +289,31 @@ def test_detect_cli_scores_a_csv_and_writes_rows_and_alarms(tmp_path, capsys):
     assert "NAB standard profile: score" in capsys.readouterr().out
 
 
+def test_a_long_file_is_judged_day_by_day_against_its_recent_normal():
+    """A room sensor read hourly for two months: a noisy first month (the training span), then a calm one
+    in which a +4 degree fault holds for a day. Against the first month's spread the fault is ordinary
+    weather; against the weeks just before it (the rolling reference) it is a clear level shift."""
+    import pandas as pd
+
+    from orchestration.anomalies.cli import score_export
+
+    rng = np.random.default_rng(7)
+    hours = 24 * 60
+    noisy = np.arange(hours) < 24 * 30
+    temperature = 70 + np.where(noisy, rng.normal(0, 3, hours), rng.normal(0, 0.4, hours))
+    fault = (np.arange(hours) >= 24 * 45) & (np.arange(hours) < 24 * 46)
+    temperature[fault] += 4.0
+    frame = pd.DataFrame(
+        {"ts": pd.date_range("2026-01-01", periods=hours, freq="h", tz="UTC"), "room": temperature}
+    )
+    scored = score_export(frame, "ts", ["room"], train_rows=24 * 30)
+    fault_start, fault_end = frame["ts"][fault].iloc[[0, -1]]
+    starts = [pd.Timestamp(a.start_us, unit="us", tz="UTC") for a in scored.alarms]
+    assert starts and all(fault_start - pd.Timedelta("12h") <= s <= fault_end for s in starts)
+    assert scored.rows["anomaly_flag"][fault].mean() >= 0.8
+    assert scored.rows["room__z"][~noisy].notna().all()
+
+
 def test_detect_cli_says_which_row_holds_a_bad_time(tmp_path, capsys):
     from orchestration.anomalies.cli import main
 

@@ -5,7 +5,9 @@
 
 Rows are taken in time order, one reading per row and column. The baseline is learnt from ``--train`` (a
 file of normal operation), or from the first ``--train-rows`` rows of the file itself (which are then not
-judged), or else from the judged rows themselves with the wider warm-up limits. Events are grouped into alarms
+judged; a file longer than a day is then judged a day at a time, each day against the ``--train-rows`` rows
+just before it, as the plant judges each day against the days before it), or else from the judged rows
+themselves with the wider warm-up limits. Events are grouped into alarms
 as the platform's reports show them (one per problem, with a priority and a sentence); a row is flagged when
 a sensor's own deviation inside an alarm covers it (a broken relation between sensors is the alarm's
 evidence, not flagged rows of its own: see ``AlarmRules.relation_alone``). Times are the file's own
@@ -81,26 +83,62 @@ def score_export(
 ) -> ScoredExport:
     frame = frame.sort_values(time_col, kind="stable").reset_index(drop=True)
     grid = grid_of(frame, time_col, value_cols)
-    if train is not None:
-        train = train.sort_values(time_col, kind="stable").reset_index(drop=True)
-        detectors = fit_detectors(grid_of(train, time_col, value_cols))
-    elif train_rows:
-        detectors = fit_detectors(grid_of(frame.iloc[:train_rows], time_col, value_cols))
-    else:
-        detectors = fit_detectors(grid, from_judged_data=True)
-    scored = detect(grid, detectors)
     epoch = pd.Timestamp(0, tz="UTC")
     timestamps_us = (
         (pd.to_datetime(frame[time_col], utc=True) - epoch) // pd.Timedelta(microseconds=1)
     ).to_numpy()
-    events = [_on_rows(e, grid, timestamps_us) for e in scored.events]
+    if train is not None:
+        train = train.sort_values(time_col, kind="stable").reset_index(drop=True)
+        segments = [(0, len(frame), fit_detectors(grid_of(train, time_col, value_cols)))]
+    elif train_rows:
+        segments = _rolling_segments(frame, time_col, value_cols, timestamps_us, train_rows)
+    else:
+        segments = [(0, len(frame), fit_detectors(grid, from_judged_data=True))]
+    z = np.full(grid.values.shape, np.nan)
+    events: list[Event] = []
+    for first, stop, detectors in segments:
+        # Each day is judged with its reference in front of it (the level baseline warms up on it), and
+        # keeps the events that reach into the day, from the day's first row on.
+        since = max(0, first - train_rows) if train is None and train_rows else first
+        part = frame.iloc[since:stop]
+        part_grid = grid_of(part, time_col, value_cols)
+        scored = detect(part_grid, detectors)
+        z[:, since if since == 0 else first : stop] = scored.z[:, (0 if since == 0 else first - since) :]
+        day_start = int(timestamps_us[first])
+        for event in scored.events:
+            event = _on_rows(event, part_grid, timestamps_us[since:stop])
+            if event.end_us <= day_start and since < first:
+                continue  # inside the reference: the day before reported it, judged on its own reference
+            if event.start_us < day_start and since < first:
+                event = dataclasses.replace(event, start_us=day_start)
+            events.append(event)
     alarms = group_events(events, interval_s=grid.interval_us / 1e6)
     out = frame.copy()
     for row, column in enumerate(value_cols):
-        out[f"{column}__z"] = scored.z[row]
+        out[f"{column}__z"] = z[row]
     out["judged"] = np.arange(len(out)) >= train_rows
     out["anomaly_flag"] = _covered(timestamps_us, alarms).astype(int)
-    return ScoredExport(out, events, alarms, detectors)
+    return ScoredExport(out, events, alarms, segments[-1][2])
+
+
+def _rolling_segments(frame, time_col, value_cols, timestamps_us, train_rows: int) -> list:
+    """(first row, stop row, detectors) per day of judged rows, each day learnt on the ``train_rows`` rows
+    just before it: the plant's design (a day judged against the days before it), so that a file of months
+    is judged against its recent normal (a winter's calm, a machine's new normal after maintenance), not
+    the first weeks' only. A file whose judged rows fit in one day (a test rig's run) is judged once.
+    Days are counted from the first judged row, in the file's own time."""
+    day_us = 86_400 * 1_000_000
+    day_of_row = (timestamps_us[train_rows:] - timestamps_us[train_rows]) // day_us
+    starts = train_rows + np.flatnonzero(np.diff(day_of_row, prepend=-1) != 0)
+    stops = np.append(starts[1:], len(frame))
+    return [
+        (
+            int(first),
+            int(stop),
+            fit_detectors(grid_of(frame.iloc[first - train_rows : first], time_col, value_cols)),
+        )
+        for first, stop in zip(starts, stops, strict=True)
+    ]
 
 
 def _on_rows(event: Event, grid: SensorGrid, timestamps_us: np.ndarray) -> Event:
