@@ -26,8 +26,21 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+# The dbt target (dbt_project/profiles.yml) of each warehouse engine (settings.ENGINES).
+DBT_TARGETS = {"duckdb": "dev", "spark": "spark"}
+
+
+def dbt_target(engine: str) -> str:
+    """The profile's target that builds the warehouse on ``engine``."""
+    try:
+        return DBT_TARGETS[engine]
+    except KeyError:
+        raise ValueError(f"no dbt target for the engine {engine!r}: one of {sorted(DBT_TARGETS)}") from None
+
+
 def export_dbt_environment(settings: Settings) -> None:
-    """dbt reads the warehouse and lake paths from the environment (see dbt_project/profiles.yml), and how it
+    """dbt reads the warehouse and lake paths and its target (the engine's, GIGAFACTORY_DBT_TARGET) from the
+    environment (see dbt_project/profiles.yml), and how it
     picks the data tests of a partial run: "buildable" runs a test when all its parents are built or upstream.
     dbt's default ("eager") runs it when any one is selected, so materializing one mart and its upstream from
     the UI ran the relationship tests of marts it does not build, which fail on a warehouse that lacks them.
@@ -35,6 +48,7 @@ def export_dbt_environment(settings: Settings) -> None:
     user set wins."""
     os.environ["GIGAFACTORY_WAREHOUSE"] = str(settings.warehouse_path)
     os.environ["GIGAFACTORY_LAKE"] = str(settings.lake_dir)
+    os.environ["GIGAFACTORY_DBT_TARGET"] = dbt_target(settings.engine)
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 

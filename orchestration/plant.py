@@ -39,6 +39,11 @@ class Plant:
         return self.source == "simulated"
 
     @property
+    def engine(self) -> str:
+        """The warehouse engine (settings.ENGINES): dbt's target and where the mining statistics run."""
+        return self.paths.engine
+
+    @property
     def partitions_start(self) -> str:
         return self.paths.partitions_start
 

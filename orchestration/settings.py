@@ -13,6 +13,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DATA_DIR = REPO_ROOT / "data"
+# The warehouse engines the dbt project and the mining statistics run on (GIGAFACTORY_ENGINE): one DuckDB file
+# (the default) or Apache Spark (dbt-spark; `make spark-check`, docs/scale-out.md).
+ENGINES = ("duckdb", "spark")
 
 
 def _path(env_var: str, default: Path | None) -> Path | None:
@@ -35,8 +38,11 @@ class Settings:
     state_path: Path | None = None
     # The group that may read the restricted files (role reports, the warehouse); None: the account's own.
     file_group: str | None = None
+    engine: str = "duckdb"  # the warehouse engine, one of ENGINES
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"GIGAFACTORY_ENGINE must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.state_path is None:
             object.__setattr__(self, "state_path", self.warehouse_path.with_name("state.duckdb"))
 
@@ -52,4 +58,5 @@ def load_settings() -> Settings:
         machines_csv=_path("GIGAFACTORY_MACHINES_CSV", None),
         state_path=_path("GIGAFACTORY_STATE", None),
         file_group=os.environ.get("GIGAFACTORY_FILE_GROUP") or None,
+        engine=(os.environ.get("GIGAFACTORY_ENGINE") or "duckdb").strip().lower(),
     )

@@ -7,16 +7,28 @@
   A table with no file yet gets an empty view with the column types declared for it in models/staging/_sources.yml,
   so that a lake holding only some tables still builds (its marts are simply empty) instead of failing on a
   read_parquet glob that matches nothing.
+
+  Engine-specific (adapter.dispatch): DuckDB makes views over read_parquet globs; Spark declares each source as an
+  external Parquet table over its folder, partitioned by `date`, with the columns' declared types (a folder with no
+  file yet reads as an empty table), so a plant can point the lake at object storage.
 -#}
 {% macro create_raw_views() %}
-    {%- if not execute -%}
-        {{ return('') }}
-    {%- endif -%}
+    {{- return(adapter.dispatch('create_raw_views', 'gigafactory')()) -}}
+{% endmacro %}
+
+{% macro lake_root() %}
     {%- set lake = env_var('GIGAFACTORY_LAKE', '') | trim -%}
     {%- if lake == '' -%}
         {{ exceptions.raise_compiler_error("GIGAFACTORY_LAKE is not set: it must be the absolute path of the Parquet lake") }}
     {%- endif -%}
-    {%- set lake = lake.rstrip('/') | replace("'", "''") -%}
+    {{- return(lake.rstrip('/') | replace("'", "''")) -}}
+{% endmacro %}
+
+{% macro default__create_raw_views() %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set lake = lake_root() -%}
 
     {%- set layers = {'mes': 'raw', 'truth': 'truth', 'quarantine': 'quarantine'} -%}
     {%- set statements = ['create schema if not exists raw', 'create schema if not exists truth', 'create schema if not exists quarantine'] -%}
@@ -46,4 +58,35 @@
         {%- do run_query(statement) -%}
     {%- endfor -%}
     {{ return("select 1 /* raw views over " ~ lake ~ " */") }}
+{% endmacro %}
+
+{% macro spark__create_raw_views() %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set lake = lake_root() -%}
+    {%- set layers = {'mes': 'raw', 'truth': 'truth', 'quarantine': 'quarantine'} -%}
+    {%- set statements = ['create schema if not exists raw', 'create schema if not exists truth', 'create schema if not exists quarantine'] -%}
+    {%- for source_node in graph.sources.values() | selectattr('source_name', 'in', layers) | sort(attribute='unique_id') -%}
+        {%- set layer = layers[source_node.source_name] -%}
+        {%- set table = layer ~ '.' ~ adapter.quote(source_node.identifier) -%}
+        {%- set columns = [] -%}
+        {%- for column in source_node.columns.values() -%}
+            {%- if not column.data_type -%}
+                {{ exceptions.raise_compiler_error("source " ~ source_node.source_name ~ "." ~ source_node.name ~ "." ~ column.name ~ " needs a data_type") }}
+            {%- endif -%}
+            {%- do columns.append(adapter.quote(column.name) ~ " " ~ engine_type(column.data_type)) -%}
+        {%- endfor -%}
+        {%- do statements.append("drop table if exists " ~ table) -%}
+        {%- do statements.append(
+            "create table " ~ table ~ " (" ~ columns | join(', ') ~ ") using parquet partitioned by (`date`) "
+            ~ "location '" ~ lake ~ "/" ~ layer ~ "/" ~ source_node.name ~ "'"
+        ) -%}
+        {#- the factory days' folders the catalog is to read (a Hive metastore tracks partitions) -#}
+        {%- do statements.append("msck repair table " ~ table) -%}
+    {%- endfor -%}
+    {%- for statement in statements -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {{ return("select 1 /* raw tables over " ~ lake ~ " */") }}
 {% endmacro %}

@@ -9,12 +9,12 @@ source as (
 renamed as (
 
     select
-        cast(machine_id as varchar) as machine_id,
-        cast(state as varchar) as state,
-        cast(start_ts as timestamptz) as start_ts,
-        cast(end_ts as timestamptz) as end_ts,
+        cast(machine_id as {{ type_text() }}) as machine_id,
+        cast(state as {{ type_text() }}) as state,
+        cast(start_ts as {{ type_timestamp_utc() }}) as start_ts,
+        cast(end_ts as {{ type_timestamp_utc() }}) as end_ts,
         {{ seconds_between('start_ts', 'end_ts') }} as duration_s,
-        cast("date" as date) as production_date
+        cast({{ adapter.quote("date") }} as date) as production_date
 
     from source
 

@@ -10,15 +10,15 @@ renamed as (
 
     select
         -- ids
-        cast(event_id as varchar) as event_id,
-        cast(case_id as varchar) as case_id,
-        cast(product_id as varchar) as product_id,
-        cast(line_id as varchar) as line_id,
-        cast(machine_id as varchar) as machine_id,
-        cast(crew_id as varchar) as crew_id,
+        cast(event_id as {{ type_text() }}) as event_id,
+        cast(case_id as {{ type_text() }}) as case_id,
+        cast(product_id as {{ type_text() }}) as product_id,
+        cast(line_id as {{ type_text() }}) as line_id,
+        cast(machine_id as {{ type_text() }}) as machine_id,
+        cast(crew_id as {{ type_text() }}) as crew_id,
 
         -- the step
-        cast(activity as varchar) as activity,
+        cast(activity as {{ type_text() }}) as activity,
         cast(is_rework as boolean) as is_rework,
 
         -- quantities (cells)
@@ -27,10 +27,10 @@ renamed as (
         cast(scrap_qty as bigint) as scrap_qty,
 
         -- time
-        cast(start_ts as timestamptz) as start_ts,
-        cast(end_ts as timestamptz) as end_ts,
+        cast(start_ts as {{ type_timestamp_utc() }}) as start_ts,
+        cast(end_ts as {{ type_timestamp_utc() }}) as end_ts,
         {{ seconds_between('start_ts', 'end_ts') }} as duration_s,
-        cast("date" as date) as production_date
+        cast({{ adapter.quote("date") }} as date) as production_date
 
     from source
 

@@ -9,12 +9,12 @@ source as (
 renamed as (
 
     select
-        cast(product_id as varchar) as product_id,
+        cast(product_id as {{ type_text() }}) as product_id,
         cast(nominal_capacity_ah as double) as nominal_capacity_ah,
         cast(material_cost_per_cell as double) as material_cost_per_cell,
         cast(selling_price_per_cell as double) as selling_price_per_cell,
-        cast(currency as varchar) as currency,
-        cast("date" as date) as production_date
+        cast(currency as {{ type_text() }}) as currency,
+        cast({{ adapter.quote("date") }} as date) as production_date
 
     from source
 

@@ -9,14 +9,14 @@ source as (
 renamed as (
 
     select
-        cast(shift_id as varchar) as shift_id,
-        cast(shift_name as varchar) as shift_name,
-        cast(crew_id as varchar) as crew_id,
+        cast(shift_id as {{ type_text() }}) as shift_id,
+        cast(shift_name as {{ type_text() }}) as shift_name,
+        cast(crew_id as {{ type_text() }}) as crew_id,
         cast(staffed_headcount as bigint) as staffed_headcount,
-        cast(start_ts as timestamptz) as start_ts,
-        cast(end_ts as timestamptz) as end_ts,
+        cast(start_ts as {{ type_timestamp_utc() }}) as start_ts,
+        cast(end_ts as {{ type_timestamp_utc() }}) as end_ts,
         {{ seconds_between('start_ts', 'end_ts') }} as duration_s,
-        cast("date" as date) as production_date
+        cast({{ adapter.quote("date") }} as date) as production_date
 
     from source
 

@@ -9,14 +9,14 @@ shifts as (
 )
 
 select
-    cast(shift_id as varchar) as shift_id,
+    cast(shift_id as {{ type_text() }}) as shift_id,
     production_date,
-    cast(shift_name as varchar) as shift_name,
-    cast(crew_id as varchar) as crew_id,
+    cast(shift_name as {{ type_text() }}) as shift_name,
+    cast(crew_id as {{ type_text() }}) as crew_id,
     cast(staffed_headcount as bigint) as staffed_headcount,
     start_ts,
     end_ts,
-    cast((epoch(end_ts) - epoch(start_ts)) / 3600.0 as double) as shift_hours,
-    cast(staffed_headcount * (epoch(end_ts) - epoch(start_ts)) / 3600.0 as double) as staffed_hours,
-    cast(dayname(production_date) as varchar) as weekday
+    cast(({{ epoch_seconds('end_ts') }} - {{ epoch_seconds('start_ts') }}) / 3600.0 as double) as shift_hours,
+    cast(staffed_headcount * ({{ epoch_seconds('end_ts') }} - {{ epoch_seconds('start_ts') }}) / 3600.0 as double) as staffed_hours,
+    cast({{ weekday_name('production_date') }} as {{ type_text() }}) as weekday
 from shifts

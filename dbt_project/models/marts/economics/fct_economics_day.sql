@@ -97,7 +97,7 @@ conversion as (
 
 select
     flows.production_date,
-    cast(flows.currency as varchar) as currency,
+    cast(flows.currency as {{ type_text() }}) as currency,
     cast(coalesce(conversion.machine_hours, 0) as double) as machine_hours,
     cast(coalesce(conversion.conversion_cost, 0) as double) as conversion_cost,
     cast(flows.material_cost as double) as material_cost,

@@ -84,7 +84,7 @@ reasons as (
         end as reason
     from days
     union all
-    select production_date, 'quality_ratio' as kpi, cast(null as varchar) as reason from days
+    select production_date, 'quality_ratio' as kpi, cast(null as {{ type_text() }}) as reason from days
     union all
     select
         production_date,
@@ -95,7 +95,7 @@ reasons as (
         end as reason
     from days
     union all
-    select production_date, 'process_mining' as kpi, cast(null as varchar) as reason from days
+    select production_date, 'process_mining' as kpi, cast(null as {{ type_text() }}) as reason from days
     union all
     select
         production_date,
@@ -110,7 +110,7 @@ reasons as (
 
 select
     production_date,
-    cast(kpi as varchar) as kpi,
+    cast(kpi as {{ type_text() }}) as kpi,
     reason is null as computable,
-    cast(reason as varchar) as reason
+    cast(reason as {{ type_text() }}) as reason
 from reasons

@@ -31,7 +31,7 @@ pieces as (
         states.machine_id,
         shifts.shift_id,
         states.state,
-        epoch(least(states.end_ts, shifts.end_ts)) - epoch(greatest(states.start_ts, shifts.start_ts))
+        {{ epoch_seconds('least(states.end_ts, shifts.end_ts)') }} - {{ epoch_seconds('greatest(states.start_ts, shifts.start_ts)') }}
             as seconds,
         -- a breakdown is counted in the shift in which it began
         states.begins_breakdown and states.start_ts >= shifts.start_ts as begins_breakdown

@@ -191,9 +191,9 @@ judged as (
 
 select
     production_date,
-    cast(shift_id as varchar) as shift_id,
-    cast(shift_name as varchar) as shift_name,
-    cast(crew_id as varchar) as crew_id,
+    cast(shift_id as {{ type_text() }}) as shift_id,
+    cast(shift_name as {{ type_text() }}) as shift_name,
+    cast(crew_id as {{ type_text() }}) as crew_id,
     cast(staffed_headcount as bigint) as staffed_headcount,
     cast(shift_hours as double) as shift_hours,
     cast(staffed_hours as double) as staffed_hours,

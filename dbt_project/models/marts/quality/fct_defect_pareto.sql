@@ -35,8 +35,8 @@ ranked as (
 
 select
     production_date,
-    cast(activity as varchar) as activity,
-    cast(characteristic as varchar) as characteristic,
+    cast(activity as {{ type_text() }}) as activity,
+    cast(characteristic as {{ type_text() }}) as characteristic,
     cast(out_of_spec_samples as bigint) as out_of_spec_samples,
     cast(batches_affected as bigint) as batches_affected,
     cast(pareto_rank as bigint) as pareto_rank,

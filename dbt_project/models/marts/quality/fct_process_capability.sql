@@ -67,11 +67,11 @@ capability as (
 
 select
     production_date,
-    cast(characteristic as varchar) as characteristic,
-    cast(product_id as varchar) as product_id,
-    cast(machine_id as varchar) as machine_id,
-    cast(activity as varchar) as activity,
-    cast(unit as varchar) as unit,
+    cast(characteristic as {{ type_text() }}) as characteristic,
+    cast(product_id as {{ type_text() }}) as product_id,
+    cast(machine_id as {{ type_text() }}) as machine_id,
+    cast(activity as {{ type_text() }}) as activity,
+    cast(unit as {{ type_text() }}) as unit,
     cast(lsl as double) as lsl,
     cast(usl as double) as usl,
     cast(sample_count as bigint) as sample_count,

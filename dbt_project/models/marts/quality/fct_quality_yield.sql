@@ -87,11 +87,11 @@ yields as (
 
 select
     production_date,
-    cast(shift_id as varchar) as shift_id,
-    cast(shift_name as varchar) as shift_name,
-    cast(crew_id as varchar) as crew_id,
-    cast(activity as varchar) as activity,
-    cast(machine_id as varchar) as machine_id,
+    cast(shift_id as {{ type_text() }}) as shift_id,
+    cast(shift_name as {{ type_text() }}) as shift_name,
+    cast(crew_id as {{ type_text() }}) as crew_id,
+    cast(activity as {{ type_text() }}) as activity,
+    cast(machine_id as {{ type_text() }}) as machine_id,
     cast(step_count as bigint) as step_count,
     cast(first_pass_count as bigint) as first_pass_count,
     cast(sent_back_count as bigint) as sent_back_count,

@@ -20,8 +20,8 @@ intervals as (
         select
             sensor_id,
             production_date,
-            epoch(reading_ts)
-            - epoch(lag(reading_ts) over (partition by sensor_id, production_date order by reading_ts))
+            {{ epoch_seconds('reading_ts') }}
+            - {{ epoch_seconds('lag(reading_ts) over (partition by sensor_id, production_date order by reading_ts)') }}
                 as gap_s
         from readings
     )
@@ -37,8 +37,8 @@ hourly as (
         machine_id,
         measure,
         unit,
-        -- truncated in UTC whatever the session zone: timestamptz -> UTC wall clock -> hour -> timestamptz
-        timezone('UTC', date_trunc('hour', timezone('UTC', reading_ts))) as hour,
+        -- truncated in UTC whatever the session zone
+        {{ utc_hour_start('reading_ts') }} as hour,
         production_date,
         count(*) as reading_count,
         min(reading_value) as min_value,
@@ -56,11 +56,7 @@ day_hours as (
 
     select
         production_date,
-        unnest(generate_series(
-            timezone('UTC', date_trunc('hour', timezone('UTC', min(start_ts)))),
-            max(end_ts) - interval 1 hour,
-            interval 1 hour
-        )) as hour
+        {{ hour_series(utc_hour_start('min(start_ts)'), 'max(end_ts) - interval 1 hour') }} as hour
     from {{ ref('stg_mes__shifts') }}
     where {{ production_date_window() }}
     group by production_date
