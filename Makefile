@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-e2e lint checks docs screenshots chromium dev sql ingest clean
+.PHONY: install demo test test-e2e lint checks docs screenshots chromium spark-check dev sql ingest clean
 
 # uv (from PyPI) resolves and downloads in parallel: ~15 s where pip took ~2 minutes. Bytecode is compiled
 # for what the platform imports, by importing it once (~25 s), not for every installed module (uv's
@@ -70,6 +70,16 @@ screenshots: install chromium
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The warehouse and the mining statistics of two demo days on local Apache Spark against DuckDB's, table by table
+# (orchestration/engines/spark_check.py; docs/scale-out.md). Installs what it needs once: Java 17 from Debian,
+# dbt-spark and pyspark (the optional extra `spark`, never part of `make install`).
+spark-check: install
+	@command -v java >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+	@$(BIN)/python -c "import pyspark, dbt.adapters.spark" 2>/dev/null || \
+		$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,spark]'
+	$(BIN)/python -m orchestration.engines.spark_check
 
 # Python (ruff) and the dbt SQL (sqlfluff with the dbt templater, ~40 s on two cores: its own parser, not dbt, is the slow
 # part). The templater connects to the profile's database: an in-memory one, so that linting never creates nor

@@ -10,7 +10,9 @@
 
   Engine-specific (adapter.dispatch): DuckDB makes views over read_parquet globs; Spark declares each source as an
   external Parquet table over its folder, partitioned by `date`, with the columns' declared types (a folder with no
-  file yet reads as an empty table), so a plant can point the lake at object storage.
+  file yet reads as an empty table), so a plant can point the lake at object storage. The factory days are found by
+  listing the folder at each read (spark.sql.hive.manageFilesourcePartitions false in the profile), so a day landed
+  after the tables were declared is read without a repair.
 -#}
 {% macro create_raw_views() %}
     {{- return(adapter.dispatch('create_raw_views', 'gigafactory')()) -}}
@@ -82,8 +84,6 @@
             "create table " ~ table ~ " (" ~ columns | join(', ') ~ ") using parquet partitioned by (`date`) "
             ~ "location '" ~ lake ~ "/" ~ layer ~ "/" ~ source_node.name ~ "'"
         ) -%}
-        {#- the factory days' folders the catalog is to read (a Hive metastore tracks partitions) -#}
-        {%- do statements.append("msck repair table " ~ table) -%}
     {%- endfor -%}
     {%- for statement in statements -%}
         {%- do run_query(statement) -%}

@@ -1,0 +1,84 @@
+"""The warehouse engine is one setting (GIGAFACTORY_ENGINE: duckdb, the default, or spark), resolved once into
+the Plant; dbt's target follows it, and the code location loads with either engine without starting Spark or
+touching the warehouse, showing the same assets and lineage."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.dbt_runner import dbt_target, export_dbt_environment
+from orchestration.plant import resolve_plant
+from orchestration.settings import Settings, load_settings
+from tests.conftest import SMALL_SCENARIO
+
+
+def settings_at(root: Path, engine: str) -> Settings:
+    return Settings(
+        warehouse_path=root / "warehouse.duckdb",
+        lake_dir=root / "lake",
+        reports_dir=root / "reports",
+        scenario_path=SMALL_SCENARIO,
+        partitions_start="2026-01-01",
+        engine=engine,
+    )
+
+
+def test_the_engine_is_duckdb_unless_the_environment_says_spark(monkeypatch):
+    monkeypatch.delenv("GIGAFACTORY_ENGINE", raising=False)
+    assert load_settings().engine == "duckdb"
+    monkeypatch.setenv("GIGAFACTORY_ENGINE", " Spark ")
+    assert load_settings().engine == "spark"
+    monkeypatch.setenv("GIGAFACTORY_ENGINE", "snowflake")
+    with pytest.raises(ValueError, match="GIGAFACTORY_ENGINE must be one of duckdb, spark"):
+        load_settings()
+
+
+def test_the_plant_carries_the_engine_and_dbt_builds_on_its_target(tmp_path, monkeypatch):
+    for name in ("GIGAFACTORY_WAREHOUSE", "GIGAFACTORY_LAKE", "GIGAFACTORY_DBT_TARGET"):
+        monkeypatch.setenv(name, "")
+    for engine, target in (("duckdb", "dev"), ("spark", "spark")):
+        plant = resolve_plant(settings_at(tmp_path, engine))
+        assert plant.engine == engine
+        export_dbt_environment(plant.paths)
+        assert os.environ["GIGAFACTORY_DBT_TARGET"] == dbt_target(engine) == target
+    # the profile has both targets and chooses by the exported variable
+    profile = (Path(__file__).parent.parent / "dbt_project" / "profiles.yml").read_text()
+    assert "env_var('GIGAFACTORY_DBT_TARGET', 'dev')" in profile
+    assert "type: duckdb" in profile and "type: spark" in profile and "method: session" in profile
+    with pytest.raises(ValueError, match="no dbt target"):
+        dbt_target("snowflake")
+
+
+def lineage(definitions) -> tuple[dict, set]:
+    """Every asset with its parents, and every asset check."""
+    graph = definitions.resolve_asset_graph()
+    assets = {key: frozenset(graph.get(key).parent_keys) for key in graph.get_all_asset_keys()}
+    return assets, set(graph.asset_check_keys)
+
+
+def test_the_code_location_loads_with_either_engine_showing_the_same_lineage_without_starting_spark(
+    tmp_path, monkeypatch
+):
+    from orchestration.definitions import build_definitions
+
+    for name in ("GIGAFACTORY_WAREHOUSE", "GIGAFACTORY_LAKE", "GIGAFACTORY_DBT_TARGET"):
+        monkeypatch.setenv(name, "")
+    spark_loaded_before = "pyspark" in sys.modules
+    seen = {}
+    for engine in ("duckdb", "spark"):
+        root = tmp_path / engine
+        definitions = build_definitions(resolve_plant(settings_at(root, engine)))
+        seen[engine] = lineage(definitions)
+        assert not root.exists(), f"loading the {engine} code location wrote {list(root.rglob('*'))}"
+    assert ("pyspark" in sys.modules) == spark_loaded_before  # Spark is started by a run, never by a load
+    (duckdb_assets, duckdb_checks), (spark_assets, spark_checks) = seen["duckdb"], seen["spark"]
+    assert spark_assets == duckdb_assets
+    assert spark_checks == duckdb_checks
+    # the comparison saw the warehouse's dbt models and their lineage from the raw tables
+    dbt_models = {key for key in duckdb_assets if key.path[-1].startswith(("fct_", "dim_", "stg_"))}
+    assert len(dbt_models) >= 20
+    assert any(duckdb_assets[key] for key in dbt_models)
