@@ -7,6 +7,7 @@ command-line drivers (backfill, checks) and the tests call ``build_definitions``
 import dagster as dg
 
 from orchestration.dbt_runner import export_dbt_environment
+from orchestration.defs.alerting import build_alerting
 from orchestration.defs.analysts_copy import build_analysts_copy
 from orchestration.defs.anomalies import build_analytics
 from orchestration.defs.arrivals import build_arrivals
@@ -35,7 +36,8 @@ def build_definitions(plant: Plant) -> dg.Definitions:
     daily_job = daily_factory_job()
     live_job, live_sensor = build_live_sensors()
     schedules, schedule_sensors = build_schedules(plant, daily_job, *report_jobs)
-    sensors = [live_sensor, build_isolation(daily_job), *schedule_sensors]
+    alert_asset, alert_sensor = build_alerting(days)
+    sensors = [live_sensor, build_isolation(daily_job), alert_sensor, *schedule_sensors]
     if not plant.simulated:  # a plant export: land the days a new or changed file brings
         sensors.append(build_arrivals(daily_job))
     return dg.Definitions(
@@ -45,6 +47,7 @@ def build_definitions(plant: Plant) -> dg.Definitions:
             build_process_mining(days),
             *build_analytics(days),
             build_rca(days),
+            alert_asset,
             *report_assets,
             build_distribution(days),
             build_analysts_copy(days),

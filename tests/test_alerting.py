@@ -367,3 +367,49 @@ def test_a_webhook_url_is_never_stored_or_shown_and_failures_are_retried_then_fa
         dumped = str(conn.execute("select * from alerts.outbox").fetchall())
     assert webhook[:2] == ("failed", 3) and "Connection refused" in webhook[2]
     assert webhook[3] == WEBHOOK_ENV and "T0KEN" not in dumped
+
+
+def test_the_daily_runs_signals_alert_their_teams_once_however_often_the_day_is_rerun(tmp_path):
+    import duckdb
+
+    from orchestration.alerting.batch import blocked_day_signals, day_signals
+
+    warehouse = duckdb.connect()
+    warehouse.execute("create schema analytics; create schema marts")
+    warehouse.execute(
+        """create table analytics.alarms as select date '2026-11-09' as production_date, 'a1' as alarm_id,
+           'spc' as source, 'COAT-01' as machine_id, 'coating_thickness/NMC811' as subject,
+           timestamptz '2026-11-09 10:00:00+00' as start_ts, timestamptz '2026-11-09 11:00:00+00' as end_ts,
+           'high' as priority, 'Coating thickness above its control limit.' as sentence"""
+    )
+    warehouse.execute(
+        """create table marts.fct_quality_yield as select * from (values
+           (date '2026-11-09', 'Coating', 1000, 300, 10), (date '2026-11-09', 'Winding', 1000, 20, 5))
+           t(production_date, activity, produced_cells, rework_cells, scrap_cells)"""
+    )
+    warehouse.execute(
+        """create table marts.fct_machine_state_intervals as select * from (values
+           (date '2026-11-09', 'CAL-01', 'breakdown', timestamptz '2026-11-09 08:00:00+00',
+            timestamptz '2026-11-09 09:30:00+00', 5400.0),
+           (date '2026-11-09', 'MIX-01', 'breakdown', timestamptz '2026-11-09 12:00:00+00',
+            timestamptz '2026-11-09 12:20:00+00', 1200.0))
+           t(production_date, machine_id, state, start_ts, end_ts, duration_s)"""
+    )
+    state = tmp_path / "state.duckdb"
+    manager = AlertManager(state, load_rules())  # the committed rules
+    day = datetime(2026, 11, 9).date()
+    for _ in range(2):  # the day, then a rerun of it
+        manager.observe(day_signals(warehouse, state, day))
+        manager.observe(blocked_day_signals(day, ("raw_mes_events_schema",), T0 + timedelta(hours=20)))
+    with connect(state) as conn:
+        raised = conn.execute(
+            "select team, signal, subject, state from alerts.alerts order by team, signal, subject"
+        ).fetchall()
+        returns = conn.execute("select count(*) from alerts.outbox where kind = 'return'").fetchone()[0]
+    assert raised == [
+        ("director", "blocked_day", "2026-11-09", "active"),
+        ("maintenance", "machine_down", "CAL-01", "returned"),  # 90 min; MIX-01's 20 min is under the hour
+        ("production", "rework_ratio", "Coating", "returned"),  # 30 %; Winding's 2 % is under 15 %
+        ("quality", "spc_rule", "coating_thickness/NMC811", "returned"),
+    ]
+    assert returns == 0  # a batch problem is over when it is read: no second message

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orchestration.alerting.rules import PRIORITIES, AlertRules, Rule
+from orchestration.alerting.rules import LIVE_SIGNALS, PRIORITIES, AlertRules, Rule
 from orchestration.alerting.store import rows, transaction
 
 FLOOD_WINDOW = timedelta(minutes=10)
@@ -93,12 +93,22 @@ class AlertManager:
                 self._returned(conn, alert, signal, now)
             return raised
         for rule in self.rules.routes(signal.signal, signal.routing_facts()):
+            if signal.signal not in LIVE_SIGNALS and self._known(conn, signal.key, rule.team):
+                continue  # a rerun of the day: its problems are already alerts, whatever became of them
             found = self._open(conn, signal.key, rule.team)
             if found:
                 self._update(conn, found[0], rule, signal, now)
             else:
                 raised.append(self._raise(conn, rule, signal, now))
         return raised
+
+    def _known(self, conn, key: str, team: str) -> bool:
+        return bool(
+            conn.execute(
+                "select count(*) from alerts.alerts where problem_key = $key and team = $team",
+                {"key": key, "team": team},
+            ).fetchone()[0]
+        )
 
     def _open(self, conn, key: str, team: str | None = None) -> list[dict]:
         sql = "select * from alerts.alerts where problem_key = $key and state in ('active', 'returned')"
@@ -184,7 +194,8 @@ class AlertManager:
         if closes:
             self._event(conn, alert["alert_id"], now, "closed", "returned to normal after acknowledgement")
         fresh = rows(conn, "select * from alerts.alerts where alert_id = $id", {"id": alert["alert_id"]})[0]
-        if alert["last_notified_at"] is not None:  # told on its own: told that it is over
+        if alert["last_notified_at"] is not None and signal.signal in LIVE_SIGNALS:
+            # told on its own as it happened: told that it is over (a batch problem is over when it is read)
             self._notify(conn, fresh, "return", now, note=signal.sentence)
 
     # ---- the passing of time
