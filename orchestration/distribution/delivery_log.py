@@ -14,9 +14,7 @@ from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
-
-from orchestration.atomic_files import OWNER_ONLY, restrict_database
+from orchestration.state_file import state_file
 
 SCHEMA = """
 create schema if not exists distribution;
@@ -74,15 +72,9 @@ class InDoubt:
 
 @contextmanager
 def _connect(state_path: Path):
-    Path(state_path).parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(state_path))
-    try:
-        restrict_database(state_path, OWNER_ONLY)  # recipients and errors: the platform's account only
-        conn.execute("SET TimeZone = 'UTC'")
-        conn.execute(SCHEMA)
+    """The state file with the ``distribution`` schema (recipients and errors: this account only)."""
+    with state_file(state_path, schema=SCHEMA) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def log_deliveries(state_path: Path, deliveries: list[Delivery]) -> None:

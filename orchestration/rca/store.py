@@ -12,9 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
-
-from orchestration.atomic_files import OWNER_ONLY, restrict_database
+from orchestration.state_file import state_file
 
 STATUSES = ("open", "investigating", "action_defined", "verified", "closed")
 # Each status may move to the next; a case may also go back one step (an action that did not verify) and be
@@ -66,19 +64,11 @@ class IllegalTransition(ValueError):
 
 @contextmanager
 def state_connection(state_path: Path, read_only: bool = False):
-    """A short connection to the state file (DuckDB: one writer per file, so close it promptly)."""
+    """A short connection to the state file with the ``rca`` schema, waiting while another process writes."""
     if read_only and not Path(state_path).exists():
         raise FileNotFoundError(f"no operational state at {state_path} yet: open cases with `rca open` first")
-    Path(state_path).parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(state_path), read_only=read_only)
-    try:
-        conn.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            restrict_database(state_path, OWNER_ONLY)  # the teams' cases and notes: this account only
-            conn.execute(SCHEMA)
+    with state_file(state_path, read_only=read_only, schema=None if read_only else SCHEMA) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def case_id_of(day: date, kind: str, activity: str, characteristic: str | None) -> str:

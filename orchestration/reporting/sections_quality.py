@@ -10,6 +10,7 @@ import duckdb
 from orchestration.reporting.mart_reading import NoRows, read_mart, row_bars
 from orchestration.reporting.queries import rows, table_columns, table_exists
 from orchestration.reporting.section import Column, DaySource, Section, characteristic_name
+from orchestration.state_file import state_file
 
 CPK_CAPABLE = 1.33
 
@@ -179,8 +180,7 @@ def read_rca_cases(state_path: Path | None, missing: list[str]) -> list[dict] | 
     if state_path is None or not Path(state_path).exists():
         return None
     try:
-        with duckdb.connect(str(state_path), read_only=True) as conn:
-            conn.execute("set TimeZone = 'UTC'")
+        with state_file(state_path, read_only=True, wait_s=5.0) as conn:
             if not table_exists(conn, "rca.cases"):
                 return None
             # a state file of an older shape has no characteristic column
