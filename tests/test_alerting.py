@@ -413,3 +413,36 @@ def test_the_daily_runs_signals_alert_their_teams_once_however_often_the_day_is_
         ("quality", "spc_rule", "coating_thickness/NMC811", "returned"),
     ]
     assert returns == 0  # a batch problem is over when it is read: no second message
+
+
+def test_the_reports_alarm_load_counts_per_team_peak_standing_acknowledgement_and_chattering(tmp_path):
+    import duckdb
+
+    from orchestration.reporting.section import DaySource
+    from orchestration.reporting.sections_alerting import alarm_management
+
+    state = tmp_path / "state.duckdb"
+    manager = AlertManager(state, load_rules(write_rules(tmp_path, flood=50)))
+    burst = manager.observe([sensor_signal(f"FORM-{n:02d}", T0 + timedelta(minutes=n)) for n in range(12)])
+    manager.acknowledge(burst[0], "maria", now=T0 + timedelta(minutes=4))
+    manager.acknowledge(burst[1], "maria", now=T0 + timedelta(minutes=11))
+    later = T0 + timedelta(hours=5)
+    manager.observe([sensor_signal("MIX-01", later)])
+    for k in range(1, 4):  # a chattering alarm: back to normal and back again, three more times
+        manager.observe([sensor_signal("MIX-01", later + timedelta(minutes=2 * k - 1), active=False)])
+        manager.observe([sensor_signal("MIX-01", later + timedelta(minutes=2 * k))])
+    source = DaySource(conn=duckdb.connect(), day=T0.date(), rca_state=state, timezone="UTC")
+    section = alarm_management(source)
+    [load] = section.rows
+    assert load["team"] == "maintenance" and load["alerts"] == 13
+    assert load["peak_10_min"] == 10  # FORM-00 .. FORM-09 within 10 minutes
+    assert load["per_10_min"] == pytest.approx(13 / 144)
+    assert load["standing"] == 11 and load["median_ack_s"] == pytest.approx((4 * 60 + 10 * 60) / 2)
+    assert load["chattering"] == 1 and load["shelved"] == 0
+    assert "13 alerts to 1 team" in section.headline and "Over the manageable rate" in section.headline
+    assert (
+        alarm_management(
+            DaySource(conn=duckdb.connect(), day=T0.date() - timedelta(days=1), rca_state=state)
+        ).rows
+        == []
+    )

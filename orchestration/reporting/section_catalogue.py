@@ -8,6 +8,7 @@ import duckdb
 
 from orchestration.reporting import (
     sections_alarms,
+    sections_alerting,
     sections_data_quality,
     sections_finance,
     sections_maintenance,
@@ -32,6 +33,7 @@ SECTION_BUILDERS: dict[str, Callable[[DaySource], Section]] = {
     "breakdowns": sections_maintenance.breakdowns,
     "sensor_anomalies": sections_alarms.sensor_alarms,
     "economics": sections_finance.economics,
+    "alarm_management": sections_alerting.alarm_management,
 }
 # Sections of a sensitive figure class: checked before the builder runs, so the figures are never even read.
 SECTION_CLASSES: dict[str, str] = {"economics": "cost", "crews": "per_operator"}
