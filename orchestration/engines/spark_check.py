@@ -1,13 +1,13 @@
-"""``make spark-check``: the warehouse and the mining statistics of two demo days on DuckDB and on local Spark,
-table by table.
+"""``make spark-check``: the warehouse and the mining statistics of two demo days on DuckDB and on local
+Spark, table by table.
 
 Two factory days of the demo plant (data/scenarios/default.yaml, the first two days of the demo week) are
 simulated into a Parquet lake in a temporary folder. ``dbt build`` runs on that lake twice: with the DuckDB
 target into a temporary warehouse file (in a process of its own, while Spark starts) and with the Spark target
-(dbt-spark's session method, local[2], tables under the temporary folder) in this process. The mining statistics
-of the two days (the directly-follows graph with waits, the variants and their throughput, start and end
-activities, bottlenecks per activity and machine, rework loops and rates) are computed from each engine's
-``marts.fct_process_events``: by the DuckDB statistics the platform runs (mining.window_run) and by
+(dbt-spark's session method, local[2], tables under the temporary folder) in this process. The mining
+statistics of the two days (the directly-follows graph with waits, the variants and their throughput, start
+and end activities, bottlenecks per activity and machine, rework loops and rates) are computed from each
+engine's ``marts.fct_process_events``: by the DuckDB statistics the platform runs (mining.window_run) and by
 mining.spark_statistics. Every mart and mining table is then compared: equal row counts and equal values
 (doubles within a relative 1e-9), in any row order. One line per table, then ``spark: N of N tables equal``;
 the exit status is 1 when any table differs or is missing.
@@ -47,7 +47,9 @@ def simulate(lake: Path, first: str, days: int, scenario: Path = DEMO_SCENARIO) 
     """The simulated factory's days into the lake, as ``gigafactory-simulate`` writes them."""
     from orchestration.simulator.cli import main as simulate_days
 
-    status = simulate_days(["--scenario", str(scenario), "--start", first, "--days", str(days), "--out", str(lake)])
+    status = simulate_days(
+        ["--scenario", str(scenario), "--start", first, "--days", str(days), "--out", str(lake)]
+    )
     if status:
         raise SystemExit(f"spark-check: the simulation failed ({status})")
 
@@ -69,7 +71,12 @@ def start_duckdb_build(folder: Path, lake: Path, first: str, last: str) -> subpr
     command += ["--log-path", str(folder / "logs-duckdb")]
     environment = dbt_environment("duckdb", folder / "warehouse.duckdb", lake, first, last)
     return subprocess.Popen(
-        command, cwd=DBT_PROJECT_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -137,14 +144,13 @@ def _spark_frame(spark, sql: str) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=frame.columns)
 
 
-# ---------------------------------------------------------------------------------------------------------------
 # comparison
 
 
 def _value(value):
     """One cell in a form both engines' frames agree on: numbers as float, instants as naive UTC, sequences as
     tuples, every missing value as None."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, bool):
         return value
@@ -225,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", default=DEMO_DAYS[0], help="first factory day (YYYY-MM-DD)")
     parser.add_argument("--days", type=int, default=len(DEMO_DAYS), help="factory days")
     parser.add_argument("--scenario", type=Path, default=DEMO_SCENARIO)
-    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--keep", type=Path, help="work in this folder and keep it (default: a temporary one)"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     os.environ["TZ"] = "UTC"  # the Spark rows' instants come back in the process's zone
@@ -253,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             print(output)
             print("spark-check: dbt build failed on DuckDB")
             return 1
-        print(f"spark-check: dbt build on Spark {'passed' if built_on_spark else 'FAILED'} in {spark_seconds:.0f} s")
+        outcome = "passed" if built_on_spark else "FAILED"
+        print(f"spark-check: dbt build on Spark {outcome} in {spark_seconds:.0f} s")
 
         tables: dict[str, tuple[pd.DataFrame | None, pd.DataFrame | None]] = {}
         on_duckdb, on_spark = duckdb_marts(folder / "warehouse.duckdb"), spark_marts(spark)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def local_spark(warehouse_dir: Path, cores: int = 2, partitions: int = 4):
-    """A SparkSession on ``local[cores]`` writing its tables under ``warehouse_dir``; UTC session time zone."""
+    """A SparkSession on ``local[cores]`` with its tables under ``warehouse_dir``; UTC session time zone."""
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     from pyspark.sql import SparkSession
 

@@ -1,13 +1,13 @@
 """The mining statistics of a window on Apache Spark: the same tables as the DuckDB statistics, in Spark SQL.
 
 DuckDB counts a case's steps once (step_counts, step_facts) and reads the directly-follows graph, the variants
-and their throughput, the bottlenecks and the rework off those counts, a bucket of cases at a time. On Spark the
-buckets are the partitions: the events are repartitioned by case, so every window over a case runs where the
-case is, and the statistics are aggregations over those steps, which Spark spreads over its executors. The
+and their throughput, the bottlenecks and the rework off those counts, a bucket of cases at a time. On Spark
+the buckets are the partitions: the events are repartitioned by case, so every window over a case runs where
+the case is, and the statistics are aggregations over those steps, which Spark spreads over its executors. The
 meaning is the same, figure for figure (spark_check compares them with DuckDB's):
 
-- a case's steps in CASE_ORDER (start, end, tie-breaker) for the graph, its route by VARIANT_ORDER (end,
-  tie-breaker), as pm4py reads an interval log (see case_steps);
+- a case's steps in CASE_ORDER (start, end, tie-breaker) for the graph, its route by VARIANT_ORDER (end, tie-
+  breaker), as pm4py reads an interval log (see case_steps);
 - an edge's wait from the source's end to the target's start, clamped at 0; a case's throughput time from its
   first to its last end; quantiles as DuckDB's quantile_cont (Spark's ``percentile``: exact, interpolated);
 - a complete case runs from a usual start to a usual end (``min_share`` of the cases, the ends voted by the
@@ -15,9 +15,9 @@ meaning is the same, figure for figure (spark_check compares them with DuckDB's)
 - the step facts: processing and waiting time per activity and machine, a step repeating an activity of its
   case, a step sending its case back (its next activity is one the case already did, this one included).
 
-pm4py stays on the variant log (``SparkMining.variants``): the few rows of variants and counts come back to the
-driver, as they do from DuckDB. Nothing here imports pyspark at module level: the code location loads without
-it; the caller hands in the SparkSession.
+pm4py stays on the variant log (``SparkMining.variants``): the few rows of variants and counts come back to
+the driver, as they do from DuckDB. Nothing here imports pyspark at module level: the code location loads
+without it; the caller hands in the SparkSession.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class SparkMining:
 
 
 def _seconds(ts: str) -> str:
-    return f"(unix_micros({ts}) / 1000000.0)"
+    return f"(unix_micros({ts}) * 1e-6)"  # DuckDB's epoch: microseconds x 1e-6 as DOUBLE
 
 
 def _quantiles(column: str, quantiles: tuple[float, ...]) -> str:
@@ -177,7 +177,9 @@ def _variants(spark, min_share: float | None) -> dict[str, pd.DataFrame]:
         {
             "variant": pd.Series(list(per_variant["variant"]), dtype=object),
             "cases": per_variant["cases"].astype("int64"),
-            "share": (per_variant["cases"] / cases).astype("float64") if cases else pd.Series(dtype="float64"),
+            "share": (per_variant["cases"] / cases).astype("float64")
+            if cases
+            else pd.Series(dtype="float64"),
             "mean_throughput_s": per_variant["mean_throughput_s"].astype("float64"),
             "median_throughput_s": per_variant["median_throughput_s"].astype("float64"),
         }
@@ -198,7 +200,8 @@ def _step_facts(spark) -> dict[str, pd.DataFrame]:
                is_first, next_activity is null as is_last,
                array_contains(done_before, activity) as is_repeat,
                next_activity is not null
-                   and (array_contains(done_before, next_activity) or next_activity = activity) as is_sent_back
+                   and (array_contains(done_before, next_activity) or next_activity = activity)
+                   as is_sent_back
         from {_STEPS}
         """
     ).createOrReplaceTempView("mining_facts")

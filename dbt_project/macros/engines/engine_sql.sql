@@ -23,7 +23,8 @@
     {{- return(adapter.dispatch('epoch_seconds', 'gigafactory')(ts)) -}}
 {%- endmacro %}
 {% macro default__epoch_seconds(ts) -%}epoch({{ ts }}){%- endmacro %}
-{% macro spark__epoch_seconds(ts) -%}(unix_micros({{ ts }}) / 1000000.0){%- endmacro %}
+{#- DuckDB's epoch in its own arithmetic: microseconds x 1e-6 as DOUBLE (a division, or Spark's decimal 1000000.0, rounds elsewhere in the last bits) -#}
+{% macro spark__epoch_seconds(ts) -%}(unix_micros({{ ts }}) * 1e-6){%- endmacro %}
 
 {#- The start of the UTC hour of an instant, as an instant, whatever the session's zone. -#}
 {% macro utc_hour_start(ts) -%}
