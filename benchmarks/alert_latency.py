@@ -1,15 +1,16 @@
-"""How fast a planted critical fault reaches its team: the simulated factory's telemetry replayed through the real
-broker, the real ingestion service and the real alerting process (three processes), alerts posted to a webhook
-receiver on loopback in this process.
+"""How fast a planted critical fault reaches its team: the simulated factory's telemetry replayed through the
+real broker, the real ingestion service and the real alerting process (three processes), alerts posted to a
+webhook receiver on loopback in this process.
 
-For each planted critical fault of the day (the simulator's truth table), the latency is the plant-clock time from
-the fault's start to the alert's arrival at the receiver: the replay position (the newest reading published) when
-it arrived, minus the fault's start. The wall lag is the wall-clock time from the publication of the reading that
-made the fault decidable (the on-delay's last reading; the silence's end for a lost machine) to the alert's
-arrival. Critical, as the detection's alarm rules say (orchestration/anomalies/sensor_alarms.AlarmRules): a level
-shift held ``sustained_readings`` or longer (8 sigmas: beyond ``critical_factor`` times any limit) and a machine's
-telemetry lost ``critical_gap_s`` or longer. Other planted faults (drifts, stuck sensors, short shifts, spikes)
-are counted beside; every alert matching no planted fault is a false alert.
+For each planted critical fault of the day (the simulator's truth table), the latency is the plant-clock time
+from the fault's start to the alert's arrival at the receiver: the replay position (the newest reading
+published) when it arrived, minus the fault's start. The wall lag is the wall-clock time from the publication
+of the reading that made the fault decidable (the on-delay's last reading; the silence's end for a lost
+machine) to the alert's arrival. Critical, as the detection's alarm rules say
+(orchestration/anomalies/sensor_alarms.AlarmRules): a level shift held ``sustained_readings`` or longer (8
+sigmas: beyond ``critical_factor`` times any limit) and a machine's telemetry lost ``critical_gap_s`` or
+longer. Other planted faults (drifts, stuck sensors, short shifts, spikes) are counted beside; every alert
+matching no planted fault is a false alert.
 
     .venv/bin/python benchmarks/alert_latency.py [--scenario data/scenarios/default.yaml] [--day 2026-11-10]
         [--speed 120] [--healthy]
@@ -137,17 +138,43 @@ def main() -> int:
         time.sleep(2.0)
         processes.append(
             spawn(
-                ["-m", "orchestration.ingestion", "service", "--lake", str(work / "lake"), "--mqtt-port",
-                 str(mqtt_port), "--http-port", str(http_port), "--tz", calendar.timezone,
-                 "--day-start-hour", str(calendar.day_start_hour), "--default-interval", str(interval_s)],
-                env, work / "service.log",
+                [
+                    "-m",
+                    "orchestration.ingestion",
+                    "service",
+                    "--lake",
+                    str(work / "lake"),
+                    "--mqtt-port",
+                    str(mqtt_port),
+                    "--http-port",
+                    str(http_port),
+                    "--tz",
+                    calendar.timezone,
+                    "--day-start-hour",
+                    str(calendar.day_start_hour),
+                    "--default-interval",
+                    str(interval_s),
+                ],
+                env,
+                work / "service.log",
             )  # fmt: skip
         )
         processes.append(
             spawn(
-                ["-m", "orchestration.alerting", "--state", str(state), "serve", "--broker-port", str(mqtt_port),
-                 "--http-port", "0", "--replay"],
-                env, work / "alerting.log",
+                [
+                    "-m",
+                    "orchestration.alerting",
+                    "--state",
+                    str(state),
+                    "serve",
+                    "--broker-port",
+                    str(mqtt_port),
+                    "--http-port",
+                    "0",
+                    "--replay",
+                ],
+                env,
+                work / "alerting.log",
             )  # fmt: skip
         )
         wait_for(lambda: "ready" in (work / "alerting.log").read_text(), "the alerting process", timeout=60)
@@ -229,25 +256,25 @@ def main() -> int:
         print(f"wall lag behind the feed (s): p50 {statistics.median(lags):.2f}  max {max(lags):.2f}")
     print(
         "other planted faults alerted: "
-        + ", ".join(f"{kind} {others[(kind, True)]}/{others[(kind, True)] + others[(kind, False)]}"
-                    for kind in sorted({k for k, _ in others}))  # fmt: skip
+        + ", ".join(
+            f"{kind} {others[(kind, True)]}/{others[(kind, True)] + others[(kind, False)]}"
+            for kind in sorted({k for k, _ in others})
+        )  # fmt: skip
     )
     false = [body for _, body in raises if id(body) not in used]
     print(f"alerts matching no planted fault: {len(false)} (maintenance raises: {len(raises)})")
-    goal = (
-        not missed
-        and latencies
-        and percentile(latencies, 0.95) < 5
-        and max(lags) < 60
-    )
-    print(f"goal (every critical fault alerted, p95 < 5 min plant, < 60 s wall lag): {'met' if goal else 'NOT met'}")
+    goal = not missed and latencies and percentile(latencies, 0.95) < 5 and max(lags) < 60
+    verdict = "met" if goal else "NOT met"
+    print(f"goal (every critical fault alerted, p95 < 5 min plant, < 60 s wall lag): {verdict}")
     print(f"(logs and state in {work})")
     return 0
 
 
 def healthy_report(state: Path, calendar, day: date) -> int:
     with connect(state) as conn:
-        alerts = conn.execute("select team, raised_at, sentence from alerts.alerts order by raised_at").fetchall()
+        alerts = conn.execute(
+            "select team, raised_at, sentence from alerts.alerts order by raised_at"
+        ).fetchall()
     per_shift: Counter = Counter()
     for team, raised_at, _ in alerts:
         for slot in calendar.shifts:
@@ -261,7 +288,8 @@ def healthy_report(state: Path, calendar, day: date) -> int:
         teams = {team: n for (team, name), n in per_shift.items() if name == slot.name}
         print(f"  {slot.name:<6} {teams or 'none'}")
     worst = max(per_shift.values(), default=0)
-    print(f"most alerts to one team in one shift: {worst} (goal: at most 1): {'met' if worst <= 1 else 'NOT met'}")
+    verdict = "met" if worst <= 1 else "NOT met"
+    print(f"most alerts to one team in one shift: {worst} (goal: at most 1): {verdict}")
     return 0
 
 

@@ -116,7 +116,8 @@ def outbox(state: Path) -> list[tuple]:
 def alerts_table(state: Path) -> list[tuple]:
     with connect(state) as conn:
         return conn.execute(
-            "select alert_id, team, priority, state, acknowledged, occurrences from alerts.alerts order by raised_at"
+            "select alert_id, team, priority, state, acknowledged, occurrences from alerts.alerts "
+            "order by raised_at"
         ).fetchall()
 
 

@@ -1,6 +1,6 @@
-"""kill -9 of the alerting process mid-delivery, then a restart: every alert's message reaches the webhook, none
-is lost, and none twice but the one in flight when the process died, which comes again with the same message id
-(a receiver that keeps ids drops it) and is marked in the outbox as a possible duplicate."""
+"""kill -9 of the alerting process mid-delivery, then a restart: every alert's message reaches the webhook,
+none is lost, and none twice but the one in flight when the process died, which comes again with the same
+message id (a receiver that keeps ids drops it) and is marked in the outbox as a possible duplicate."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from orchestration.alerting.manager import AlertManager
 from orchestration.alerting.rules import load_rules
 from orchestration.alerting.store import connect
 from orchestration.settings import REPO_ROOT
-from tests.test_alerting import T0, WEBHOOK_ENV, receiver, sensor_signal, write_rules  # noqa: F401
+from tests.test_alerting import T0, receiver, sensor_signal, write_rules  # noqa: F401
 
 pytestmark = pytest.mark.e2e  # a dispatching process killed with SIGKILL at each step
 
@@ -29,7 +29,8 @@ from pathlib import Path
 from orchestration.alerting.dispatch import Dispatcher
 from orchestration.alerting.rules import load_rules
 
-state, rules, point, kill_after = Path(sys.argv[1]), load_rules(Path(sys.argv[2])), sys.argv[3], int(sys.argv[4])
+state, rules = Path(sys.argv[1]), load_rules(Path(sys.argv[2]))
+point, kill_after = sys.argv[3], int(sys.argv[4])
 steps = 0
 
 def step():
@@ -55,9 +56,9 @@ dispatcher.deliver_due()
 @pytest.mark.parametrize(("point", "kill_after"), [("claimed", 1), ("claimed", 3), ("sent", 1), ("sent", 3)])
 def test_kill_9_mid_delivery_loses_nothing_and_repeats_only_the_message_in_flight(
     tmp_path,
-    receiver,
+    receiver,  # noqa: F811 - the fixture of tests/test_alerting.py
     point,
-    kill_after,  # noqa: F811
+    kill_after,
 ):
     state = tmp_path / "state.duckdb"
     rules_path = write_rules(tmp_path)

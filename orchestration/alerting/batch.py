@@ -1,6 +1,7 @@
 """Signals of the daily run, for the alarm manager: SPC alarms, rework and scrap over their limits, long
-breakdowns, a blocked factory day, new root-cause cases. Read when their asset materializes (orchestration/defs/
-alerting.py), each keyed by its problem so that a rerun of the day updates its alerts rather than repeating them.
+breakdowns, a blocked factory day, new root-cause cases. Read when their asset materializes
+(orchestration/defs/alerting.py), each keyed by its problem so that a rerun of the day updates its alerts
+rather than repeating them.
 
 A batch problem is already over when the run reads it (the day is done): its alert is raised at the time the
 problem started and marked returned at its end without a second message; it stays open until acknowledged.
@@ -61,8 +62,8 @@ def yield_signals(conn: duckdb.DuckDBPyConnection, day: date) -> list[Signal]:
         return []
     found = conn.execute(
         """select activity, sum(produced_cells), sum(rework_cells), sum(scrap_cells)
-           from marts.fct_quality_yield where production_date = ? group by activity having sum(produced_cells) > 0
-           order by activity""",
+           from marts.fct_quality_yield where production_date = ? group by activity having sum(produced_cells)
+           > 0 order by activity""",
         [day],
     ).fetchall()
     at = _utc(day) + timedelta(hours=23, minutes=59)

@@ -84,7 +84,8 @@ def send_alert_mail(
 
 
 class MqttChannel:
-    """One connection to the broker, opened on first use and kept; publishes QoS 1 and waits for the PUBACK."""
+    """One connection to the broker, opened on first use and kept; publishes QoS 1 and waits for the
+    PUBACK."""
 
     def __init__(self, host: str, port: int, client_id: str = "gigafactory-alerts"):
         self.host, self.port, self.client_id = host, port, client_id

@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "show":
             for event in alert_history(state, args.alert_id):
                 print(
-                    f"{event['event_ts'][:19]}  {event['event']:<12} {event['actor'] or ''}  {event['detail'] or ''}"
+                    f"{event['event_ts'][:19]}  {event['event']:<12} {event['actor'] or ''}  "
+                    f"{event['detail'] or ''}"
                 )
             return 0
         manager = AlertManager(state, load_rules(args.rules), actor=f"cli@{getpass.getuser()}")

@@ -55,12 +55,14 @@ def alarm_load(state_path: Path, start: datetime, end: datetime) -> list[TeamAla
         return []
     with connect(state_path) as conn:
         if not conn.execute(
-            "select count(*) from information_schema.tables where table_schema = 'alerts' and table_name = 'alerts'"
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'alerts' and table_name = 'alerts'"
         ).fetchone()[0]:
             return []
         alerts = rows(
             conn,
-            "select * from alerts.alerts where raised_at < $end and (closed_at is null or closed_at >= $start)",
+            "select * from alerts.alerts where raised_at < $end "
+            "and (closed_at is null or closed_at >= $start)",
             {"start": start, "end": end},
         )
         shelved = dict(

@@ -12,7 +12,8 @@ events, later), so it judges what a reading says on its own and against its mach
   such a jump is the machine's, not a fault, and raises nothing. Critical at ``critical_sigmas``.
 - **a stuck sensor**: ``stuck_readings`` identical readings in a row on a sensor whose noise is not zero
   (a clipped floor, e.g. a speed of 0 at rest, excepted).
-- **silence**: a machine whose readings stop while the plant's clock (the newest reading of any sensor) moves on.
+- **silence**: a machine whose readings stop while the plant's clock (the newest reading of any sensor) moves
+  on.
 
 Each problem is one signal per machine (``sensor_anomaly:<machine>``): started, joined by another sensor (an
 update), ended when every sensor of it is back (``off_delay`` readings in a row: the off-delay). A jump that
@@ -82,8 +83,8 @@ class _Sensor:
     steady_total: int = 0
 
     def remember_level(self, value: float) -> None:
-        """Count a reading on a plateau (its last readings within a few noise sigmas of each other) in its bin:
-        the levels the sensor sits at, not the values a slow move passes through."""
+        """Count a reading on a plateau (its last readings within a few noise sigmas of each other) in its
+        bin: the levels the sensor sits at, not the values a slow move passes through."""
         if self.sigma is None or len(self.values) < LEVEL_READINGS:
             return
         recent = list(self.values)[-LEVEL_READINGS:]
@@ -360,7 +361,8 @@ class LiveEvaluator:
                     "ingestion_silence",
                     f"ingestion_silence:{machine}",
                     priority,
-                    f"{machine}: no telemetry for {silent_min:.0f} min (last reading {_hhmm(seen)}): the machine "
+                    f"{machine}: no telemetry for {silent_min:.0f} min (last reading {_hhmm(seen)}): "
+                    "the machine "
                     "runs unwatched.",
                     _utc(self.clock_us),
                     machine_id=machine,

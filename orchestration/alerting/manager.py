@@ -302,7 +302,8 @@ class AlertManager:
                 return alert
             closes = alert["state"] == "returned"
             conn.execute(
-                """update alerts.alerts set acknowledged = true, acknowledged_at = $now, acknowledged_by = $by,
+                """update alerts.alerts set acknowledged = true, acknowledged_at = $now,
+                   acknowledged_by = $by,
                    state = $state, closed_at = $closed, updated_at = $now where alert_id = $id""",
                 {
                     "now": now,
@@ -432,7 +433,8 @@ class AlertManager:
         for channel, target in targets:
             message_id = f"{notice_id}-{_id(channel, target)[:6]}"
             conn.execute(
-                """insert into alerts.outbox values ($mid, $nid, $aid, $team, $kind, $channel, $target, $title,
+                """insert into alerts.outbox values ($mid, $nid, $aid, $team, $kind, $channel, $target,
+                   $title,
                    $body, $payload, $now, 'pending', 0, $wall, null, null, null, null)""",
                 {
                     "mid": message_id,
@@ -454,7 +456,8 @@ class AlertManager:
 def message_text(alert: dict, kind: str, now: datetime, note: str | None = None) -> tuple[str, str]:
     """The title and body of a message: the priority, the team, what is wrong, and how to acknowledge it."""
     priority = alert["priority"].upper()
-    ack = f"Acknowledge: alerts ack {alert['alert_id']} (or shelve: alerts shelve {alert['alert_id']} --for 2h)."
+    alert_id = alert["alert_id"]
+    ack = f"Acknowledge: alerts ack {alert_id} (or shelve: alerts shelve {alert_id} --for 2h)."
     sentence = alert["sentence"]
     if kind == "raise":
         title = f"[{priority}] {alert['team']}: {sentence}"

@@ -1,6 +1,7 @@
 """The alerting process, beside the ingestion service: it reads the readings as they arrive on the broker
-(``gigafactory/sensors/#``, the topic the service ingests), scores them (live.py), keeps the alerts (manager.py)
-and sends them (dispatch.py); people acknowledge, shelve and clear on a loopback HTTP endpoint or the CLI.
+(``gigafactory/sensors/#``, the topic the service ingests), scores them (live.py), keeps the alerts
+(manager.py) and sends them (dispatch.py); people acknowledge, shelve and clear on a loopback HTTP endpoint or
+the CLI.
 
 Threads: paho's network loop (puts each message's readings in the inbox), the evaluator (scores, applies the
 signals, moves the alarm clock), the dispatcher (sends the outbox) and the HTTP server. The process keeps

@@ -1,8 +1,9 @@
-"""The alert rules (data/alerting/rules.yaml): which signal alerts which team, at which priority, through which
-channels; the ISA-18.2 management settings; the live scoring settings; the channels' retries.
+"""The alert rules (data/alerting/rules.yaml): which signal alerts which team, at which priority, through
+which channels; the ISA-18.2 management settings; the live scoring settings; the channels' retries.
 
-Validated on load: every mistake is a ``RulesError`` naming the file and the field (``rules[3].when.minutes``),
-so a wrong file stops the alerting process at start, never at 3 a.m. when the first alert should go out.
+Validated on load: every mistake is a ``RulesError`` naming the file and the field
+(``rules[3].when.minutes``), so a wrong file stops the alerting process at start, never at 3 a.m. when the
+first alert should go out.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Schema ``alerts`` in the operational state file (beside ``distribution`` and ``rca``, never in the warehouse,
-so a rebuild never erases an alert or its history).
+"""Schema ``alerts`` in the operational state file (beside ``distribution`` and ``rca``, never in the
+warehouse, so a rebuild never erases an alert or its history).
 
 - ``alerts.alerts``: one row per alert (one team told of one open problem), its current state;
 - ``alerts.alert_events``: every change of an alert (raised, updated, escalated, suppressed, summarized,

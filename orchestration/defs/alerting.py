@@ -25,7 +25,8 @@ def _send(state_path: Path, rules, context) -> dict:
         dispatcher.close()
     if dispatcher.counters["failed"] or dispatcher.counters["retrying"]:
         context.log.warning(
-            f"alerts: {dispatcher.counters['failed']} messages failed, {dispatcher.counters['retrying']} wait "
+            f"alerts: {dispatcher.counters['failed']} messages failed, "
+            f"{dispatcher.counters['retrying']} wait "
             "for a retry (alerts.outbox in the state file has the reasons)"
         )
     return dict(dispatcher.counters)

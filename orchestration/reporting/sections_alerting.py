@@ -1,8 +1,8 @@
-"""The day's alarm load per team (the alerts of orchestration/alerting, in the state file): how many alerts each
-team got, the average and the peak per 10 minutes against EEMUA 191's manageable rate (about 1 per 10 minutes
-per operator), the standing (unacknowledged) alerts at the day's end, the median time to acknowledge, and the
-chattering and shelved alarms. ISA-18.2 asks for these figures to be watched: an alarm system people stop
-reading is worse than none."""
+"""The day's alarm load per team (the alerts of orchestration/alerting, in the state file): how many alerts
+each team got, the average and the peak per 10 minutes against EEMUA 191's manageable rate (about 1 per 10
+minutes per operator), the standing (unacknowledged) alerts at the day's end, the median time to acknowledge,
+and the chattering and shelved alarms. ISA-18.2 asks for these figures to be watched: an alarm system people
+stop reading is worse than none."""
 
 from __future__ import annotations
 
