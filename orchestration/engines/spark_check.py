@@ -41,6 +41,7 @@ from orchestration.settings import DATA_DIR, DBT_PROJECT_DIR
 DEMO_DAYS = ("2026-11-09", "2026-11-10")  # the first two days of the demo week (Makefile DEMO_START)
 DEMO_SCENARIO = DATA_DIR / "scenarios" / "default.yaml"
 RELATIVE_TOLERANCE = 1e-9
+SHUFFLE_PARTITIONS = 2
 
 
 def simulate(lake: Path, first: str, days: int, scenario: Path = DEMO_SCENARIO) -> None:
@@ -86,6 +87,8 @@ def spark_build(folder: Path, lake: Path, first: str, last: str) -> bool:
 
     os.environ.update(dbt_environment("spark", folder / "warehouse.duckdb", lake, first, last))
     os.environ["GIGAFACTORY_SPARK_WAREHOUSE"] = str(folder / "spark-warehouse")
+    # two demo days are a few MB: as many shuffle partitions as cores (the profile's default is 4)
+    os.environ["GIGAFACTORY_SPARK_PARTITIONS"] = str(SHUFFLE_PARTITIONS)
     arguments = ["build", "--quiet", "--target", dbt_target("spark"), "--project-dir", str(DBT_PROJECT_DIR)]
     arguments += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(folder / "target-spark")]
     arguments += ["--log-path", str(folder / "logs-spark")]
@@ -252,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from orchestration.engines.spark_session import local_spark
 
-        spark = local_spark(folder / "spark-warehouse")
+        spark = local_spark(folder / "spark-warehouse", partitions=SHUFFLE_PARTITIONS)
         started = time.perf_counter()
         built_on_spark = spark_build(folder, lake, first, last)
         spark_seconds = time.perf_counter() - started

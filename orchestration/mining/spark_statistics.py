@@ -48,7 +48,8 @@ class SparkMining:
 
 
 def _seconds(ts: str) -> str:
-    return f"(unix_micros({ts}) * 1e-6)"  # DuckDB's epoch: microseconds x 1e-6 as DOUBLE
+    """Seconds since 1970 of an instant in DuckDB's arithmetic, to the last bit (macro epoch_seconds)."""
+    return f"((unix_micros({ts}) div 1000) / 1e3 + pmod(unix_micros({ts}), 1000) * 1e-6)"
 
 
 def _quantiles(column: str, quantiles: tuple[float, ...]) -> str:

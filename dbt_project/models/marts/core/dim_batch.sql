@@ -30,7 +30,9 @@ batches as (
         sum(scrap_qty) as scrap_cells,
         {{ arg_max('activity', 'end_ts') }} as last_activity,
         max(end_ts) filter (where activity = '{{ var("final_activity") }}') as completed_ts,
-        {{ arg_max('good_qty', 'end_ts') }} filter (where activity = '{{ var("final_activity") }}') as cells_completed,
+        {{ arg_max('good_qty', 'end_ts') }} filter (
+            where activity = '{{ var("final_activity") }}'
+        ) as cells_completed,
         {{ arg_min('machine_id', 'start_ts') }} filter (where activity = '{{ var("ambient_step") }}')
             as ambient_step_machine_id,
         min(start_ts) filter (where activity = '{{ var("ambient_step") }}') as ambient_step_start_ts
@@ -81,7 +83,9 @@ select
     completed_ts is not null as is_completed,
     completed_ts,
     cast(cells_completed as bigint) as cells_completed,
-    cast({{ epoch_seconds('completed_ts') }} - {{ epoch_seconds('released_ts') }} as double) as throughput_time_s,
+    cast(
+        {{ epoch_seconds('completed_ts') }} - {{ epoch_seconds('released_ts') }} as double
+    ) as throughput_time_s,
     cast(ambient_step_machine_id as {{ type_text() }}) as ambient_step_machine_id,
     cast(ambient_step_room_id as {{ type_text() }}) as ambient_step_room_id,
     cast(ambient_step_temperature_c as double) as ambient_step_temperature_c

@@ -17,6 +17,9 @@ select
     start_ts,
     end_ts,
     cast(({{ epoch_seconds('end_ts') }} - {{ epoch_seconds('start_ts') }}) / 3600.0 as double) as shift_hours,
-    cast(staffed_headcount * ({{ epoch_seconds('end_ts') }} - {{ epoch_seconds('start_ts') }}) / 3600.0 as double) as staffed_hours,
+    cast(
+        staffed_headcount
+        * ({{ epoch_seconds('end_ts') }} - {{ epoch_seconds('start_ts') }}) / 3600.0 as double
+    ) as staffed_hours,
     cast({{ weekday_name('production_date') }} as {{ type_text() }}) as weekday
 from shifts

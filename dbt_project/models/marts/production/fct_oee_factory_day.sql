@@ -37,7 +37,9 @@ case_histories as (
         completed_cases.case_id,
         any_value(completed_cases.cells_completed) as cells_completed,
         -- the cells that entered the route: produced_qty of the batch's first (non-rework) step
-        {{ arg_min('history.produced_qty', 'history.start_ts') }} filter (where not history.is_rework) as cells_started,
+        {{ arg_min('history.produced_qty', 'history.start_ts') }} filter (
+            where not history.is_rework
+        ) as cells_started,
         coalesce(bool_or(history.is_rework), false) as was_reworked
     from completed_cases
     inner join {{ ref('stg_mes__production_events') }} as history

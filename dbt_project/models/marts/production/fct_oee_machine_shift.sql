@@ -31,8 +31,8 @@ pieces as (
         states.machine_id,
         shifts.shift_id,
         states.state,
-        {{ epoch_seconds('least(states.end_ts, shifts.end_ts)') }} - {{ epoch_seconds('greatest(states.start_ts, shifts.start_ts)') }}
-            as seconds,
+        {{ epoch_seconds('least(states.end_ts, shifts.end_ts)') }}
+        - {{ epoch_seconds('greatest(states.start_ts, shifts.start_ts)') }} as seconds,
         -- a breakdown is counted in the shift in which it began
         states.begins_breakdown and states.start_ts >= shifts.start_ts as begins_breakdown
     from {{ ref('int_machine_states_sequenced') }} as states

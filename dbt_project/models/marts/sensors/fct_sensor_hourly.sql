@@ -20,9 +20,9 @@ intervals as (
         select
             sensor_id,
             production_date,
-            {{ epoch_seconds('reading_ts') }}
-            - {{ epoch_seconds('lag(reading_ts) over (partition by sensor_id, production_date order by reading_ts)') }}
-                as gap_s
+            {{ epoch_seconds('reading_ts') }} - {{ epoch_seconds(
+                'lag(reading_ts) over (partition by sensor_id, production_date order by reading_ts)'
+            ) }} as gap_s
         from readings
     )
     where gap_s > 0
