@@ -82,3 +82,42 @@ def test_the_code_location_loads_with_either_engine_showing_the_same_lineage_wit
     dbt_models = {key for key in duckdb_assets if key.path[-1].startswith(("fct_", "dim_", "stg_"))}
     assert len(dbt_models) >= 20
     assert any(duckdb_assets[key] for key in dbt_models)
+
+
+def test_spark_check_calls_tables_equal_only_when_every_row_agrees():
+    """make spark-check's comparison: order-independent, doubles within a relative 1e-9, instants in any zone,
+    missing values alike; a changed value, a missing row or a missing table is a difference."""
+    import pandas as pd
+
+    from orchestration.engines.spark_check import compare
+
+    duckdb_rows = pd.DataFrame(
+        {
+            "machine_id": ["CAL-01", "COAT-01", "COAT-02"],
+            "oee": [0.8123456789, 0.5, None],
+            "cells": pd.array([10, 20, None], dtype="Int64"),
+            "start_ts": pd.to_datetime(["2026-11-09 05:00", "2026-11-09 06:00", "2026-11-09 07:00"], utc=True),
+            "variant": [("Mixing", "Coating"), ("Mixing",), ()],
+        }
+    )
+    spark_rows = pd.DataFrame(  # other row order, naive UTC instants, last bits of a double, None for NA
+        {
+            "variant": [["Mixing"], ["Mixing", "Coating"], []],
+            "start_ts": [pd.Timestamp("2026-11-09 06:00"), pd.Timestamp("2026-11-09 05:00"), None],
+            "cells": [20, 10, None],
+            "oee": [0.5, 0.8123456789 * (1 + 1e-12), float("nan")],
+            "machine_id": ["COAT-01", "CAL-01", "COAT-02"],
+        }
+    )
+    spark_rows.loc[2, "start_ts"] = pd.Timestamp("2026-11-09 07:00")
+    assert compare(duckdb_rows, spark_rows) == (True, "3 rows, 5 columns")
+
+    changed = spark_rows.copy()
+    changed.loc[1, "oee"] = 0.8123457
+    same, detail = compare(duckdb_rows, changed)
+    assert not same and "values differ in oee" in detail
+    same, detail = compare(duckdb_rows, spark_rows.iloc[:2])
+    assert not same and detail == "rows 3 (DuckDB) vs 2 (Spark)"
+    same, detail = compare(duckdb_rows, spark_rows.drop(columns="cells"))
+    assert not same and "only DuckDB ['cells']" in detail
+    assert compare(duckdb_rows, None) == (False, "missing on Spark")
