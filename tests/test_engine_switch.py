@@ -96,7 +96,9 @@ def test_spark_check_calls_tables_equal_only_when_every_row_agrees():
             "machine_id": ["CAL-01", "COAT-01", "COAT-02"],
             "oee": [0.8123456789, 0.5, None],
             "cells": pd.array([10, 20, None], dtype="Int64"),
-            "start_ts": pd.to_datetime(["2026-11-09 05:00", "2026-11-09 06:00", "2026-11-09 07:00"], utc=True),
+            "start_ts": pd.to_datetime(
+                ["2026-11-09 05:00", "2026-11-09 06:00", "2026-11-09 07:00"]
+            ).tz_localize("UTC"),
             "variant": [("Mixing", "Coating"), ("Mixing",), ()],
         }
     )
