@@ -108,14 +108,18 @@ def main() -> int:
     parser.add_argument("--day", default="2026-11-10")
     parser.add_argument("--speed", type=float, default=120.0, help="plant seconds per wall second")
     parser.add_argument("--healthy", action="store_true", help="the healthy plant: alerts per team and shift")
+    parser.add_argument("--analyse", type=Path, help="analyse a finished run's folder again (no replay)")
     args = parser.parse_args()
+    if args.analyse:
+        observed = json.loads((args.analyse / "observed.json").read_text())
+        timeline = Timeline()
+        timeline.plant, timeline.wall = observed["plant"], observed["wall"]
+        arrivals = [tuple(a) for a in observed["arrivals"]]
+        return analyse(args, args.analyse, args.analyse / "state.duckdb", arrivals, timeline, 0, 0.0)
     scenario = Path(REPO / "data" / "scenarios" / "healthy.yaml" if args.healthy else args.scenario)
     day = date.fromisoformat(args.day)
     config = load_scenario(scenario)
-    truth = run_factory_day(config, day).truth["sensor_anomalies"].to_pylist()
     interval_s = config.sensor_interval_s
-    rules = load_rules()
-    alarm_rules = AlarmRules()
 
     work = Path(tempfile.mkdtemp(prefix="alert-latency-"))
     receiver = Receiver()
@@ -129,6 +133,7 @@ def main() -> int:
     }
     env.pop("GIGAFACTORY_SMTP_HOST", None)
     mqtt_port, http_port = free_port(), free_port()
+    env["GIGAFACTORY_ALERT_MQTT_PORT"] = str(mqtt_port)  # the HMI topic: alerts published on the same broker
     state = work / "state.duckdb"
     calendar = scenario_calendar(config)
     processes = [
@@ -192,11 +197,30 @@ def main() -> int:
         for process in reversed(processes):
             process.terminate()
         for process in processes:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=120)  # the service lands and checkpoints what it holds
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
+    (work / "observed.json").write_text(  # what was seen, to analyse again: --analyse <dir>
+        json.dumps({"arrivals": receiver.arrivals, "plant": timeline.plant, "wall": timeline.wall})
+    )
+    return analyse(args, work, state, receiver.arrivals, timeline, readings, fed)
+
+
+def analyse(args, work, state, arrivals, timeline, readings, fed) -> int:
+    scenario = Path(REPO / "data" / "scenarios" / "healthy.yaml" if args.healthy else args.scenario)
+    day = date.fromisoformat(args.day)
+    config = load_scenario(scenario)
+    truth = run_factory_day(config, day).truth["sensor_anomalies"].to_pylist()
+    interval_s = config.sensor_interval_s
+    rules = load_rules()
+    alarm_rules = AlarmRules()
+    calendar = scenario_calendar(config)
     raises = [
         (wall, body)
-        for wall, body in receiver.arrivals
+        for wall, body in arrivals
         if body.get("kind") == "raise" and body.get("team") == "maintenance"
     ]
     print(f"{scenario.name} {day}: {readings:,} readings replayed at {args.speed:g}x in {fed:.0f} s wall")
@@ -209,7 +233,7 @@ def main() -> int:
     silence = timedelta(minutes=rules.silence_minutes() or 0)
     faults: dict[str, dict] = {}
     for row in truth:  # one gap fault covers every sensor of its machine: one fault per id
-        fault = faults.setdefault(row["fault_id"], {**row, "sensors": []})
+        fault = faults.setdefault(row["anomaly_id"], {**row, "sensors": []})
         fault["sensors"].append(row["sensor_id"])
     used: set[int] = set()
     latencies, lags, missed, others = [], [], [], Counter()
