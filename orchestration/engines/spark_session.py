@@ -27,6 +27,7 @@ def local_spark(warehouse_dir: Path, cores: int = 2, partitions: int = 4):
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.hive.manageFilesourcePartitions", "false")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("GIGAFACTORY_SPARK_DRIVER_MEMORY", "2g"))
         .getOrCreate()
     )
