@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test test-e2e lint checks docs screenshots chromium spark-check dev sql ingest clean
+.PHONY: install demo test test-e2e lint checks docs screenshots chromium java spark-env spark-check dev sql ingest clean
 
 # uv (from PyPI) resolves and downloads in parallel: ~15 s where pip took ~2 minutes. Bytecode is compiled
 # for what the platform imports, by importing it once (~25 s), not for every installed module (uv's
@@ -72,14 +72,25 @@ chromium:
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # The warehouse and the mining statistics of two demo days on local Apache Spark against DuckDB's, table by table
-# (orchestration/engines/spark_check.py; docs/scale-out.md). Installs what it needs once: Java 17 from Debian,
-# dbt-spark and pyspark (the optional extra `spark`, never part of `make install`).
-spark-check: install
+# (orchestration/engines/spark_check.py; docs/scale-out.md). What it needs is installed once: Java 17 from
+# Debian, and the platform with the optional extra `spark` (dbt-spark, pyspark) in a venv of its own,
+# .venv-spark: with pyspark installed, Great Expectations imports pyspark's Connect client, which exits the
+# process when its gRPC packages are missing (pytest's workers, the checks), so pyspark never enters .venv.
+SPARK_VENV := .venv-spark
+java:
 	@command -v java >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
-	@$(BIN)/python -c "import pyspark, dbt.adapters.spark" 2>/dev/null || \
-		$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,spark]'
-	$(BIN)/python -m orchestration.engines.spark_check
+
+$(SPARK_VENV)/.installed: pyproject.toml $(BIN)/.installed
+	@start=$$(date +%s); echo "spark: installing the platform with pyspark and dbt-spark in $(SPARK_VENV) (once)"; \
+	$(BIN)/uv venv -q --python $(BIN)/python $(SPARK_VENV) && \
+	$(BIN)/uv pip install -q --python $(SPARK_VENV)/bin/python -e '.[dev,spark]' && \
+	touch $@ && echo "spark: installed in $$(( $$(date +%s) - start )) s"
+
+spark-env: $(SPARK_VENV)/.installed
+
+spark-check: java spark-env
+	PATH=$(CURDIR)/$(SPARK_VENV)/bin:$$PATH $(SPARK_VENV)/bin/python -m orchestration.engines.spark_check
 
 # Python (ruff) and the dbt SQL (sqlfluff with the dbt templater, ~40 s on two cores: its own parser, not dbt, is the slow
 # part). The templater connects to the profile's database: an in-memory one, so that linting never creates nor
