@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 import queue
 import re
-import signal
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from orchestration.alerting.dispatch import Dispatcher
@@ -33,6 +32,7 @@ from orchestration.alerting.store import rows, transaction
 from orchestration.distribution.config import SmtpSettings
 from orchestration.ingestion.payload import ReadingRules, parse_message
 from orchestration.ingestion.service import READINGS_TOPIC, is_loopback
+from orchestration.service_loop import JsonHandler, serve_until_signalled
 
 DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d)$")
 
@@ -105,17 +105,14 @@ class AlertingProcess:
         self.dispatcher.close()
 
     def serve_forever(self) -> None:
-        done = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: done.set())
-        self.start()
-        print(
-            f"alerting ready: readings from mqtt {self.config.broker_host}:{self.config.broker_port}, "
-            f"alerts http://{self.config.http_host}:{self.http_port}, rules {self.rules.source}",
-            flush=True,
+        serve_until_signalled(
+            self.start,
+            self.stop,
+            lambda: (
+                f"alerting ready: readings from mqtt {self.config.broker_host}:{self.config.broker_port}, "
+                f"alerts http://{self.config.http_host}:{self.http_port}, rules {self.rules.source}"
+            ),
         )
-        done.wait()
-        self.stop()
 
     @property
     def http_port(self) -> int:
@@ -221,20 +218,8 @@ class AlertingProcess:
     def _start_http(self) -> None:
         process = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(JsonHandler):
             timeout = 30
-
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, status: int, body: object) -> None:
-                data = json.dumps(body, default=str).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
             def do_GET(self):
                 if self.path == "/health":

@@ -16,13 +16,12 @@ asset take turns, each waiting briefly for the file when another holds it.
 
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from orchestration.atomic_files import OWNER_ONLY, restrict_database
+from orchestration.state_file import state_file
 
 SCHEMA = """
 create schema if not exists alerts;
@@ -85,23 +84,8 @@ create table if not exists alerts.outbox (
 def connect(state_path: Path, wait_s: float = 30.0):
     """A short connection to the state file with the ``alerts`` schema, waiting up to ``wait_s`` while
     another process holds the file."""
-    Path(state_path).parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            conn = duckdb.connect(str(state_path))
-            break
-        except duckdb.IOException as error:  # another process holds the file: take turns
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    try:
-        restrict_database(state_path, OWNER_ONLY)
-        conn.execute("SET TimeZone = 'UTC'")
-        conn.execute(SCHEMA)
+    with state_file(state_path, schema=SCHEMA, wait_s=wait_s) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 @contextmanager

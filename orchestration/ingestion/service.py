@@ -21,19 +21,19 @@ import ipaddress
 import json
 import os
 import queue
-import signal
 import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion.lander import Lander
 from orchestration.ingestion.payload import EARLIEST_US, Parsed, ReadingRules, Rejection, parse_message
 from orchestration.ingestion.wal import WriteAheadLog
+from orchestration.service_loop import JsonHandler, serve_until_signalled
 
 READINGS_TOPIC = "gigafactory/sensors/#"
 RECEIPTS_TOPIC = "gigafactory/receipts/{source}"
@@ -177,17 +177,14 @@ class IngestionService:
         self.wal.close()
 
     def serve_forever(self) -> None:
-        done = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: done.set())
-        self.start()
-        print(
-            f"ingestion service ready: mqtt {self.config.mqtt_host}:{self.config.mqtt_port} "
-            f"http http://{self.config.http_host}:{self.http_port}",
-            flush=True,
+        serve_until_signalled(
+            self.start,
+            self.stop,
+            lambda: (
+                f"ingestion service ready: mqtt {self.config.mqtt_host}:{self.config.mqtt_port} "
+                f"http http://{self.config.http_host}:{self.http_port}"
+            ),
         )
-        done.wait()
-        self.stop()
 
     @property
     def http_port(self) -> int:
@@ -228,12 +225,8 @@ class IngestionService:
         token = (self.config.http_token or "").encode()
         limit = self.config.max_body_bytes
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(JsonHandler):
             timeout = self.config.socket_timeout_s  # a client that stops sending mid-request is let go
-
-            def log_message(self, *args):  # quiet
-                pass
 
             def _authorized(self) -> bool:
                 if not token:
@@ -260,14 +253,6 @@ class IngestionService:
                     self._reply(413, {"error": f"body of {length} bytes is over the limit of {limit}"})
                     return None
                 return self.rfile.read(length)
-
-            def _reply(self, status: int, body: object) -> None:
-                data = json.dumps(body, default=str).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
             def do_GET(self):
                 if self.path == "/health":  # open: a load balancer's probe carries no token; it tells no data
