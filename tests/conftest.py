@@ -22,15 +22,20 @@ SMALL_SCENARIO = DATA_DIR / "scenarios" / "test_small.yaml"
 # Modules whose module fixture builds a warehouse (30-90 s each), longest first: collected first, so that the
 # two workers (--dist loadfile hands out modules in collection order) start on them and end together, rather
 # than one starting a long module when the other has nothing left.
-LONG_MODULES = [
+LONG_MODULES = [  # longest first (pytest_results.json of a fresh clone's make test, 2026-12-06)
     "test_dbt_models.py",
+    "test_simulator_realism.py",
     "test_rca.py",
     "test_pipeline.py",
+    "test_mining_scale.py",
     "test_anomaly_assets.py",
-    "test_live_sensors.py",
     "test_marts_ground_truth.py",
-    "test_simulator_realism.py",
+    "test_live_sensors.py",
+    "test_ingestion_faults.py",
+    "test_mining_real_logs.py",
     "test_healthy_plant.py",
+    "test_alerting.py",
+    "test_raw_suites.py",
 ]
 
 

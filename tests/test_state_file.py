@@ -14,7 +14,7 @@ from orchestration.distribution.delivery_log import delivered_before
 from orchestration.rca.store import state_connection
 from orchestration.state_file import is_lock_conflict, state_file
 
-HOLD_S = 1.5
+HOLD_S = 0.6
 
 
 def hold(path, seconds: float) -> subprocess.Popen:
