@@ -9,8 +9,9 @@ values of SOURCES.md: the difference checks our scorer against NAB's own.
 Ours is the `detect` tool (orchestration.anomalies.cli.score_export) at its default thresholds, nothing
 tuned on these files. Protocol: learn the baseline on the probationary period (the first 15 % of rows, capped
 at 750: the part NAB does not score), judge the rest a day at a time, each day against as many rows just
-before it (`detect --train-rows`: the plant's rolling reference, decided before scoring), and report one NAB detection per alarm (what a
-person is shown), on the first row at or after its start, on the file's own timestamps. Alarms are raised
+before it (`detect --train-rows`: the plant's rolling reference, decided before scoring), and report one NAB
+detection per alarm (what a person is shown), on the first row at or after its start, on the file's own
+timestamps. Alarms are raised
 once per problem; NAB counts every flagged row outside a window as a false positive, so flagging each row
 of an alarm would be meaningless. The raw detector events are scored too, one detection per event.
 """
