@@ -39,12 +39,16 @@ class Settings:
     # The group that may read the restricted files (role reports, the warehouse); None: the account's own.
     file_group: str | None = None
     engine: str = "duckdb"  # the warehouse engine, one of ENGINES
+    # Which signal alerts which team, how (data/alerting/rules.yaml); None: that default.
+    alert_rules_path: Path | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"GIGAFACTORY_ENGINE must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.state_path is None:
             object.__setattr__(self, "state_path", self.warehouse_path.with_name("state.duckdb"))
+        if self.alert_rules_path is None:
+            object.__setattr__(self, "alert_rules_path", DATA_DIR / "alerting" / "rules.yaml")
 
 
 def load_settings() -> Settings:
@@ -59,4 +63,5 @@ def load_settings() -> Settings:
         state_path=_path("GIGAFACTORY_STATE", None),
         file_group=os.environ.get("GIGAFACTORY_FILE_GROUP") or None,
         engine=(os.environ.get("GIGAFACTORY_ENGINE") or "duckdb").strip().lower(),
+        alert_rules_path=_path("GIGAFACTORY_ALERT_RULES", None),
     )

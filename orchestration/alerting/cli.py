@@ -29,20 +29,24 @@ from orchestration.alerting.process import (
     parse_duration,
 )
 from orchestration.alerting.rules import RulesError, load_rules
+from orchestration.settings import load_settings
 
 
 def _state(args) -> Path:
     if args.state:
         return Path(args.state)
-    from orchestration.settings import load_settings
-
     return load_settings().state_path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="alerts", description=__doc__.split("\n\n")[0])
     parser.add_argument("--state", help="the state file (default: GIGAFACTORY_STATE or beside the warehouse)")
-    parser.add_argument("--rules", help="the rules file (default: GIGAFACTORY_ALERT_RULES or data/alerting)")
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        default=load_settings().alert_rules_path,
+        help="the rules file (default: GIGAFACTORY_ALERT_RULES, else data/alerting/rules.yaml)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the alerting process beside the ingestion service")
     serve.add_argument("--broker-host", default="127.0.0.1")

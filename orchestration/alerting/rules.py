@@ -167,8 +167,8 @@ def known_roles(roles_path: Path = ROLES_YAML) -> set[str]:
 
 
 def load_rules(path: Path | None = None, roles_path: Path = ROLES_YAML) -> AlertRules:
-    """Read and check the rules file (default: ``GIGAFACTORY_ALERT_RULES``, else data/alerting/rules.yaml)."""
-    path = Path(path or os.environ.get("GIGAFACTORY_ALERT_RULES") or RULES_YAML)
+    """Read and check the rules file (the plant's is settings.alert_rules_path; default: data/alerting)."""
+    path = Path(path or RULES_YAML)
     try:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:

@@ -15,6 +15,7 @@ from orchestration.alerting.rules import load_rules
 from orchestration.defs.reports import BLOCKED_CHECKS_TAG
 from orchestration.defs.resources import OperationalState, Warehouse
 from orchestration.distribution.config import SmtpSettings
+from orchestration.plant import Plant
 
 
 def _send(state_path: Path, rules, context) -> dict:
@@ -32,8 +33,13 @@ def _send(state_path: Path, rules, context) -> dict:
     return dict(dispatcher.counters)
 
 
-def batch_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, state: OperationalState):
-    rules = load_rules()
+def batch_alerts(
+    context: dg.AssetExecutionContext,
+    plant: dg.ResourceParam[Plant],
+    warehouse: Warehouse,
+    state: OperationalState,
+):
+    rules = load_rules(plant.paths.alert_rules_path)
     manager = AlertManager(Path(state.path), rules, actor="dagster")
     raised = {}
     with warehouse.connect(read_only=True) as conn:
@@ -73,7 +79,10 @@ def build_alerting(factory_days: dg.PartitionsDefinition) -> tuple[dg.AssetsDefi
         "blocked checks; the director's alert goes out then (rule signal blocked_day).",
     )
     def blocked_day_alerts(
-        context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, state: OperationalState
+        context: dg.SensorEvaluationContext,
+        asset_event: dg.EventLogEntry,
+        plant: dg.ResourceParam[Plant],
+        state: OperationalState,
     ):
         run = context.instance.get_run_by_id(asset_event.run_id)
         tag = (run.tags if run else {}).get(BLOCKED_CHECKS_TAG, "")
@@ -81,7 +90,7 @@ def build_alerting(factory_days: dg.PartitionsDefinition) -> tuple[dg.AssetsDefi
         day = asset_event.dagster_event.partition if asset_event.dagster_event else None
         if not blocked or not day:
             return dg.SkipReason("the report's day was not blocked")
-        rules = load_rules()
+        rules = load_rules(plant.paths.alert_rules_path)
         at = datetime.fromtimestamp(asset_event.timestamp, UTC)
         raised = AlertManager(Path(state.path), rules, actor="dagster").observe(
             blocked_day_signals(date.fromisoformat(day), blocked, at)
