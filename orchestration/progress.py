@@ -2,8 +2,8 @@
 
 The command-line backfill (``make demo``) runs the whole asset graph in process. Its console would print
 every Dagster event (hundreds of lines a day); instead a logger watches the steps start and finish, and prints
-a line when a stage (simulate and land, quality gate, dbt warehouse, analytics, reports, the analysts' copy)
-is done, with its duration and its steps. Warnings and errors still print, one line each.
+a line when a stage (simulate and land, quality gate, dbt warehouse, analytics, alerts, reports, the
+analysts' copy) is done, with its duration and its steps. Warnings and errors still print, one line each.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ STAGES = (
     ),
     ("dbt warehouse", ("warehouse_models",)),
     ("analytics", ("process_mining", "analytics__", "rca__")),
+    ("alerts", ("alerting__",)),
     ("reports", ("reports__", "distribution__")),
     ("analysts' copy", ("analysts__",)),
 )

@@ -24,6 +24,7 @@ def test_steps_are_told_apart_by_stage():
     assert stage_of("raw_production_events_production_events_meets_expectations") == "quality gate"
     assert stage_of("warehouse_models") == "dbt warehouse"
     assert stage_of("analytics__sensor_anomalies") == "analytics"
+    assert stage_of("alerting__batch_alerts") == "alerts"
     assert stage_of("distribution__deliveries") == "reports"
 
 
