@@ -40,7 +40,7 @@ class Plant:
 
     @property
     def engine(self) -> str:
-        """The warehouse engine (settings.ENGINES): dbt's target and where the mining statistics run."""
+        """The warehouse engine (settings.ENGINES): dbt's target (the Python assets still read DuckDB)."""
         return self.paths.engine
 
     @property

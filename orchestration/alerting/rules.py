@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.distribution.config import Retries
 from orchestration.settings import DATA_DIR
 
 RULES_YAML = DATA_DIR / "alerting" / "rules.yaml"
@@ -85,8 +86,8 @@ class Management:
 
 @dataclass(frozen=True)
 class LiveSettings:
-    threshold_sigmas: float = 8.0
-    critical_sigmas: float = 12.0
+    threshold_sigmas: float = 5.0
+    critical_sigmas: float = 7.0
     on_delay_readings: int = 3
     off_delay_readings: int = 5
     history_readings: int = 240
@@ -95,15 +96,8 @@ class LiveSettings:
     critical_silence_minutes: float = 30.0
 
 
-@dataclass(frozen=True)
-class Retries:
-    attempts: int = 6
-    backoff_s: float = 2.0
-    max_backoff_s: float = 120.0
-
-    def delay(self, attempt: int) -> float:
-        """The wait after failed attempt ``attempt`` (1, 2, ...): exponential, bounded."""
-        return min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+# An alert is worth seconds, a report minutes: quicker retries than the reports' (data/alerting/rules.yaml).
+ALERT_RETRIES = {"attempts": 6, "backoff_s": 2.0, "max_backoff_s": 120.0}
 
 
 @dataclass(frozen=True)
@@ -290,7 +284,9 @@ def load_rules(path: Path | None = None, roles_path: Path = ROLES_YAML) -> Alert
         rules=tuple(rules),
         management=Management({k: float(v) for k, v in renotify.items()}, int(flood_max), float(close_after)),
         live=LiveSettings(**live_values),
-        retries=Retries(**{k: (int(v) if k == "attempts" else float(v)) for k, v in retries.items()}),
+        retries=Retries(
+            **{**ALERT_RETRIES, **{k: (int(v) if k == "attempts" else float(v)) for k, v in retries.items()}}
+        ),
         mqtt_host=os.environ.get("GIGAFACTORY_ALERT_MQTT_HOST") or str(mqtt.get("host", "127.0.0.1")),
         mqtt_port=int(os.environ.get("GIGAFACTORY_ALERT_MQTT_PORT") or mqtt.get("port", 1883)),
         source=str(path),

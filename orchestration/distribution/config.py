@@ -20,9 +20,13 @@ class Retries:
     backoff_s: float = 30.0
     max_backoff_s: float = 300.0
 
+    def delay(self, attempt: int) -> float:
+        """The wait after failed attempt ``attempt`` (1, 2, ...): exponential, bounded."""
+        return min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+
     def delays(self) -> list[float]:
-        """Waits before the 2nd, 3rd, ... attempt: exponential, bounded."""
-        return [min(self.backoff_s * 2**n, self.max_backoff_s) for n in range(self.attempts - 1)]
+        """Waits before the 2nd, 3rd, ... attempt."""
+        return [self.delay(attempt) for attempt in range(1, self.attempts)]
 
 
 @dataclass(frozen=True)
