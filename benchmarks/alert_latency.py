@@ -1,6 +1,7 @@
 """How fast a planted critical fault reaches its team: the simulated factory's telemetry replayed through the
 real broker, the real ingestion service and the real alerting process (three processes), alerts posted to a
-webhook receiver on loopback in this process.
+webhook receiver on loopback in this process. The three factory days before are landed in the lake first, as
+the daily extraction lands them: the live scoring's reference (orchestration/alerting/reference.py).
 
 For each planted critical fault of the day (the simulator's truth table), the latency is the plant-clock time
 from the fault's start to the alert's arrival at the receiver: the replay position (the newest reading
@@ -40,8 +41,10 @@ sys.path.insert(0, str(REPO))
 
 from orchestration.alerting.rules import load_rules  # noqa: E402
 from orchestration.alerting.store import connect  # noqa: E402
+from orchestration.anomalies.plant import HISTORY_DAYS  # noqa: E402
 from orchestration.anomalies.sensor_alarms import AlarmRules  # noqa: E402
 from orchestration.ingestion.feed import BufferedPublisher, replay, simulated_telemetry  # noqa: E402
+from orchestration.lake.writer import write_partition  # noqa: E402
 from orchestration.simulator.config import load_scenario  # noqa: E402
 from orchestration.simulator.engine import run_factory_day  # noqa: E402
 from orchestration.simulator.shifts import scenario_calendar  # noqa: E402
@@ -122,6 +125,10 @@ def main() -> int:
     interval_s = config.sensor_interval_s
 
     work = Path(tempfile.mkdtemp(prefix="alert-latency-"))
+    for back in range(1, HISTORY_DAYS + 1):  # the days before, as extraction lands them: the live reference
+        raw = run_factory_day(config, day - timedelta(days=back)).raw_tables()
+        for table in ("sensor_readings", "machine_states"):
+            write_partition(work / "lake", table, (day - timedelta(days=back)).isoformat(), raw[table])
     receiver = Receiver()
     env = {
         **os.environ,
@@ -129,6 +136,7 @@ def main() -> int:
         "GIGAFACTORY_ALERT_WEBHOOK_PRODUCTION": receiver.url,
         "GIGAFACTORY_ALERT_WEBHOOK_QUALITY": receiver.url,
         "GIGAFACTORY_SCENARIO": str(scenario),
+        "GIGAFACTORY_LAKE": str(work / "lake"),
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("GIGAFACTORY_SMTP_HOST", None)

@@ -1,42 +1,65 @@
-"""The healthy tiny plant (nothing planted) through the live scoring and the alarm manager: after the first
-factory day, in which the scoring learns each sensor's noise and levels, no team gets more than one new alert
-per shift. The first day is reported, not judged: a live scorer that starts cold meets each machine's first
-stop once (docs/alerting.md; the full healthy plant is measured by ``benchmarks/alert_latency.py
---healthy``)."""
+"""The live scoring against the lake's reference days, on the tiny plant: every planted critical fault is
+alerted at once, and the healthy plant (nothing planted) alerts no team more than once a shift, from its
+first judged day on. The days are landed as the daily extraction lands them and judged as the alerting
+process judges them: each factory day against the three before it (the full plant is measured by
+``benchmarks/alert_latency.py``)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from orchestration.alerting.live import LiveEvaluator
 from orchestration.alerting.manager import AlertManager
+from orchestration.alerting.reference import fit_reference
 from orchestration.alerting.rules import load_rules
 from orchestration.alerting.store import connect
 from orchestration.ingestion.feed import simulated_telemetry
+from orchestration.lake.writer import write_partition
 from orchestration.settings import DATA_DIR
 from orchestration.simulator.config import load_scenario
+from orchestration.simulator.engine import run_factory_day
 from orchestration.simulator.shifts import scenario_calendar
 
 HEALTHY = DATA_DIR / "scenarios" / "test_small_healthy.yaml"
-DAYS = [date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)]
+PLANTED = DATA_DIR / "scenarios" / "test_small.yaml"
+FIRST = date(2026, 11, 9)
 
 
-def test_after_its_first_day_the_healthy_plant_alerts_no_team_more_than_once_a_shift(tmp_path: Path):
-    rules = load_rules()  # the committed rules and live settings
-    evaluator, manager = LiveEvaluator(rules), AlertManager(tmp_path / "state.duckdb", rules)
-    for day in DAYS:
-        for ts_us, by_group in simulated_telemetry(HEALTHY, day):
+def land(lake: Path, scenario: Path, day: date) -> None:
+    raw = run_factory_day(load_scenario(scenario), day).raw_tables()
+    for table in ("sensor_readings", "machine_states"):
+        write_partition(lake, table, day.isoformat(), raw[table])
+
+
+def judge(lake: Path, scenario: Path, days: list[date], manager: AlertManager | None = None) -> list:
+    """The days replayed through the live scoring, each against its reference; the signals raised."""
+    for back in (1, 2, 3):
+        land(lake, scenario, days[0] - timedelta(days=back))
+    evaluator, raised = LiveEvaluator(load_rules()), []
+    calendar = scenario_calendar(load_scenario(scenario))
+    for day in days:
+        evaluator.use(fit_reference(lake, day, calendar))
+        for ts_us, by_group in simulated_telemetry(scenario, day):
             readings = [
                 (r["sensor_id"], r["machine_id"], r["measure"], r["unit"], ts_us, r["value"])
                 for group in by_group.values()
                 for r in group
             ]
-            manager.observe(evaluator.add(readings) + evaluator.silence())
-    assert (
-        len(evaluator.sensors) > 30 and evaluator.readings > 30 * 3 * 250
-    )  # every sensor, every day, judged
+            signals = evaluator.add(readings) + evaluator.silence()
+            raised += [s for s in signals if s.active]
+            if manager is not None:
+                manager.observe(signals)
+        land(lake, scenario, day)
+    assert len(evaluator.sensors) > 30 and evaluator.readings > 30 * 250 * len(days)  # every sensor judged
+    return raised
+
+
+def test_the_healthy_plant_alerts_no_team_more_than_once_a_shift(tmp_path: Path):
+    manager = AlertManager(tmp_path / "state.duckdb", load_rules())
+    days = [FIRST, FIRST + timedelta(days=1), FIRST + timedelta(days=2)]
+    judge(tmp_path / "lake", HEALTHY, days, manager)
     calendar = scenario_calendar(load_scenario(HEALTHY))
     with connect(tmp_path / "state.duckdb") as conn:
         raised = conn.execute("select team, raised_at from alerts.alerts").fetchall()
@@ -46,12 +69,31 @@ def test_after_its_first_day_the_healthy_plant_alerts_no_team_more_than_once_a_s
         shift = next(
             slot.name
             for slot in calendar.shifts
-            if calendar.shift_window(day, slot.name)[0]
-            <= raised_at
-            < calendar.shift_window(day, slot.name)[1]
+            if calendar.shift_window(day, slot.name)[0] <= raised_at < calendar.shift_window(day, slot.name)[1]
         )
         per_shift[(team, day, shift)] += 1
-    first_day = {key: n for key, n in per_shift.items() if key[1] == DAYS[0]}
-    after = {key: n for key, n in per_shift.items() if key[1] > DAYS[0]}
-    print(f"healthy tiny plant, alerts per team and shift: first day {first_day}, after it {after}")
-    assert all(n <= 1 for n in after.values()), after
+    print(f"healthy tiny plant, alerts per team and shift: {dict(per_shift)}")
+    assert all(n <= 1 for n in per_shift.values()), per_shift
+
+
+def test_every_planted_level_shift_that_holds_is_alerted_from_its_start(tmp_path: Path):
+    day = FIRST + timedelta(days=1)
+    raised = judge(tmp_path / "lake", PLANTED, [day])
+    config = load_scenario(PLANTED)
+    truth = run_factory_day(config, day).truth["sensor_anomalies"].to_pylist()
+    on_delay = timedelta(seconds=load_rules().live.on_delay_readings * config.sensor_interval_s)
+    held = [f for f in truth if f["kind"] == "level_shift" and f["end_ts"] - f["start_ts"] >= 2 * on_delay]
+    assert len(held) >= 3, "the tiny plant's day plants level shifts that hold"
+    for fault in held:
+        alerts = [
+            s
+            for s in raised
+            if s.signal == "sensor_anomaly"
+            and s.subject == fault["sensor_id"]
+            and fault["start_ts"] <= s.at <= fault["start_ts"] + on_delay
+        ]
+        assert alerts, f"{fault['sensor_id']} at {fault['start_ts']:%H:%M} not alerted from its start"
+    planted = {f["machine_id"] for f in truth} | {config.effects.degradation.machine}
+    off_truth = [s.sentence for s in raised if s.machine_id not in planted]
+    print(f"{len(raised)} alerts, {len(off_truth)} on machines with nothing planted: {off_truth}")
+    assert len(off_truth) <= 1, off_truth

@@ -76,13 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         state = _state(args)
         if args.command == "serve":
             from orchestration.distribution.config import SmtpSettings
+            from orchestration.plant import resolve_plant
 
+            plant = resolve_plant()
             config = ProcessConfig(
                 state_path=state,
                 broker_host=args.broker_host,
                 broker_port=args.broker_port,
                 http_port=args.http_port,
                 judge_lag=not args.replay,
+                lake=plant.paths.lake_dir,
+                calendar=plant.calendar,
             )
             AlertingProcess(config, load_rules(args.rules), SmtpSettings.from_environment()).serve_forever()
             return 0

@@ -27,9 +27,11 @@ from pathlib import Path
 from orchestration.alerting.dispatch import Dispatcher
 from orchestration.alerting.live import LiveEvaluator
 from orchestration.alerting.manager import AlertManager, AlertNotFound, Signal
+from orchestration.alerting.reference import Reference, fit_reference
 from orchestration.alerting.rules import AlertRules
 from orchestration.alerting.store import rows, transaction
 from orchestration.distribution.config import SmtpSettings
+from orchestration.factory_calendar import FactoryCalendar
 from orchestration.ingestion.payload import ReadingRules, parse_message
 from orchestration.ingestion.service import READINGS_TOPIC, is_loopback
 from orchestration.service_loop import JsonHandler, serve_until_signalled
@@ -60,6 +62,10 @@ class ProcessConfig:
     judge_lag: bool = True  # False for a replay of past days, whose readings are old by design
     poll_s: float = 0.05
     client_id: str = "gigafactory-alerting"
+    # Where the live scoring learns each sensor's normal: the plant's recent factory days in the lake, on the
+    # factory calendar (reference.py). None: each sensor learns alone from its first readings.
+    lake: Path | None = None
+    calendar: FactoryCalendar | None = None
 
 
 class AlertingProcess:
@@ -80,6 +86,8 @@ class AlertingProcess:
         self._lagging: set[str] = set()
         self.errors: list[str] = []
         self.counters = {"messages": 0, "readings": 0, "signals": 0}
+        self.reference_day = None  # the factory day whose reference is fitted or being fitted
+        self._fitted: queue.Queue = queue.Queue()
 
     # ---- life cycle
     def start(self) -> None:
@@ -163,6 +171,7 @@ class AlertingProcess:
             self.counters["messages"] += len(items)
             self.counters["readings"] += len(readings)
             try:
+                self._keep_reference(readings)
                 signals.extend(self.evaluator.add(readings))
                 signals.extend(self.evaluator.silence())
                 self.counters["signals"] += len(signals)
@@ -173,6 +182,31 @@ class AlertingProcess:
             except Exception as error:  # noqa: BLE001 - a held state file must not end the thread
                 self.errors.append(f"{type(error).__name__}: {error}")
                 self._stop.wait(1.0)
+
+    def _keep_reference(self, readings: list) -> None:
+        """Judge with the reference of the readings' factory day: fitted beside, in a thread of its own (a few
+        seconds), so that judging never waits; until it is there, the day before's carries on."""
+        while not self._fitted.empty():
+            reference = self._fitted.get_nowait()
+            if reference is not None:
+                self.evaluator.use(reference)
+        config = self.config
+        if not readings or config.lake is None or config.calendar is None:
+            return
+        day = config.calendar.day_of(datetime.fromtimestamp(max(r[4] for r in readings) / 1e6, UTC))
+        if self.reference_day is not None and day <= self.reference_day:
+            return
+        self.reference_day = day
+
+        def fit() -> None:
+            try:
+                reference: Reference | None = fit_reference(config.lake, day, config.calendar)
+            except Exception as error:  # noqa: BLE001 - a broken lake file must not stop the alerts
+                self.errors.append(f"reference for {day}: {type(error).__name__}: {error}")
+                reference = None
+            self._fitted.put(reference)
+
+        threading.Thread(target=fit, name="reference", daemon=True).start()
 
     def clock(self) -> datetime:
         """The alarm clock: the plant's (the newest reading) when readings flow, else the wall clock."""

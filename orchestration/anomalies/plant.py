@@ -56,7 +56,7 @@ def detect_day(
     judged_day = date.fromisoformat(day)
     start, end = clock.day_window(judged_day)
     ref_start, _ = clock.day_window(judged_day - timedelta(days=history_days))
-    interval_us = _reading_interval_us(conn, day)
+    interval_us = reading_interval_us(conn, day)
     if interval_us is None:
         return []
     sensors = _sensors(conn, [day])
@@ -88,7 +88,7 @@ def sensor_alarms(
         {"day": day},
     ).fetchall()
     sensors = {sensor: SensorInfo(measure or "", unit or "") for sensor, measure, unit in rows}
-    interval_us = _reading_interval_us(conn, day) or 60_000_000
+    interval_us = reading_interval_us(conn, day) or 60_000_000
     return group_events(events, sensors, clock.timezone, rules, interval_s=interval_us / 1e6)
 
 
@@ -100,8 +100,13 @@ def load_grid(
     end_us: int,
     interval_us: int,
     clock: FactoryCalendar,
+    regimes: tuple[tuple[str, ...], dict[str, int]] | None = None,
 ) -> SensorGrid:
-    """The readings of ``sensors`` in [start, end) on a grid of ``interval_us``, with their regimes."""
+    """The readings of ``sensors`` in [start, end) on a grid of ``interval_us``, with their regimes.
+
+    ``regimes``: (the regimes' names, machine state -> regime, -1: excluded; a state not named is idle); by
+    default the daily detection's (producing, idle; changeovers, maintenance and breakdowns excluded)."""
+    names, regime_of_state = regimes or (REGIMES, {**REGIME_OF_STATE, **dict.fromkeys(EXCLUDED_STATES, -1)})
     n_times = max(0, -(-(end_us - start_us) // interval_us))
     row_of = {sensor: row for row, (sensor, _) in enumerate(sensors)}
     values = np.full((len(sensors), n_times), np.nan)
@@ -126,7 +131,7 @@ def load_grid(
         if machine not in states:
             continue  # a room: ambient sensors have no machine state
         rows = [r for r, m in enumerate(machine_ids) if m == machine]
-        regime[rows] = _regime_on_grid(states[machine], grid_us)
+        regime[rows] = _regime_on_grid(states[machine], grid_us, regime_of_state)
     hour = _local_hour(grid_us, clock)
     grid = SensorGrid(
         sensor_ids=[s for s, _ in sensors],
@@ -136,15 +141,17 @@ def load_grid(
         values=values,
         regime=regime,
         hour=hour,
-        regime_names=REGIMES,
+        regime_names=names,
     )
     return grid
 
 
-def _regime_on_grid(intervals: list[tuple[int, int, str]], grid_us: np.ndarray) -> np.ndarray:
+def _regime_on_grid(
+    intervals: list[tuple[int, int, str]], grid_us: np.ndarray, regime_of_state: dict[str, int]
+) -> np.ndarray:
     """The regime of the machine's state at each grid instant (idle before its first known state)."""
     starts = np.array([i[0] for i in intervals], dtype=np.int64)
-    codes = np.array([-1 if i[2] in EXCLUDED_STATES else REGIME_OF_STATE.get(i[2], 1) for i in intervals])
+    codes = np.array([regime_of_state.get(i[2], 1) for i in intervals])
     at = np.searchsorted(starts, grid_us, side="right") - 1
     return np.where(at < 0, 1, codes[np.clip(at, 0, None)]).astype(np.int8)
 
@@ -197,7 +204,7 @@ def _sensors(conn, days: list[str]) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def _reading_interval_us(conn, day: str) -> int | None:
+def reading_interval_us(conn, day: str) -> int | None:
     """The sensors' sampling interval: the most common step between a sensor's consecutive readings."""
     row = conn.execute(
         """
