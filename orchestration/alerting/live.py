@@ -3,15 +3,17 @@
 A reading is judged against what its machine's state leads to expect, as the daily detection judges it, with
 what a live scorer can know (the MES's machine states come later, with the day's extraction):
 
-- **the machine's state is read from its indicator sensors** (reference.py: a speed, a power, a current,
-  which follow the state within a reading): the state whose levels best explain them, each sensor's share
-  capped so that one faulty sensor cannot choose the state. When no state explains them and more than one of
-  the machine's sensors is off, the machine is in a state the reference never showed: out of service, not
-  judged (ISA-18.2's designed suppression: a stop is the downtime's signal, ``machine_down``);
-- **each sensor's expected reading** follows that state's level with the sensor's own lag (a dryer cools over
-  minutes), plus its hour-of-day offset; the residual in the state's noise sigmas is the reading's z. A
-  machine out of service (a breakdown, maintenance) is not judged; back in service, each sensor is judged
-  again once it is back near its expectation (``recovery_z``) or after ``recovery_max_s``;
+- **the machine's state is read from its own readings**: each state (producing, idle, out of service) is
+  scored by how well it explains where each of the machine's sensors went from its last reading (its level
+  through the sensor's lag, reference.py), each sensor's say capped so that one faulty sensor cannot choose.
+  The states that fit about as well stay possible (idle and stopped read alike on a speed), the last
+  readings' fits choosing among them. A machine without a sensor that shows its state (all slow and close,
+  e.g. an aging chamber) may be in any of its states;
+- **each sensor's expected reading** is an interval: where its lag takes it from the possible states' levels
+  (a point when the state is known; wider while it is not), plus its hour-of-day offset (between the hours'
+  own) and a slow drift (the daily detection's adaptive baseline, ``level_tau``); a state change the readings
+  told a reading late is expected too. The distance outside the interval in the state's noise sigmas is the
+  reading's z. After a gap in a sensor's readings its course starts again from its next reading;
 - **an alarm** is a z of ``threshold_sigmas`` or more that holds ``on_delay`` readings in a row (at least
   half as far off, same side: ISA-18.2's on-delay), critical at ``critical_sigmas`` (the median z); it ends
   after ``off_delay`` readings back within half the threshold (the off-delay). Still off after
@@ -50,7 +52,7 @@ TIE_COST = 9.0  # states whose fit is within this (3 sigmas on one sensor) of th
 MEMORY = 0.5  # a state's misfit carries on into the next reading's at this weight
 LEVEL_READINGS = 10  # a sensor without a reference: its level is the median of its last readings
 SIGMA_REFRESH = 30  # ... and its noise is estimated again every this many readings
-_DETECTION = DetectorSettings()  # the daily detection's recovery rules, the same live
+_DETECTION = DetectorSettings()  # the daily detection's adaptive baseline (level_tau), the same live
 
 
 def _utc(ts_us: int) -> datetime:
@@ -357,6 +359,7 @@ class LiveEvaluator:
             machine_id=machine_id,
             subject=lead_id,
             facts={"kind": lead["kind"]},
+            decided_at=_utc(self.clock_us),
         )
 
     def _while_off(
@@ -430,6 +433,7 @@ class LiveEvaluator:
                     _utc(self.clock_us),
                     machine_id=machine,
                     facts={"minutes": silent_min},
+                    decided_at=_utc(self.clock_us),
                 )
             )
         return signals

@@ -41,6 +41,7 @@ class Signal:
     machine_id: str | None = None
     subject: str | None = None
     facts: dict = field(default_factory=dict)  # what rules' ``when`` match: characteristic, minutes, ...
+    decided_at: datetime | None = None  # live: the plant's clock (the newest reading) when it was decided
 
     def routing_facts(self) -> dict:
         return {"priority": self.priority, **self.facts}
@@ -144,7 +145,7 @@ class AlertManager:
         if flooded:
             self._event(conn, alert_id, now, "suppressed", "flood: told in the team's summary")
         else:
-            self._notify(conn, alert, "raise", now)
+            self._notify(conn, alert, "raise", now, decided_at=signal.decided_at)
         return alert_id
 
     def _update(self, conn, alert: dict, rule: Rule, signal: Signal, now: datetime) -> None:
@@ -379,7 +380,9 @@ class AlertManager:
             },
         )
 
-    def _notify(self, conn, alert: dict, kind: str, now: datetime, note: str | None = None) -> None:
+    def _notify(
+        self, conn, alert: dict, kind: str, now: datetime, note: str | None = None, decided_at=None
+    ) -> None:
         if alert["shelved_until"] is not None and _utc(alert["shelved_until"]) > now:
             self._event(conn, alert["alert_id"], now, "held", f"{kind} not sent: shelved")
             return
@@ -405,6 +408,8 @@ class AlertManager:
             "at": now.isoformat(),
             "acknowledge": f"alerts ack {alert['alert_id']}",
         }
+        if decided_at is not None:  # how long the live scoring took to be sure, on the plant's clock
+            payload["decided_at"] = decided_at.isoformat()
         notice_id = _id("notice", alert["alert_id"], kind, now.isoformat())
         self._enqueue(
             conn, notice_id, alert["alert_id"], alert["team"], kind, alert["rule"], title, body, payload, now
