@@ -39,15 +39,18 @@ def dbt_target(engine: str) -> str:
 
 
 def export_dbt_environment(settings: Settings) -> None:
-    """dbt reads the warehouse and lake paths, its target (the engine's: GIGAFACTORY_DBT_TARGET) from the
-    environment (see dbt_project/profiles.yml), and how it picks the data tests of a partial run: "buildable"
-    runs a test when all its parents are built or upstream. dbt's default ("eager") runs it when any one is
-    selected, so materializing one mart and its upstream from the UI ran the relationship tests of marts it
-    does not build, which fail on a warehouse that lacks them. dagster-dbt passes the variable on (and sets
-    "empty" itself when it selects tests one by one); a value the user set wins."""
+    """dbt reads the warehouse and lake paths, its target (the engine's: GIGAFACTORY_DBT_TARGET; on Spark
+    the folder of Spark's tables, GIGAFACTORY_SPARK_WAREHOUSE) from the environment (see
+    dbt_project/profiles.yml), and how it picks the data tests of a partial run: "buildable" runs a test
+    when all its parents are built or upstream. dbt's default ("eager") runs it when any one is selected,
+    so materializing one mart and its upstream from the UI ran the relationship tests of marts it does not
+    build, which fail on a warehouse that lacks them. dagster-dbt passes the variable on (and sets "empty"
+    itself when it selects tests one by one); a value the user set wins."""
     os.environ["GIGAFACTORY_WAREHOUSE"] = str(settings.warehouse_path)
     os.environ["GIGAFACTORY_LAKE"] = str(settings.lake_dir)
     os.environ["GIGAFACTORY_DBT_TARGET"] = dbt_target(settings.engine)
+    if settings.engine == "spark":  # the Spark tables and their metastore (profiles.yml, target spark)
+        os.environ["GIGAFACTORY_SPARK_WAREHOUSE"] = str(settings.spark_warehouse_dir)
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 

@@ -41,6 +41,9 @@ class Settings:
     engine: str = "duckdb"  # the warehouse engine, one of ENGINES
     # Which signal alerts which team, how (data/alerting/rules.yaml); None: that default.
     alert_rules_path: Path | None = None
+    # Where Spark keeps the warehouse's tables (spark.sql.warehouse.dir: the marts' Parquet, the metastore)
+    # when the engine is spark; None: beside the DuckDB file (<folder of the warehouse>/spark-warehouse).
+    spark_warehouse_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -49,6 +52,8 @@ class Settings:
             object.__setattr__(self, "state_path", self.warehouse_path.with_name("state.duckdb"))
         if self.alert_rules_path is None:
             object.__setattr__(self, "alert_rules_path", DATA_DIR / "alerting" / "rules.yaml")
+        if self.spark_warehouse_dir is None:
+            object.__setattr__(self, "spark_warehouse_dir", self.warehouse_path.with_name("spark-warehouse"))
 
 
 def load_settings() -> Settings:
@@ -64,4 +69,5 @@ def load_settings() -> Settings:
         file_group=os.environ.get("GIGAFACTORY_FILE_GROUP") or None,
         engine=(os.environ.get("GIGAFACTORY_ENGINE") or "duckdb").strip().lower(),
         alert_rules_path=_path("GIGAFACTORY_ALERT_RULES", None),
+        spark_warehouse_dir=_path("GIGAFACTORY_SPARK_WAREHOUSE", None),
     )

@@ -73,7 +73,8 @@ def process_mining(
         top_variants=config.top_variants,
     )
     filters: dict[str, list[dict]] = {}
-    with warehouse.connect() as conn:
+    # the statistics from the engine that built the marts (Spark's session, or None: DuckDB's, in the file)
+    with warehouse.mining_statistics() as window_statistics, warehouse.connect() as conn:
         reference = reference_model(conn, plant.paths.scenario_path, config.reference_model_path)
         fitness = mine_factory_days(
             conn,
@@ -84,6 +85,7 @@ def process_mining(
             pictures_dir=lambda day: reports.day_dir(day) / "process_mining",
             log=context.log.info,
             filters=filters,
+            window_statistics=window_statistics,
         )
     for key in [*_DAILY, *(["process_mining", table] for table in WINDOW_TABLES)]:
         yield dg.MaterializeResult(

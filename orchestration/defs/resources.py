@@ -67,10 +67,41 @@ class Lake(dg.ConfigurableResource):
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse file. One writer at a time: steps run in process, one after the other."""
+    """The DuckDB warehouse file. One writer at a time: steps run in process, one after the other.
+
+    It is the one connection of every Python asset and check on either engine (settings.ENGINES). On Spark,
+    dbt builds the marts as Parquet tables under ``spark_warehouse``; ``refresh_engine_tables`` (after every
+    dbt run) makes them, and the lake's raw tables, views of this file (engines/spark_tables.py), and
+    ``mining_statistics`` computes the mining statistics in Spark (engines/spark_mining.py). On DuckDB both
+    are no-ops: dbt writes the marts into this file and the statistics are DuckDB's."""
 
     database: str
     file_group: str | None = None  # the group that may read it (settings.file_group); it is 0640
+    engine: str = "duckdb"  # settings.ENGINES: where dbt builds the marts
+    lake_dir: str | None = None  # the raw lake (views of it on Spark)
+    spark_warehouse: str | None = None  # Spark's tables (spark.sql.warehouse.dir) when the engine is spark
+
+    def refresh_engine_tables(self) -> list[str]:
+        """On Spark, the views of this file over the lake and Spark's tables, made current; returns them."""
+        if self.engine != "spark":
+            return []
+        from orchestration.engines.spark_tables import attach_spark_tables
+
+        with self.connect() as conn:
+            return attach_spark_tables(conn, Path(self.lake_dir or ""), Path(self.spark_warehouse or ""))
+
+    @contextmanager
+    def mining_statistics(self):
+        """On Spark, a function (first day, last day, min_end_share) -> the window's mining statistics
+        computed in a Spark session over the marts' Parquet (stopped on exit); on DuckDB, None: the mining
+        computes them in this file."""
+        if self.engine != "spark":
+            yield None
+            return
+        from orchestration.engines.spark_mining import spark_window_statistics
+
+        with spark_window_statistics(Path(self.spark_warehouse or "")) as statistics:
+            yield statistics
 
     @contextmanager
     def connect(self, read_only: bool = False):
@@ -130,7 +161,13 @@ def build_resources(plant: Plant, dbt_project: DbtProject) -> dict:
         "plant": plant,
         "factory": SimulatedFactory(scenario_path=str(paths.scenario_path)),
         "lake": Lake(lake_dir=str(paths.lake_dir)),
-        "warehouse": Warehouse(database=str(paths.warehouse_path), file_group=paths.file_group),
+        "warehouse": Warehouse(
+            database=str(paths.warehouse_path),
+            file_group=paths.file_group,
+            engine=plant.engine,
+            lake_dir=str(paths.lake_dir),
+            spark_warehouse=str(paths.spark_warehouse_dir),
+        ),
         "reports": ReportShelf(reports_dir=str(paths.reports_dir)),
         "state": OperationalState(path=str(paths.state_path)),
         "dbt": WarehouseDbt(project_dir=dbt_project, dbt_executable=dbt_executable()),

@@ -1,5 +1,5 @@
-"""The dbt warehouse (DuckDB): staging views over the lake and incremental marts, one factory-day
-window a run."""
+"""The dbt warehouse (DuckDB, or Spark: settings.ENGINES): staging views over the lake and incremental marts,
+one factory-day window a run. On Spark the marts' Parquet becomes views of the DuckDB file after each run."""
 
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,6 +59,10 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     # dbt writes and holds it): the window's rows and the table's, on each materialized model.
     outputs = {e.output_name: e for e in events if isinstance(e, dg.Output)}
     tables = {name: ".".join(context.asset_key_for_output(name).path) for name in outputs}
+    if outputs:  # on Spark: the tables it built (and the lake) as views of the DuckDB file the assets read
+        views = warehouse.refresh_engine_tables()
+        if views:
+            context.log.info(f"{len(views)} Spark tables and lake tables as views of {warehouse.database}")
     counts = {}
     if outputs and Path(warehouse.database).exists():
         with warehouse.connect(read_only=True) as conn:

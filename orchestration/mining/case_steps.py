@@ -86,12 +86,15 @@ def _route_base(code: str) -> int:
     return 65 if code.count("', '") + 1 <= 62 else 0x4E00
 
 
-def mart_events_sql(first_day: date | str, last_day: date | str) -> str:
-    """The mart's events of the factory days ``first_day`` .. ``last_day`` in the statistics' columns."""
+def mart_events_sql(
+    first_day: date | str, last_day: date | str, mart: str = "marts.fct_process_events"
+) -> str:
+    """The mart's events of the factory days ``first_day`` .. ``last_day`` in the statistics' columns
+    (``mart``: the relation holding marts.fct_process_events, e.g. a Spark session's view of its Parquet)."""
     first, last = as_date(first_day).isoformat(), as_date(last_day).isoformat()
     return f"""
         select case_id, activity, machine_id, shift_id, start_ts, end_ts, event_id as event_seq
-        from marts.fct_process_events
+        from {mart}
         where production_date between date '{first}' and date '{last}'
           and case_id is not null and activity is not null and end_ts is not null
     """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,7 @@ from orchestration.mining.conformance import ConformanceResult
 from orchestration.mining.reference_model import designed_route_model, supplied_model
 from orchestration.mining.results import to_rows, write_results
 from orchestration.mining.window_results import day_windows, write_day_windows
-from orchestration.mining.window_run import MiningSettings, mine_window
+from orchestration.mining.window_run import MiningSettings, WindowStatistics, mine_window
 from orchestration.simulator.config import load_scenario
 
 
@@ -51,6 +52,7 @@ def mine_factory_days(
     pictures_dir: Callable[[str], Path],
     log: Callable[[str], None] = print,
     filters: dict[str, list[dict]] | None = None,
+    window_statistics: Callable[[date, date, float | None], WindowStatistics] | None = None,
 ) -> dict[str, float | None]:
     """Mine every window each of ``days`` owns (day_windows) and replace its rows in the window tables;
     returns the token-replay fitness of each day's model. ``filters``, when given, receives per
@@ -58,7 +60,10 @@ def mine_factory_days(
 
     Every day carries its 7- and 30-day windows, not only a run's newest day, so that what the warehouse
     holds does not depend on how a range was split into runs (a trailing window costs about as much as the
-    day itself on the default plant: see docs/features.md)."""
+    day itself on the default plant: see docs/features.md).
+
+    ``window_statistics``: (first day, last day, min_end_share) -> the window's statistics from the engine
+    that holds the marts (Spark's); None: DuckDB computes them from ``conn``'s marts."""
     fitness: dict[str, float | None] = {}
     with_batches = _has_batch_dimension(conn)
     for day in days:
@@ -66,8 +71,13 @@ def mine_factory_days(
         for window in day_windows(day, window_days):
             events = f"({mart_events_sql(window.first, window.end)})"
             batches = f"({window_batches_sql(window.first, window.end)})" if with_batches else None
+            statistics = (
+                None
+                if window_statistics is None
+                else window_statistics(window.first, window.end, settings.min_end_share)
+            )
             mined = mine_window(
-                conn, events, pictures_dir(day), f"{window.days}d", reference, settings, batches
+                conn, events, pictures_dir(day), f"{window.days}d", reference, settings, batches, statistics
             )
             mined_windows[window.days] = mined.tables
             if filters is not None:

@@ -39,6 +39,8 @@ class SparkMining:
     """The window's statistics as frames with the DuckDB statistics' columns (window_run's tables)."""
 
     tables: dict[str, pd.DataFrame]
+    all_cases: int = 0  # in the window, cut ones included (variants.RouteVariants.all_cases)
+    all_events: int = 0  # their events
 
     @property
     def variants(self) -> list[tuple[tuple[str, ...], int]]:
@@ -86,9 +88,10 @@ def mine_statistics(spark, events: str, min_share: float | None = DEFAULT_MIN_EN
     steps.cache().createOrReplaceTempView(_STEPS)
     try:
         tables = {"dfg": _dfg(spark)}
-        tables.update(_variants(spark, min_share))
+        variants, all_cases, all_events = _variants(spark, min_share)
+        tables.update(variants)
         tables.update(_step_facts(spark))
-        return SparkMining(tables)
+        return SparkMining(tables, all_cases, all_events)
     finally:
         spark.catalog.dropTempView(_STEPS)
         steps.unpersist()
@@ -120,9 +123,10 @@ def _dfg(spark) -> pd.DataFrame:
     return frame.astype({"frequency": "int64"})
 
 
-def _variants(spark, min_share: float | None) -> dict[str, pd.DataFrame]:
+def _variants(spark, min_share: float | None) -> tuple[dict[str, pd.DataFrame], int, int]:
     """The complete cases' variants (variant, cases, share, mean and median throughput) and their
-    throughput-time distribution (statistic: cases, mean, q000 .. q100), as variants.RouteVariants."""
+    throughput-time distribution (statistic: cases, mean, q000 .. q100), as variants.RouteVariants; and the
+    window's cases and events, cut ones included."""
     share = float(min_share or 0)
     complete = (
         "true"
@@ -164,8 +168,11 @@ def _variants(spark, min_share: float | None) -> dict[str, pd.DataFrame]:
             """,
         )
         total = spark.sql(
-            f"""select count(*) as cases, avg(throughput_s) as mean, {quantiles} as quantiles
-                from mining_cases where is_complete"""
+            f"""select count_if(is_complete) as cases,
+                       avg(if(is_complete, throughput_s, null)) as mean,
+                       {_quantiles("if(is_complete, throughput_s, null)", THROUGHPUT_QUANTILES)} as quantiles,
+                       count(*) as all_cases, coalesce(sum(size(route)), 0) as all_events
+                from mining_cases"""
         ).collect()[0]
     finally:
         spark.catalog.dropTempView("mining_cases")
@@ -189,7 +196,7 @@ def _variants(spark, min_share: float | None) -> dict[str, pd.DataFrame]:
     listed = list(total["quantiles"]) if total["cases"] else [None] * len(THROUGHPUT_QUANTILES)
     values = [total["cases"], total["mean"] if total["cases"] else None, *listed]
     throughput = pd.DataFrame({"statistic": names, "throughput_s": pd.array(values, dtype="float64")})
-    return {"variants": table, "throughput": throughput}
+    return {"variants": table, "throughput": throughput}, int(total["all_cases"]), int(total["all_events"])
 
 
 def _step_facts(spark) -> dict[str, pd.DataFrame]:

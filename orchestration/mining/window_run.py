@@ -40,6 +40,7 @@ from orchestration.mining.rework import rework_loops, rework_rates
 from orchestration.mining.step_facts import counted_step_facts
 from orchestration.mining.variants import (
     DEFAULT_MIN_END_SHARE,
+    RouteVariants,
     cases_of_variants,
     flow_and_variants,
     variant_label,
@@ -80,6 +81,31 @@ FILTER_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class WindowStatistics:
+    """A window's frequency and performance statistics: the directly-follows graph with waits, the variants
+    and their throughput, and the step facts' tables (start and end activities, bottlenecks, rework). DuckDB's
+    (``duckdb_statistics``) or another engine's with the same meaning (mining.spark_statistics)."""
+
+    dfg: pd.DataFrame
+    variants: RouteVariants
+    step_tables: dict[str, pd.DataFrame]
+
+
+def duckdb_statistics(conn, events: str, min_share: float | None) -> WindowStatistics:
+    """The statistics of the event relation ``events`` in DuckDB."""
+    dfg, variants = flow_and_variants(conn, events, min_share)  # one sort of the events
+    with counted_step_facts(conn, events) as facts:  # and one more for timing and rework
+        step_tables = {
+            "start_end_activities": start_end_activities(conn, facts),
+            "activity_bottlenecks": activity_bottlenecks(conn, facts),
+            "machine_bottlenecks": machine_bottlenecks(conn, facts),
+            "rework_loops": rework_loops(conn, facts),
+            "rework_rates": rework_rates(conn, facts),
+        }
+    return WindowStatistics(dfg, variants, step_tables)
+
+
 @dataclass
 class WindowMining:
     models: dict[str, DiscoveredModel]  # inductive, heuristics, reference (when given)
@@ -97,18 +123,15 @@ def mine_window(
     reference: DiscoveredModel | None = None,
     settings: MiningSettings = MiningSettings(),
     batches: str | None = None,
+    statistics: WindowStatistics | None = None,
 ) -> WindowMining:
     """Everything about the window's event relation ``events``; files go to ``picture_dir`` as ``stem_*``.
-    ``batches``: the window's batches with their attributes (see case_attributes); None: there are none."""
-    dfg, variants = flow_and_variants(conn, events, settings.min_end_share)  # one sort of the events
-    with counted_step_facts(conn, events) as facts:  # and one more for timing and rework
-        step_tables = {
-            "start_end_activities": start_end_activities(conn, facts),
-            "activity_bottlenecks": activity_bottlenecks(conn, facts),
-            "machine_bottlenecks": machine_bottlenecks(conn, facts),
-            "rework_loops": rework_loops(conn, facts),
-            "rework_rates": rework_rates(conn, facts),
-        }
+    ``batches``: the window's batches with their attributes (see case_attributes); None: there are none.
+    ``statistics``: the window's statistics computed by another engine over the same events (the Spark
+    warehouse's); None: computed here, in DuckDB. pm4py reads their variant log either way."""
+    if statistics is None:
+        statistics = duckdb_statistics(conn, events, settings.min_end_share)
+    dfg, variants, step_tables = statistics.dfg, statistics.variants, statistics.step_tables
     ends = step_tables["start_end_activities"]
     counts = variants.counts(settings.top_variants)
     log = variant_log(counts)

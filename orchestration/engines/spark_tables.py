@@ -1,0 +1,97 @@
+"""The Spark warehouse's tables in the DuckDB file, as views over their Parquet, which the Python assets read.
+
+On Spark, dbt writes the marts as Parquet tables under the Spark warehouse folder
+(``<spark-warehouse>/<schema>.db/<table>/production_date=YYYY-MM-DD/*.parquet``, profiles.yml target spark)
+and declares the raw sources over the lake. The Python steps (process mining, anomalies, RCA, reports, the
+analysts' copy) keep reading one DuckDB connection, as on the DuckDB engine: the DuckDB file holds what they
+write (mining, analytics, RCA tables) and, in the schemas Spark's tables live in, one view per table over its
+Parquet folder, and the raw layers (raw, truth, quarantine) as views over the lake, as dbt-duckdb's
+on-run-start makes them. The lake and the marts' Parquet are the contract between the engines: nothing is
+copied.
+
+A view reads its folder's files at each query (a day Spark adds later shows without a refresh); ``attach``
+runs after every dbt run on Spark to add the tables that are new and drop the views of tables that are gone.
+Spark writes instants as microseconds adjusted to UTC (profiles.yml), which DuckDB reads as timestamptz, the
+DuckDB marts' type. No pyspark here: DuckDB reads the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+LAKE_LAYERS = ("raw", "truth", "quarantine")  # the lake's folders, as the dbt sources (create_raw_views.sql)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _has_parquet(folder: Path, pattern: str) -> bool:
+    return next(folder.glob(pattern), None) is not None
+
+
+def spark_tables(spark_warehouse: Path) -> dict[tuple[str, str], str]:
+    """(schema, table) -> the glob of its Parquet files, for every table with files in the Spark warehouse
+    folder. A partitioned table's files are one folder down (``column=value/``), read with hive
+    partitioning; Spark's work folders (``_temporary``, ``.spark-staging-*``) are never matched."""
+    tables = {}
+    for schema_dir in sorted(spark_warehouse.glob("*.db")):
+        for table_dir in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
+            if _has_parquet(table_dir, "*=*/*.parquet"):
+                tables[(schema_dir.name[: -len(".db")], table_dir.name)] = str(
+                    table_dir / "*=*" / "*.parquet"
+                )
+            elif _has_parquet(table_dir, "*.parquet"):
+                tables[(schema_dir.name[: -len(".db")], table_dir.name)] = str(table_dir / "*.parquet")
+    return tables
+
+
+def lake_tables(lake: Path) -> dict[tuple[str, str], str]:
+    """(layer, table) -> the glob of its day folders' Parquet files, for every lake table with a file."""
+    return {
+        (layer, table_dir.name): str(table_dir / "date=*" / "*.parquet")
+        for layer in LAKE_LAYERS
+        if (lake / layer).is_dir()
+        for table_dir in sorted(p for p in (lake / layer).iterdir() if p.is_dir())
+        if _has_parquet(table_dir, "date=*/*.parquet")
+    }
+
+
+def attach_spark_tables(conn: duckdb.DuckDBPyConnection, lake: Path, spark_warehouse: Path) -> list[str]:
+    """Views in ``conn``'s database over the lake's tables and the Spark warehouse's tables; returns the
+    views (``schema.table``). A view of a table that is gone is dropped; a DuckDB table of the same name (the
+    file was built on DuckDB before) is replaced by the view: the engine in use owns the marts."""
+    wanted = {
+        **{key: (glob, "hive_types = {'date': date}") for key, glob in lake_tables(lake).items()},
+        **{key: (glob, "hive_types_autocast = true") for key, glob in spark_tables(spark_warehouse).items()},
+    }
+    schemas = sorted({schema for schema, _ in wanted} | set(LAKE_LAYERS) | _spark_schemas(spark_warehouse))
+    existing = {
+        (schema, name): kind
+        for schema, name, kind in conn.execute(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            "where table_catalog = current_database()"
+        ).fetchall()
+        if schema in schemas
+    }
+    for schema in schemas:
+        conn.execute(f'create schema if not exists "{schema}"')
+    for (schema, name), kind in existing.items():
+        if (schema, name) not in wanted and kind == "VIEW":
+            conn.execute(f'drop view "{schema}"."{name}"')
+        elif (schema, name) in wanted and kind != "VIEW":
+            conn.execute(f'drop table "{schema}"."{name}"')
+    for (schema, name), (glob, options) in sorted(wanted.items()):
+        conn.execute(
+            f'create or replace view "{schema}"."{name}" as select * from read_parquet('
+            f"{_quoted(glob)}, hive_partitioning = true, {options})"
+        )
+    return [f"{schema}.{name}" for schema, name in sorted(wanted)]
+
+
+def _spark_schemas(spark_warehouse: Path) -> set[str]:
+    return (
+        {p.name[: -len(".db")] for p in spark_warehouse.glob("*.db")} if spark_warehouse.is_dir() else set()
+    )
