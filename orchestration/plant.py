@@ -40,7 +40,8 @@ class Plant:
 
     @property
     def engine(self) -> str:
-        """The warehouse engine (settings.ENGINES): dbt's target (the Python assets still read DuckDB)."""
+        """The warehouse engine (settings.ENGINES): dbt's target, and on Spark the Warehouse resource's views
+        of Spark's marts and the mining's Spark statistics (defs/resources.py)."""
         return self.paths.engine
 
     @property

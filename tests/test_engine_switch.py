@@ -4,7 +4,9 @@ touching the warehouse, showing the same assets and lineage."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -123,3 +125,66 @@ def test_spark_check_calls_tables_equal_only_when_every_row_agrees():
     same, detail = compare(duckdb_rows, spark_rows.drop(columns="cells"))
     assert not same and "only DuckDB ['cells']" in detail
     assert compare(duckdb_rows, None) == (False, "missing on Spark")
+
+
+def test_on_spark_the_marts_parquet_and_the_lake_are_views_of_the_duckdb_file_the_assets_read(tmp_path):
+    """After a dbt run on Spark the Warehouse resource makes Spark's tables views of the DuckDB file: a
+    partitioned mart's days, instants as timestamptz (Spark writes them adjusted to UTC), a day added later
+    shows without a refresh, a DuckDB table of the same name gives way, a table gone loses its view."""
+    import duckdb
+
+    from orchestration.defs.resources import Warehouse
+
+    spark_warehouse, lake = tmp_path / "spark-warehouse", tmp_path / "lake"
+    events = spark_warehouse / "marts.db" / "fct_process_events"
+    for day in ("2026-11-09", "2026-11-10"):
+        (events / f"production_date={day}").mkdir(parents=True)
+        (lake / "raw" / "machines" / f"date={day}").mkdir(parents=True)
+    (spark_warehouse / "marts.db" / "_temporary").mkdir()  # Spark's work folder: never a table
+    (spark_warehouse / "metastore_db").mkdir()
+    with duckdb.connect() as writer:  # Parquet as Spark writes it: the partition column in the folder name
+        writer.execute("set TimeZone = 'Europe/Berlin'")
+        writer.execute(
+            f"copy (select 'B-1' as case_id, timestamptz '2026-11-09 06:00:00+00' as end_ts) "
+            f"to '{events}/production_date=2026-11-09/part-0.snappy.parquet'"
+        )
+        writer.execute(
+            f"copy (select 'CAL-01' as machine_id) to '{lake}/raw/machines/date=2026-11-09/part-0.parquet'"
+        )
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as built_on_duckdb:  # the file was built on DuckDB before
+        built_on_duckdb.execute("create schema marts; create table marts.fct_process_events (x int)")
+        built_on_duckdb.execute("create table marts.dim_gone (x int)")
+    warehouse = Warehouse(
+        database=str(database), engine="spark", lake_dir=str(lake), spark_warehouse=str(spark_warehouse)
+    )
+    assert Warehouse(database=str(database)).refresh_engine_tables() == []  # DuckDB: dbt wrote the marts
+    assert warehouse.refresh_engine_tables() == ["marts.fct_process_events", "raw.machines"]
+    with warehouse.connect(read_only=True) as conn:
+        assert conn.execute("select * from marts.fct_process_events").fetchall() == [
+            ("B-1", dt.datetime(2026, 11, 9, 6, tzinfo=dt.UTC), dt.date(2026, 11, 9))
+        ]
+        kinds = conn.execute(
+            "select table_schema || '.' || table_name, table_type from information_schema.tables order by 1"
+        ).fetchall()
+        assert kinds == [
+            ("marts.dim_gone", "BASE TABLE"),  # not Spark's: the DuckDB file's own tables stay
+            ("marts.fct_process_events", "VIEW"),
+            ("raw.machines", "VIEW"),
+        ]
+        assert conn.execute("select machine_id, date from raw.machines").fetchall() == [
+            ("CAL-01", dt.date(2026, 11, 9))
+        ]
+    with duckdb.connect() as writer:  # a day Spark adds later: read at the next query, no refresh
+        writer.execute(
+            f"copy (select 'B-2' as case_id, timestamptz '2026-11-10 06:00:00+00' as end_ts) "
+            f"to '{events}/production_date=2026-11-10/part-0.snappy.parquet'"
+        )
+    with warehouse.connect(read_only=True) as conn:
+        assert conn.execute("select count(*) from marts.fct_process_events").fetchone() == (2,)
+    shutil.rmtree(events)  # the table is gone on Spark: its view goes at the next refresh
+    assert warehouse.refresh_engine_tables() == ["raw.machines"]
+    with warehouse.connect(read_only=True) as conn:
+        assert conn.execute(
+            "select count(*) from information_schema.tables where table_name = 'fct_process_events'"
+        ).fetchone() == (0,)
