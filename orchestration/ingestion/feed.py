@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -208,13 +208,17 @@ def synthetic_plant(
 
 def simulated_telemetry(scenario: Path, day: date) -> Iterator[tuple[int, dict[str, list[dict]]]]:
     """The simulated factory's telemetry of factory ``day``, instant by instant, in time order."""
-    import numpy as np
-
     from orchestration.simulator.config import load_scenario
     from orchestration.simulator.engine import run_factory_day
 
-    telemetry = run_factory_day(load_scenario(scenario), day).telemetry
-    for chunk in telemetry.batches():
+    yield from telemetry_instants(run_factory_day(load_scenario(scenario), day).telemetry.batches())
+
+
+def telemetry_instants(batches: Iterable) -> Iterator[tuple[int, dict[str, list[dict]]]]:
+    """Sensor readings (record batches of the lake's ``sensor_readings``), instant by instant, in order."""
+    import numpy as np
+
+    for chunk in batches:
         order = np.argsort(chunk.column("reading_ts").cast("int64").to_numpy(), kind="stable")
         rows = chunk.take(order).to_pydict()
         stamps = [int(ts.timestamp() * 1e6) for ts in rows["reading_ts"]]
