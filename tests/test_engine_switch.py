@@ -5,6 +5,7 @@ touching the warehouse, showing the same assets and lineage."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import sys
@@ -130,7 +131,8 @@ def test_spark_check_calls_tables_equal_only_when_every_row_agrees():
 def test_on_spark_the_marts_parquet_and_the_lake_are_views_of_the_duckdb_file_the_assets_read(tmp_path):
     """After a dbt run on Spark the Warehouse resource makes Spark's tables views of the DuckDB file: a
     partitioned mart's days, instants as timestamptz (Spark writes them adjusted to UTC), a day added later
-    shows without a refresh, a DuckDB table of the same name gives way, a table gone loses its view."""
+    shows without a refresh, a DuckDB table of the same name gives way, a table gone loses its view, a table
+    without a row yet is empty with its contract's columns."""
     import duckdb
 
     from orchestration.defs.resources import Warehouse
@@ -141,6 +143,12 @@ def test_on_spark_the_marts_parquet_and_the_lake_are_views_of_the_duckdb_file_th
         (events / f"production_date={day}").mkdir(parents=True)
         (lake / "raw" / "machines" / f"date={day}").mkdir(parents=True)
     (spark_warehouse / "marts.db" / "_temporary").mkdir()  # Spark's work folder: never a table
+    (spark_warehouse / "marts.db" / "fct_defect_pareto").mkdir()  # no defect yet: no file
+    manifest = tmp_path / "manifest.json"
+    columns = {"production_date": "date", "characteristic": "string", "first_seen_ts": "timestamp"}
+    pareto = {"columns": {name: {"name": name, "data_type": kind} for name, kind in columns.items()}}
+    pareto.update(resource_type="model", schema="marts", name="fct_defect_pareto", alias=None)
+    manifest.write_text(json.dumps({"nodes": {"model.gigafactory.fct_defect_pareto": pareto}}))
     (spark_warehouse / "metastore_db").mkdir()
     with duckdb.connect() as writer:  # Parquet as Spark writes it: the partition column in the folder name
         writer.execute("set TimeZone = 'Europe/Berlin'")
@@ -160,7 +168,18 @@ def test_on_spark_the_marts_parquet_and_the_lake_are_views_of_the_duckdb_file_th
     )
     assert Warehouse(database=str(database)).refresh_engine_tables() == []  # DuckDB: dbt wrote the marts
     assert warehouse.refresh_engine_tables() == ["marts.fct_process_events", "raw.machines"]
+    assert warehouse.refresh_engine_tables(manifest) == [
+        "marts.fct_defect_pareto",
+        "marts.fct_process_events",
+        "raw.machines",
+    ]
     with warehouse.connect(read_only=True) as conn:
+        assert conn.execute("describe marts.fct_defect_pareto").fetchall() == [
+            ("production_date", "DATE", "YES", None, None, None),
+            ("characteristic", "VARCHAR", "YES", None, None, None),
+            ("first_seen_ts", "TIMESTAMP WITH TIME ZONE", "YES", None, None, None),
+        ]
+        assert conn.execute("select count(*) from marts.fct_defect_pareto").fetchone() == (0,)
         assert conn.execute("select * from marts.fct_process_events").fetchall() == [
             ("B-1", dt.datetime(2026, 11, 9, 6, tzinfo=dt.UTC), dt.date(2026, 11, 9))
         ]
@@ -169,6 +188,7 @@ def test_on_spark_the_marts_parquet_and_the_lake_are_views_of_the_duckdb_file_th
         ).fetchall()
         assert kinds == [
             ("marts.dim_gone", "BASE TABLE"),  # not Spark's: the DuckDB file's own tables stay
+            ("marts.fct_defect_pareto", "VIEW"),
             ("marts.fct_process_events", "VIEW"),
             ("raw.machines", "VIEW"),
         ]
@@ -183,7 +203,7 @@ def test_on_spark_the_marts_parquet_and_the_lake_are_views_of_the_duckdb_file_th
     with warehouse.connect(read_only=True) as conn:
         assert conn.execute("select count(*) from marts.fct_process_events").fetchone() == (2,)
     shutil.rmtree(events)  # the table is gone on Spark: its view goes at the next refresh
-    assert warehouse.refresh_engine_tables() == ["raw.machines"]
+    assert warehouse.refresh_engine_tables(manifest) == ["marts.fct_defect_pareto", "raw.machines"]
     with warehouse.connect(read_only=True) as conn:
         assert conn.execute(
             "select count(*) from information_schema.tables where table_name = 'fct_process_events'"

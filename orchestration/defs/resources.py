@@ -81,14 +81,16 @@ class Warehouse(dg.ConfigurableResource):
     lake_dir: str | None = None  # the raw lake (views of it on Spark)
     spark_warehouse: str | None = None  # Spark's tables (spark.sql.warehouse.dir) when the engine is spark
 
-    def refresh_engine_tables(self) -> list[str]:
-        """On Spark, the views of this file over the lake and Spark's tables, made current; returns them."""
+    def refresh_engine_tables(self, manifest: Path | None = None) -> list[str]:
+        """On Spark, the views of this file over the lake and Spark's tables, made current; returns them.
+        ``manifest``: the dbt run's, whose contracts type the views of tables without a row yet."""
         if self.engine != "spark":
             return []
         from orchestration.engines.spark_tables import attach_spark_tables
 
         with self.connect() as conn:
-            return attach_spark_tables(conn, Path(self.lake_dir or ""), Path(self.spark_warehouse or ""))
+            lake, spark_warehouse = Path(self.lake_dir or ""), Path(self.spark_warehouse or "")
+            return attach_spark_tables(conn, lake, spark_warehouse, manifest)
 
     @contextmanager
     def mining_statistics(self):

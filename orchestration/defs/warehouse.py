@@ -60,7 +60,7 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     outputs = {e.output_name: e for e in events if isinstance(e, dg.Output)}
     tables = {name: ".".join(context.asset_key_for_output(name).path) for name in outputs}
     if outputs:  # on Spark: the tables it built (and the lake) as views of the DuckDB file the assets read
-        views = warehouse.refresh_engine_tables()
+        views = warehouse.refresh_engine_tables(Path(invocation.target_path) / "manifest.json")
         if views:
             context.log.info(f"{len(views)} Spark tables and lake tables as views of {warehouse.database}")
     counts = {}
