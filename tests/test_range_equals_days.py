@@ -1,7 +1,7 @@
 """The warehouse does not depend on how a range of days was split into runs, nor on who reads it meanwhile.
 
-Days of the demo week (on the small test plant) through the whole graph as one range run, and one day at a
-time, then the first day again while an analyst holds a session on the analysts' copy: every table of every
+The demo week (on the small test plant) through the whole graph as one range run, and one day at a time,
+then the first day again while an analyst holds a session on the analysts' copy: every table of every
 schema is equal (before windows were owned by their day, 13 window tables differed). Then a reader holds the
 warehouse file itself: the run stops as "warehouse in use", no day is blocked and the reports stay. And every
 KPI of their reports reads right (tests/report_readability.py). The end-to-end tier."""
@@ -23,11 +23,10 @@ from orchestration.reporting.readability import daily_pages
 from tests.conftest import Platform, make_platform
 from tests.report_readability import assert_reports_read_right
 
-pytestmark = [pytest.mark.e2e, pytest.mark.long]  # ~2.5 minutes: CI runs it beside the demo
+pytestmark = [pytest.mark.e2e, pytest.mark.long]  # 9 runs, ~5 minutes: CI runs it beside the demo
 
-# The first two days of the demo week: enough to tell (the window tables differed on them) at ~4 runs of
-# ~30 s; the whole week run both ways (9 runs, ~5 minutes) passed once (2026-12-06) but costs CI ~2.5 min.
-DAYS = ["2026-11-09", "2026-11-10"]
+# The demo week (Makefile's DEMO_START .. DEMO_END), Monday to Sunday: as one range run, then day by day.
+DAYS = [f"2026-11-{day:02d}" for day in range(9, 16)]
 OEE = "select round(sum(oee), 6) from marts.fct_oee_machine_day"
 
 # Columns that differ between two runs of the same data for a reason other than the split, by table:
@@ -75,8 +74,8 @@ def table_checksums(warehouse: Path) -> dict[str, tuple[int, dict[str, int]]]:
 
 @pytest.fixture(scope="module")
 def split_both_ways(tmp_path_factory):
-    """The two days as one range run (its checksums), then at the same paths (paths stored in tables, the
-    pictures', are equal too) one day at a time: the platform with both days built."""
+    """The week as one range run (its checksums), then at the same paths (paths stored in tables, the
+    pictures', are equal too) one day at a time: the platform with every day built."""
     root = tmp_path_factory.mktemp("range") / "plant"
     with pytest.MonkeyPatch.context() as patch:
         materialize(make_platform(root, patch), DAYS[0], DAYS[-1])
