@@ -84,6 +84,7 @@ class _Sensor:
     candidate: dict | None = None
     off: dict | None = None
     values: deque = field(default_factory=deque)  # without a reference: its recent readings
+    steps: deque = field(default_factory=lambda: deque(maxlen=20))  # time between its readings
     sigma: float | None = None
     since_sigma: int = 0
 
@@ -176,8 +177,11 @@ class LiveEvaluator:
                 )
                 sensor.model = self.reference.sensors.get(sensor_id) if self.reference else None
             if ts_us > sensor.last_ts:  # a resend or a late reading: judged once, in order
-                if sensor.last_ts and machine.steps and ts_us - sensor.last_ts > 2 * min(machine.steps):
-                    sensor.low = sensor.before = None  # after a gap its course is unknown: from here again
+                if sensor.last_ts:
+                    step = ts_us - sensor.last_ts
+                    if len(sensor.steps) >= 3 and step > 2 * statistics.median(sensor.steps):
+                        sensor.low = sensor.before = None  # after a gap its course is unknown: from here
+                    sensor.steps.append(step)
                 fresh.append((sensor, float(value)))
         if not fresh:
             return signals
@@ -196,7 +200,7 @@ class LiveEvaluator:
         local = _utc(ts_us).astimezone(self._zone)
         return local.hour + local.minute / 60 + local.second / 3600
 
-    def _infer_state(self, machine: _Machine, fresh: list, hour: int) -> None:
+    def _infer_state(self, machine: _Machine, fresh: list, hour: float) -> None:
         """The states the machine's readings leave possible: those whose fit is within ``TIE_COST`` of the
         best (idle and stopped read alike on a speed). Every sensor with a reference has its say, the fit of
         its reading to where each state would have taken it from its last reading, capped so that one faulty
