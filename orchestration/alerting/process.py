@@ -6,7 +6,7 @@ the CLI.
 Threads: paho's network loop (puts each message's readings in the inbox), the evaluator (scores, applies the
 signals, moves the alarm clock), the dispatcher (sends the outbox) and the HTTP server. The process keeps
 nothing the state file does not: killed at any point and started again, it sends what was left unsent and
-learns the sensors' normal again from the readings that follow (``min_history_readings``).
+fits the sensors' reference again from the lake (reference.py) when the first readings come.
 
 The service acknowledges readings after they are durable; this process only listens (QoS 1, its own session),
 so it can stop or fall behind without ever holding up ingestion.
