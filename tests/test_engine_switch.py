@@ -15,19 +15,8 @@ import pytest
 
 from orchestration.dbt_runner import dbt_target, export_dbt_environment
 from orchestration.plant import resolve_plant
-from orchestration.settings import Settings, load_settings
-from tests.conftest import SMALL_SCENARIO
-
-
-def settings_at(root: Path, engine: str) -> Settings:
-    return Settings(
-        warehouse_path=root / "warehouse.duckdb",
-        lake_dir=root / "lake",
-        reports_dir=root / "reports",
-        scenario_path=SMALL_SCENARIO,
-        partitions_start="2026-01-01",
-        engine=engine,
-    )
+from orchestration.settings import load_settings
+from tests.spark_daily_run import plant_settings
 
 
 def test_the_engine_is_duckdb_unless_the_environment_says_spark(monkeypatch):
@@ -44,7 +33,7 @@ def test_the_plant_carries_the_engine_and_dbt_builds_on_its_target(tmp_path, mon
     for name in ("GIGAFACTORY_WAREHOUSE", "GIGAFACTORY_LAKE", "GIGAFACTORY_DBT_TARGET"):
         monkeypatch.setenv(name, "")
     for engine, target in (("duckdb", "dev"), ("spark", "spark")):
-        plant = resolve_plant(settings_at(tmp_path, engine))
+        plant = resolve_plant(plant_settings(tmp_path, engine))
         assert plant.engine == engine
         export_dbt_environment(plant.paths)
         assert os.environ["GIGAFACTORY_DBT_TARGET"] == dbt_target(engine) == target
@@ -74,7 +63,7 @@ def test_the_code_location_loads_with_either_engine_showing_the_same_lineage_wit
     seen = {}
     for engine in ("duckdb", "spark"):
         root = tmp_path / engine
-        definitions = build_definitions(resolve_plant(settings_at(root, engine)))
+        definitions = build_definitions(resolve_plant(plant_settings(root, engine)))
         seen[engine] = lineage(definitions)
         assert not root.exists(), f"loading the {engine} code location wrote {list(root.rglob('*'))}"
     assert ("pyspark" in sys.modules) == spark_loaded_before  # Spark is started by a run, never by a load
