@@ -50,7 +50,7 @@ E2E ?= e2e
 E2E_WORKERS ?= 2
 test-e2e: install
 	@$(BIN)/python -c "from orchestration.dbt_runner import parse_project; parse_project()"
-	$(BIN)/python -m pytest -n $(E2E_WORKERS) --dist loadfile -m "$(E2E)"
+	$(BIN)/python -m pytest -n $(E2E_WORKERS) --dist loadfile -m "$(E2E)" --durations=8
 
 # Every asset check of the demo window against the current lake and warehouse, and its reports read as their
 # readers get them (after `make demo`), as CI runs it.
