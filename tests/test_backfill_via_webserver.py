@@ -47,15 +47,25 @@ query Status($id: String!) {
   }
 }"""
 RUNS = """
-{ runsOrError { ... on Runs { results { runId status tags { key value } } } ... on PythonError { message } } }"""
+{
+  runsOrError {
+    ... on Runs { results { runId status tags { key value } } }
+    ... on PythonError { message }
+  }
+}"""
 FAILURES = """
 query Failures($id: ID!) {
   logsForRun(runId: $id) {
     ... on EventConnection {
-      events { __typename ... on ExecutionStepFailureEvent { stepKey error { message } } ... on MessageEvent { message } }
+      events {
+        __typename
+        ... on ExecutionStepFailureEvent { stepKey error { message } }
+        ... on MessageEvent { message }
+      }
     }
   }
 }"""
+TAGS_SHOWN = ("dagster/", "gigafactory/")
 ACTIVE = {"QUEUED", "NOT_STARTED", "MANAGED", "STARTING", "STARTED", "CANCELING"}
 
 
@@ -87,15 +97,14 @@ def _what_happened(port: int, log: Path) -> str:
     lines = []
     try:
         for run in _runs(port):
-            tags = {t["key"]: t["value"] for t in run["tags"] if t["key"].startswith(("dagster/", "gigafactory/"))}
+            tags = {t["key"]: t["value"] for t in run["tags"] if t["key"].startswith(TAGS_SHOWN)}
             lines.append(f"run {run['runId'][:8]} {run['status']} {tags}")
             if run["status"] == "FAILURE":
                 events = _graphql(port, FAILURES, {"id": run["runId"]})["logsForRun"].get("events", [])
-                lines += [
-                    f"    {e.get('stepKey') or ''} {(e.get('error') or {}).get('message') or e.get('message')}"[:600]
-                    for e in events
-                    if e["__typename"] in ("ExecutionStepFailureEvent", "RunFailureEvent")
-                ]
+                for event in events:
+                    if event["__typename"] in ("ExecutionStepFailureEvent", "RunFailureEvent"):
+                        message = (event.get("error") or {}).get("message") or event.get("message")
+                        lines.append(f"    {event.get('stepKey') or ''} {message}"[:600])
     except Exception as error:  # the server may be gone: the log still says something
         lines.append(f"(runs unavailable: {error!r})")
     return "\n".join(lines) + "\n--- dagster dev log (tail)\n" + log.read_text()[-6000:]
@@ -155,7 +164,7 @@ def test_a_backfill_through_the_webserver_isolates_the_collapsed_day(tmp_path):
     try:
         # Generous limits: CI runs this beside the demo and the Spark check on two cores (~3.5 min alone).
         nodes = _wait_until(
-            lambda: _graphql(port, ASSET_KEYS)["assetNodes"], 300, "the code location to load", server, log, port
+            lambda: _graphql(port, ASSET_KEYS)["assetNodes"], 300, "the code location", server, log, port
         )
         selection = [
             {"path": n["assetKey"]["path"]} for n in nodes if n["isMaterializable"] and n["isPartitioned"]
