@@ -267,6 +267,21 @@ class Effects(_Strict):
     sensor_gaps: SensorGaps = SensorGaps()
 
 
+class BadSegment(_Strict):
+    """A planted genealogy effect: one segment of one electrode coil is coated thinner (or thicker).
+
+    Read by orchestration/genealogy; the coil id names its batch (and so its day), e.g. "B20261110-0003-A1".
+    """
+
+    coil: str
+    segment: int = Field(ge=0)
+    thickness_shift_um: float
+
+
+class Genealogy(_Strict):
+    bad_segment: BadSegment | None = None
+
+
 class Corruption(_Strict):
     """Damage the day's MES tables on purpose (see simulator/corruption.py): rows per kind, on ``days``."""
 
@@ -300,6 +315,7 @@ class FactoryConfig(_Strict):
     economics: Economics
     effects: Effects = Effects()
     corruption: Corruption = Corruption()  # none by default
+    genealogy: Genealogy = Genealogy()  # per-cell traceability (orchestration/genealogy)
 
     @field_validator("timezone")
     @classmethod

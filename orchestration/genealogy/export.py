@@ -1,0 +1,189 @@
+"""OCEL 2.0 exports of the genealogy tables: the JSON standard format and the SQLite relational format.
+
+JSON follows the OCEL 2.0 JSON schema (attribute values are strings, typed by the type declarations; values
+that hold from the start carry the time 1970-01-01). SQLite follows the layout pm4py writes and reads: event
+and object tables with the type of each id, event_object and object_object with qualifiers, a map from each
+type to a table-safe name, and one table per event type (id, time, attributes) and per object type (a row
+with the initial values, then one row per changed attribute naming it in ocel_changed_field).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+EPOCH = "1970-01-01T00:00:00Z"
+_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # timestamps are written as UTC wall time
+    for name, table in tables.items():
+        con.register(name, table)
+    return con
+
+
+def _attribute_types(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
+    """object type -> [(attribute, "float" | "string")], in name order."""
+    rows = con.execute("""
+        SELECT o.ocel_type, a.name, CASE WHEN bool_or(a.value_num IS NOT NULL) THEN 'float' ELSE 'string' END
+        FROM object_attribute a JOIN object o ON o.ocel_id = a.ocel_id
+        GROUP BY ALL ORDER BY 1, 2
+    """).fetchall()
+    types: dict[str, list[tuple[str, str]]] = {}
+    for object_type, name, kind in rows:
+        types.setdefault(object_type, []).append((name, kind))
+    return types
+
+
+def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
+    """Write the OCEL 2.0 JSON file; relations and attributes are gathered per id in DuckDB, not in Python."""
+    con = _connect(tables)
+    attribute_types = _attribute_types(con)
+    events = con.sql(f"""
+        SELECT e.ocel_id AS id, e.ocel_type AS type, strftime(e.ocel_time::TIMESTAMP, '{_ISO}') AS time,
+               [{{'name': 'batch_event_id', 'value': e.batch_event_id}}] AS attributes,
+               coalesce(r.relationships, []) AS relationships
+        FROM event e LEFT JOIN (
+            SELECT ocel_event_id,
+                   list({{'objectId': ocel_object_id, 'qualifier': ocel_qualifier}}) AS relationships
+            FROM event_object GROUP BY ocel_event_id
+        ) r ON r.ocel_event_id = e.ocel_id
+        ORDER BY e.ocel_time, e.ocel_id
+    """).to_arrow_table()
+    objects = con.sql(f"""
+        SELECT o.ocel_id AS id, o.ocel_type AS type,
+               coalesce(a.attributes, []) AS attributes, coalesce(r.relationships, []) AS relationships
+        FROM object o
+        LEFT JOIN (
+            SELECT ocel_id, list({{
+                'name': name,
+                'value': coalesce(value_str, CAST(value_num AS VARCHAR)),
+                'time': CASE WHEN epoch_us(ocel_time) = 0 THEN '{EPOCH}'
+                             ELSE strftime(ocel_time::TIMESTAMP, '{_ISO}') END
+            }} ORDER BY ocel_time, name) AS attributes
+            FROM object_attribute GROUP BY ocel_id
+        ) a ON a.ocel_id = o.ocel_id
+        LEFT JOIN (
+            SELECT ocel_source_id,
+                   list({{'objectId': ocel_target_id, 'qualifier': ocel_qualifier}}) AS relationships
+            FROM object_object GROUP BY ocel_source_id
+        ) r ON r.ocel_source_id = o.ocel_id
+        ORDER BY o.ocel_type, o.ocel_id
+    """).to_arrow_table()
+    event_types = [
+        row[0] for row in con.execute("SELECT DISTINCT ocel_type FROM event ORDER BY 1").fetchall()
+    ]
+    object_types = [
+        row[0] for row in con.execute("SELECT DISTINCT ocel_type FROM object ORDER BY 1").fetchall()
+    ]
+    document = {
+        "eventTypes": [
+            {"name": name, "attributes": [{"name": "batch_event_id", "type": "string"}]}
+            for name in event_types
+        ],
+        "objectTypes": [
+            {"name": name, "attributes": [{"name": a, "type": t} for a, t in attribute_types.get(name, [])]}
+            for name in object_types
+        ],
+        "events": events.to_pylist(),
+        "objects": objects.to_pylist(),
+    }
+    path = Path(path)
+    with path.open("w", encoding="utf-8") as out:
+        json.dump(document, out, separators=(",", ":"))
+    return path
+
+
+def _table_name(type_name: str, used: set[str]) -> str:
+    """A table-safe name, unique ignoring case, for an event or object type ("Tab Welding" -> TabWelding)."""
+    base = re.sub(r"[^0-9A-Za-z]", "", type_name.title()) or "Type"
+    name, suffix = base, 2
+    while name.casefold() in used:
+        name, suffix = f"{base}_{suffix}", suffix + 1
+    used.add(name.casefold())
+    return name
+
+
+def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
+    """Write the OCEL 2.0 SQLite file (replaced if it exists)."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    con = _connect(tables)
+    attribute_types = _attribute_types(con)
+    db = sqlite3.connect(path)
+    try:
+
+        def write(name: str, query: str, params: list | None = None) -> None:
+            result = con.sql(query, params=params or []).to_arrow_table()
+            columns = ", ".join(f'"{c}"' for c in result.column_names)
+            db.execute(f'CREATE TABLE "{name}" ({columns})')
+            marks = ", ".join("?" for _ in result.column_names)
+            db.executemany(
+                f'INSERT INTO "{name}" VALUES ({marks})', zip(*result.to_pydict().values(), strict=True)
+            )
+
+        write("event", "SELECT ocel_id, ocel_type FROM event ORDER BY ocel_time, ocel_id")
+        write("object", "SELECT ocel_id, ocel_type FROM object ORDER BY ocel_id")
+        write("event_object", "SELECT ocel_event_id, ocel_object_id, ocel_qualifier FROM event_object")
+        write("object_object", "SELECT ocel_source_id, ocel_target_id, ocel_qualifier FROM object_object")
+        for kind in ("event", "object"):
+            used: set[str] = set()
+            types = [
+                r[0] for r in con.execute(f"SELECT DISTINCT ocel_type FROM {kind} ORDER BY 1").fetchall()
+            ]
+            mapping = {t: _table_name(t, used) for t in types}
+            db.execute(f"CREATE TABLE {kind}_map_type (ocel_type, ocel_type_map)")
+            db.executemany(f"INSERT INTO {kind}_map_type VALUES (?, ?)", mapping.items())
+            for type_name, table in mapping.items():
+                if kind == "event":
+                    write(
+                        f"event_{table}",
+                        f"""SELECT ocel_id, strftime(ocel_time::TIMESTAMP, '{_SQLITE_TIME}') AS ocel_time,
+                                   batch_event_id
+                            FROM event WHERE ocel_type = ? ORDER BY ocel_time, ocel_id""",
+                        [type_name],
+                    )
+                else:
+                    write(
+                        f"object_{table}",
+                        _object_rows(attribute_types.get(type_name, [])),
+                        [type_name, type_name],
+                    )
+        db.commit()
+    finally:
+        db.close()
+    return path
+
+
+def _object_rows(attributes: list[tuple[str, str]]) -> str:
+    """One initial row per object (values at time 1970-01-01 as columns), then one row per later change."""
+    initial = ", ".join(
+        f"max({_value(kind)}) FILTER (WHERE a.name = '{name}' AND epoch_us(a.ocel_time) = 0) AS \"{name}\""
+        for name, kind in attributes
+    )
+    changed = ", ".join(
+        f"CASE WHEN a.name = '{name}' THEN {_value(kind)} END AS \"{name}\"" for name, kind in attributes
+    )
+    sep = ", " if attributes else ""
+    return f"""
+        SELECT o.ocel_id, '1970-01-01 00:00:00.000000' AS ocel_time,
+               NULL::VARCHAR AS ocel_changed_field{sep}{initial}
+        FROM object o LEFT JOIN object_attribute a ON a.ocel_id = o.ocel_id
+        WHERE o.ocel_type = ? GROUP BY o.ocel_id
+        UNION ALL
+        SELECT o.ocel_id, strftime(a.ocel_time::TIMESTAMP, '{_SQLITE_TIME}'), a.name{sep}{changed}
+        FROM object o JOIN object_attribute a ON a.ocel_id = o.ocel_id
+        WHERE o.ocel_type = ? AND epoch_us(a.ocel_time) <> 0
+    """
+
+
+def _value(kind: str) -> str:
+    return "a.value_num" if kind == "float" else "a.value_str"
