@@ -151,6 +151,30 @@ def test_a_planted_thin_segment_is_found_exactly_by_a_forward_trace_and_costs_ca
     assert sum(thin) / len(thin) > sum(rest) / len(rest) + 0.02
 
 
+def test_the_planted_segment_changes_the_grading_of_exactly_its_own_cells(day, planted):
+    _, _, healthy = day
+    config, thin = planted
+    case_id = BAD_COIL.rsplit("-", 1)[0]
+    truth = {m.cell_id(case_id, k) for k in m.numbers_cut_from(0, BAD_SEGMENT, config.batch_size_cells)}
+    changed = sql(
+        {"healthy": healthy["object_attribute"], "thin": thin["object_attribute"]},
+        """SELECT h.ocel_id, h.name FROM healthy h JOIN thin t USING (ocel_id, name, ocel_time)
+           WHERE h.value_num IS DISTINCT FROM t.value_num""",
+    )
+    graded = {cell for cell, name in changed if name in ("capacity_ah", "internal_resistance_mohm")}
+    measured = {r[0] for r in sql(thin, "SELECT ocel_id FROM object_attribute WHERE name = 'capacity_ah'")}
+    assert graded == truth & measured and len(graded) >= 20  # each of its cells graded that day, no other
+    segments = {obj for obj, name in changed if name in ("coating_thickness_um", "areal_loading_mg_cm2")}
+    assert segments == {m.segment_id(BAD_COIL, BAD_SEGMENT)}
+    # A forward trace from the coil finds the cells cut from either of its lanes and all its segments.
+    coil_cells = {r["cell_id"] for r in forward(thin, BAD_COIL).to_pylist()}
+    assert coil_cells == {
+        c
+        for c in {r["cell_id"] for r in forward(thin, m.slurry_id(case_id, "A")).to_pylist()}
+        if m.position(int(c.rsplit("-", 1)[1]), config.batch_size_cells)[0] == 0
+    }
+
+
 def test_a_backward_trace_names_the_rolls_coils_segments_slurries_machines_crews_channel_and_tray(day):
     config, _, tables = day
     case_id, number = "B20261110-0003", 180
