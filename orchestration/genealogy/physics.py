@@ -60,8 +60,14 @@ def coating(config: FactoryConfig, case_id: str) -> dict[str, np.ndarray]:
     thickness = coil_mean[..., None] + rng.normal(0.0, thickness_spec.sigma / 2, shape)
     bad = config.genealogy.bad_segment
     if bad is not None and bad.coil.startswith(case_id + "-"):
-        electrode, coil = bad.coil[len(case_id) + 1], int(bad.coil[len(case_id) + 2 :]) - 1
-        thickness[list(ELECTRODES).index(electrode), coil, bad.segment] += bad.thickness_shift_um
+        coils = [f"{case_id}-{e}{c + 1}" for e in ELECTRODES for c in range(COILS_PER_ELECTRODE)]
+        if bad.coil not in coils or not bad.segment < SEGMENTS_PER_COIL:
+            raise ValueError(
+                f"genealogy.bad_segment: {bad.coil} segment {bad.segment} is not one of the coils {coils} "
+                f"and segments 0..{SEGMENTS_PER_COIL - 1} of batch {case_id}"
+            )
+        where = divmod(coils.index(bad.coil), COILS_PER_ELECTRODE)
+        thickness[where[0], where[1], bad.segment] += bad.thickness_shift_um
     loading = loading_spec.target * thickness / thickness_spec.target
     loading += rng.normal(0.0, loading_spec.sigma / 4, shape)
     return {
