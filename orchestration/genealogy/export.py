@@ -17,17 +17,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from orchestration.genealogy.relational import connect
+
 EPOCH = "1970-01-01T00:00:00Z"
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-
-
-def _connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")  # timestamps are written as UTC wall time
-    for name, table in tables.items():
-        con.register(name, table)
-    return con
 
 
 def _attribute_types(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
@@ -45,7 +39,7 @@ def _attribute_types(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str
 
 def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
     """Write the OCEL 2.0 JSON file; relations and attributes are gathered per id in DuckDB, not in Python."""
-    con = _connect(tables)
+    con = connect(tables)
     attribute_types = _attribute_types(con)
     events = con.sql(f"""
         SELECT e.ocel_id AS id, e.ocel_type AS type, strftime(e.ocel_time::TIMESTAMP, '{_ISO}') AS time,
@@ -116,7 +110,7 @@ def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
     """Write the OCEL 2.0 SQLite file (replaced if it exists)."""
     path = Path(path)
     path.unlink(missing_ok=True)
-    con = _connect(tables)
+    con = connect(tables)
     attribute_types = _attribute_types(con)
     db = sqlite3.connect(path)
     try:

@@ -7,21 +7,14 @@ Forward: a slurry batch, coil or coil segment -> every cell made from it, with i
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
 from orchestration.genealogy import model as m
+from orchestration.genealogy.relational import connect
 
 GRADING_ATTRIBUTES = ("capacity_ah", "internal_resistance_mohm", "ocv_v", "self_discharge_mv_day")
 GRADING = "(" + ", ".join(f"'{name}'" for name in GRADING_ATTRIBUTES) + ")"
 _STATUS_ORDER = {m.IN_PROCESS: 0, m.GRADED: 1, m.STATUS_SCRAPPED: 2, m.STATUS_PACKED: 3}
-
-
-def _connect(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for name, table in tables.items():
-        con.register(name, table)
-    return con
 
 
 def backward(tables: dict[str, pa.Table], cell: str) -> pa.Table:
@@ -59,7 +52,7 @@ def backward(tables: dict[str, pa.Table], cell: str) -> pa.Table:
         JOIN object o ON o.ocel_id = t.object_id
         ORDER BY t.depth, o.ocel_type, t.object_id
     """
-    return _connect(tables).sql(query, params={"cell": cell}).to_arrow_table()
+    return connect(tables).sql(query, params={"cell": cell}).to_arrow_table()
 
 
 def forward(tables: dict[str, pa.Table], object_id: str) -> pa.Table:
@@ -98,4 +91,4 @@ def forward(tables: dict[str, pa.Table], object_id: str) -> pa.Table:
         LEFT JOIN grading g ON g.ocel_id = c.cell_id
         ORDER BY c.cell_id
     """
-    return _connect(tables).sql(query, params={"origin": object_id}).to_arrow_table()
+    return connect(tables).sql(query, params={"origin": object_id}).to_arrow_table()
