@@ -39,11 +39,27 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) ->
 
 
 def landed(lake: Path) -> pa.Table:
-    """Every landed live row: compacted minutes and the part files not yet compacted."""
-    files = sorted((lake / "raw" / "sensor_readings").glob("date=*/live-*.parquet"))
-    if not files:
-        return RAW_TABLES["sensor_readings"].empty_table()
-    return pa.concat_tables([pq.read_table(f) for f in files])
+    """Every landed live row: compacted minutes and the part files not yet compacted, read as a settled view.
+
+    A compaction replaces a minute's file before it deletes the parts merged into it, so for that instant the
+    same readings are in both (its intent file in ``ingest/compaction`` exists from before the replace to after
+    the deletes). A view counts only when no intent existed before the listing or after the reads and the
+    listing did not change meanwhile; otherwise it is taken again.
+    """
+    folder, intents = lake / "raw" / "sensor_readings", lake / "ingest" / "compaction"
+    deadline = time.monotonic() + 15.0
+    while time.monotonic() < deadline:
+        compacting = any(intents.glob("*.json"))
+        files = sorted(folder.glob("date=*/live-*.parquet"))
+        try:
+            tables = [pq.read_table(f) for f in files]
+        except FileNotFoundError:  # a part merged and deleted between the listing and the read
+            continue
+        if compacting or any(intents.glob("*.json")) or sorted(folder.glob("date=*/live-*.parquet")) != files:
+            time.sleep(0.01)
+            continue
+        return pa.concat_tables(tables) if tables else RAW_TABLES["sensor_readings"].empty_table()
+    raise AssertionError(f"the landed files in {folder} never settled for a read")
 
 
 BERLIN = FactoryCalendar("Europe/Berlin", day_start_hour=6)  # factory days from 06:00 local
