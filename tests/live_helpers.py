@@ -41,10 +41,10 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) ->
 def landed(lake: Path) -> pa.Table:
     """Every landed live row: compacted minutes and the part files not yet compacted, read as a settled view.
 
-    A compaction replaces a minute's file before it deletes the parts merged into it, so for that instant the
-    same readings are in both (its intent file in ``ingest/compaction`` exists from before the replace to after
-    the deletes). A view counts only when no intent existed before the listing or after the reads and the
-    listing did not change meanwhile; otherwise it is taken again.
+    A compaction replaces a minute's file before it deletes the parts merged into it, so for that instant
+    the same readings are in both (its intent file in ``ingest/compaction`` exists from before the replace
+    to after the deletes). A view counts only when no intent existed before the listing or after the reads
+    and the listing did not change meanwhile; otherwise it is taken again.
     """
     folder, intents = lake / "raw" / "sensor_readings", lake / "ingest" / "compaction"
     deadline = time.monotonic() + 15.0
