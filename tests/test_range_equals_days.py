@@ -1,15 +1,17 @@
 """The warehouse does not depend on how a range of days was split into runs, nor on who reads it meanwhile.
 
-The demo week (on the small test plant) through the whole graph as one range run, and one day at a time,
-then the first day again while an analyst holds a session on the analysts' copy: every table of every
-schema is equal (before windows were owned by their day, 13 window tables differed). Then a reader holds the
-warehouse file itself: the run stops as "warehouse in use", no day is blocked and the reports stay. And every
-KPI of their reports reads right (tests/report_readability.py). The end-to-end tier."""
+The demo week (on the small test plant) through the whole graph as one range run, and one day at a time
+(the two in two processes, in two folders), then the first day again while an analyst holds a session on
+the analysts' copy: every table of every schema is equal (before windows were owned by their day, 13 window
+tables differed). Then a reader holds the warehouse file itself: the run stops as "warehouse in use", no day
+is blocked and the reports stay. And every KPI of their reports reads right (tests/report_readability.py).
+The end-to-end tier."""
 
 from __future__ import annotations
 
-import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +25,7 @@ from orchestration.reporting.readability import daily_pages
 from tests.conftest import Platform, make_platform
 from tests.report_readability import assert_reports_read_right
 
-pytestmark = [pytest.mark.e2e, pytest.mark.long]  # 9 runs, ~5 minutes: CI runs it beside the demo
+pytestmark = [pytest.mark.e2e, pytest.mark.long]  # 9 runs in two processes: CI runs it beside the demo
 
 # The demo week (Makefile's DEMO_START .. DEMO_END), Monday to Sunday: as one range run, then day by day.
 DAYS = [f"2026-11-{day:02d}" for day in range(9, 16)]
@@ -48,8 +50,10 @@ def materialize(platform: Platform, first: str, last: str) -> None:
     assert result.success
 
 
-def table_checksums(warehouse: Path) -> dict[str, tuple[int, dict[str, int]]]:
-    """schema.table -> (rows, column -> order-independent hash of its values), volatile columns left out."""
+def table_checksums(warehouse: Path, root: Path) -> dict[str, tuple[int, dict[str, int]]]:
+    """schema.table -> (rows, column -> order-independent hash of its values), volatile columns left out
+    and the plant's folder ``root`` in text (the pictures' paths) read as "<plant>", so that two plants
+    built in two folders compare."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -63,28 +67,49 @@ def table_checksums(warehouse: Path) -> dict[str, tuple[int, dict[str, int]]]:
                 for column, kind, *_ in conn.execute(f"describe {relation}").fetchall()
                 if column not in VOLATILE_COLUMNS.get(f"{schema}.{name}", set())
             ]
-            hashes = ", ".join(
-                f"sum(hash(printf('%.10g', \"{c}\")))" if kind in FLOATS else f'sum(hash("{c}"))'
-                for c, kind in columns
-            )
-            rows, *column_sums = conn.execute(f"select count(*), {hashes} from {relation}").fetchone()
+            hashes = ", ".join(_column_hash(c, kind) for c, kind in columns)
+            rows, *column_sums = conn.execute(
+                f"select count(*), {hashes} from {relation}", [str(root)] * _text_columns(columns)
+            ).fetchone()
             sums[f"{schema}.{name}"] = (rows, dict(zip([c for c, _ in columns], column_sums, strict=True)))
         return sums
 
 
+def _column_hash(column: str, kind: str) -> str:
+    if kind in FLOATS:
+        return f"sum(hash(printf('%.10g', \"{column}\")))"
+    if kind == "VARCHAR":
+        return f"sum(hash(replace(\"{column}\", ?, '<plant>')))"
+    return f'sum(hash("{column}"))'
+
+
+def _text_columns(columns: list[tuple[str, str]]) -> int:
+    return sum(kind == "VARCHAR" for _, kind in columns)
+
+
+def range_run(root: str) -> None:
+    """The week as one range run under ``root``: what the fixture's second process does."""
+    with pytest.MonkeyPatch.context() as patch:
+        materialize(make_platform(Path(root), patch), DAYS[0], DAYS[-1])
+
+
 @pytest.fixture(scope="module")
 def split_both_ways(tmp_path_factory):
-    """The week as one range run (its checksums), then at the same paths (paths stored in tables, the
-    pictures', are equal too) one day at a time: the platform with every day built."""
-    root = tmp_path_factory.mktemp("range") / "plant"
-    with pytest.MonkeyPatch.context() as patch:
-        materialize(make_platform(root, patch), DAYS[0], DAYS[-1])
-        in_one_run = table_checksums(root / "warehouse.duckdb")
-        shutil.rmtree(root)
-        day_by_day = make_platform(root, patch)
-        for day in DAYS:
-            materialize(day_by_day, day, day)
-        yield in_one_run, day_by_day
+    """The week as one range run (its checksums) in a second process while this one runs it a day at a
+    time in another folder: the range run's checksums and the platform with every day built."""
+    range_root = tmp_path_factory.mktemp("range") / "plant"
+    script = f"from tests.test_range_equals_days import range_run; range_run({str(range_root)!r})"
+    command = [sys.executable, "-c", script]
+    in_another_process = subprocess.Popen(command, cwd=Path(__file__).parent.parent)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            day_by_day = make_platform(tmp_path_factory.mktemp("days") / "plant", patch)
+            for day in DAYS:
+                materialize(day_by_day, day, day)
+            assert in_another_process.wait() == 0, "the range run failed (its output is above)"
+            yield table_checksums(range_root / "warehouse.duckdb", range_root), day_by_day
+    finally:
+        in_another_process.kill()
 
 
 def test_day_by_day_and_a_rerun_during_an_analysts_session_leave_the_range_runs_tables(split_both_ways):
@@ -95,7 +120,7 @@ def test_day_by_day_and_a_rerun_during_an_analysts_session_leave_the_range_runs_
         seen = analyst.execute(OEE).fetchone()
         materialize(platform, DAYS[0], DAYS[0])  # the session keeps no writer out
         assert analyst.execute(OEE).fetchone() == seen  # and the run does not pull the data from under it
-    one_by_one = table_checksums(platform.settings.warehouse_path)
+    one_by_one = table_checksums(platform.settings.warehouse_path, platform.settings.warehouse_path.parent)
 
     assert in_one_run.keys() == one_by_one.keys()
     differing = []
