@@ -12,6 +12,9 @@ equivalents) and only shortens the coil: the cells of a batch are those its Stac
 One day is expanded on its own: cells are those stacked that day, so a batch stacked the day before shows
 its electrode events only. Good cells are packed in trays after Grading, per product in grading order; a
 tray not full at the end of the day stays open and its cells keep the status "graded".
+
+Python walks the batch events (a few thousand a day at full scale); everything per cell is a numpy or Arrow
+array, ids included (Arrow string kernels), so a scale-1.0 day of ~300 k cells expands in seconds.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.genealogy import model as m
 from orchestration.genealogy.physics import batch_day, coating, grade_cells, grading_badness, slurry_viscosity
@@ -61,55 +65,121 @@ OCEL_SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+Ids = pa.Array | list[str]  # object or event ids: an Arrow string array per cell, a list for the few others
+
 
 class _Log:
-    """Column lists of the OCEL tables, filled while walking the day's batch events."""
+    """The OCEL tables as chunks of columns (an array, a list, or one value for the whole chunk), joined once.
+
+    Values are kept as given and turned into Arrow only in ``tables``: a scalar costs nothing per row.
+    """
 
     def __init__(self) -> None:
-        self.columns = {name: {f.name: [] for f in schema} for name, schema in OCEL_SCHEMAS.items()}
-        self.seen: set[str] = set()
+        self.chunks: dict[str, list[tuple[int, dict]]] = {name: [] for name in OCEL_SCHEMAS}
+        self.seen: set[str] = set()  # machines, crews and channels: objects that many events name
+
+    def add(self, table: str, **columns) -> None:
+        """A chunk of rows; its length is that of the first column given as an array or list."""
+        rows = next(len(v) for v in columns.values() if isinstance(v, pa.Array | np.ndarray | list))
+        if rows:
+            self.chunks[table].append((rows, columns))
 
     def obj(self, object_id: str, object_type: str) -> None:
+        """One object, declared once however often it is named."""
         if object_id not in self.seen:
             self.seen.add(object_id)
-            self.columns["object"]["ocel_id"].append(object_id)
-            self.columns["object"]["ocel_type"].append(object_type)
+            self.objects([object_id], object_type)
 
-    def event(self, event_id: str, activity: str, time_us: int, batch_event_id: str) -> None:
-        cols = self.columns["event"]
-        cols["ocel_id"].append(event_id)
-        cols["ocel_type"].append(activity)
-        cols["ocel_time"].append(time_us)
-        cols["batch_event_id"].append(batch_event_id)
+    def objects(self, object_ids: Ids, object_type: str) -> None:
+        self.add("object", ocel_id=object_ids, ocel_type=object_type)
 
-    def e2o(self, event_ids: list[str], object_ids: list[str], qualifiers: list[str]) -> None:
-        cols = self.columns["event_object"]
-        cols["ocel_event_id"].extend(event_ids)
-        cols["ocel_object_id"].extend(object_ids)
-        cols["ocel_qualifier"].extend(qualifiers)
+    def events(self, event_ids: Ids, activity: str, times, batch_event_id: str) -> None:
+        self.add(
+            "event",
+            ocel_id=event_ids,
+            ocel_type=activity,
+            ocel_time=times,
+            batch_event_id=batch_event_id,
+        )
 
-    def o2o(self, sources: list[str], targets: list[str], qualifier: str) -> None:
-        cols = self.columns["object_object"]
-        cols["ocel_source_id"].extend(sources)
-        cols["ocel_target_id"].extend(targets)
-        cols["ocel_qualifier"].extend([qualifier] * len(sources))
+    def e2o(self, event_ids, object_ids, qualifiers) -> None:
+        self.add(
+            "event_object",
+            ocel_event_id=event_ids,
+            ocel_object_id=object_ids,
+            ocel_qualifier=qualifiers,
+        )
 
-    def attr(self, object_ids: list[str], time_us, name: str, values) -> None:
-        cols = self.columns["object_attribute"]
-        n = len(object_ids)
-        cols["ocel_id"].extend(object_ids)
-        cols["ocel_time"].extend(np.broadcast_to(np.asarray(time_us, dtype=np.int64), (n,)).tolist())
-        cols["name"].extend([name] * n)
-        values = np.broadcast_to(np.asarray(values), (n,))
+    def o2o(self, sources: Ids, targets, qualifier: str) -> None:
+        self.add(
+            "object_object",
+            ocel_source_id=sources,
+            ocel_target_id=targets,
+            ocel_qualifier=qualifier,
+        )
+
+    def attr(self, object_ids: Ids, time_us, name: str, values) -> None:
+        values = np.asarray(values)
         numeric = values.dtype.kind in "fiu"
-        cols["value_num"].extend(values.astype(np.float64).tolist() if numeric else [None] * n)
-        cols["value_str"].extend([None] * n if numeric else [str(v) for v in values])
+        values = values.astype(np.float64 if numeric else str)
+        value = values.item() if values.ndim == 0 else values  # one value for every object
+        self.add(
+            "object_attribute",
+            ocel_id=object_ids,
+            ocel_time=time_us,
+            name=name,
+            value_num=value if numeric else None,
+            value_str=None if numeric else value,
+        )
 
     def tables(self) -> dict[str, pa.Table]:
         return {
-            name: pa.Table.from_pydict(self.columns[name], schema=schema)
+            name: pa.Table.from_arrays(
+                [_column(self.chunks[name], f.name, f.type) for f in schema], schema=schema
+            )
             for name, schema in OCEL_SCHEMAS.items()
         }
+
+
+def _column(chunks: list[tuple[int, dict]], name: str, arrow_type: pa.DataType) -> pa.Array:
+    """One column of a table as Arrow, chunks in order.
+
+    Arrays go to Arrow as they are. Runs of the other chunks (one value for a whole cell step, one batch's
+    coils, one event's machine) are gathered as values and repeat counts and become one Arrow array with a
+    single take: converting each chunk on its own would cost more than the rows of a whole cell step.
+    """
+    parts: list[pa.Array] = []
+    values: list = []
+    repeats: list[int] = []
+
+    def flush() -> None:
+        if values:
+            index = np.repeat(np.arange(len(values)), repeats)
+            parts.append(pa.array(values, arrow_type).take(index))
+            values.clear()
+            repeats.clear()
+
+    for rows, columns in chunks:
+        given = columns[name]
+        if isinstance(given, pa.Array):
+            flush()
+            parts.append(given)
+        elif isinstance(given, np.ndarray) and rows >= 64:
+            flush()
+            parts.append(pa.array(given, arrow_type))
+        elif isinstance(given, np.ndarray | list):
+            values.extend(given.tolist() if isinstance(given, np.ndarray) else given)
+            repeats.extend([1] * rows)
+        else:  # one value for the whole chunk
+            values.append(given)
+            repeats.append(rows)
+    flush()
+    return pa.concat_arrays(parts) if parts else pa.array([], arrow_type)
+
+
+def _suffixed(prefix: str, texts: pa.Array) -> pa.Array:
+    """``prefix-text`` for every text (ids of cells and their events)."""
+    return pc.binary_join_element_wise(prefix, texts, "-")
 
 
 def expand_day(config: FactoryConfig, factory_day: FactoryDay) -> dict[str, pa.Table]:
@@ -117,7 +187,7 @@ def expand_day(config: FactoryConfig, factory_day: FactoryDay) -> dict[str, pa.T
     events = factory_day.tables["production_events"].sort_by(
         [("case_id", "ascending"), ("start_ts", "ascending")]
     )
-    rows = events.to_pylist()
+    rows = events.to_pylist()  # batch events: a few thousand a day at full scale
     day = _day_of(events)
     log = _Log()
     # Machines and crews are objects of the day once they work on something (pm4py drops idle ones anyway).
@@ -126,11 +196,12 @@ def expand_day(config: FactoryConfig, factory_day: FactoryDay) -> dict[str, pa.T
     for machine_id in sorted(set(events["machine_id"].to_pylist())):
         log.obj(machine_id, m.MACHINE)
         log.attr([machine_id], EPOCH_US, "activity", activity_of.get(machine_id, "unknown"))
-    graded: list[tuple[int, str, str]] = []  # (grading time, product, cell) of the good graded cells
+    graded: list[pa.Table] = []  # (time_us, product, cell) of the good graded cells
     by_case: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_case[row["case_id"]].append(row)
     cell_step, electrode_steps = _cell_making_step(config), _electrode_steps(config)
+    last_step = list(config.route)[-1]
     for case_id, case_events in by_case.items():
         stacked_at = next((i for i, e in enumerate(case_events) if e["activity"] == cell_step), None)
         if stacked_at is None:
@@ -144,7 +215,7 @@ def expand_day(config: FactoryConfig, factory_day: FactoryDay) -> dict[str, pa.T
         for event in electrode_events:
             batch.electrode_event(event)
         for event in cell_events:
-            batch.cell_event(event, is_last_step=event["activity"] == list(config.route)[-1])
+            batch.cell_event(event, is_last_step=event["activity"] == last_step)
         graded.extend(batch.graded)
     _pack(log, day, graded)
     return log.tables()
@@ -179,6 +250,11 @@ class _Batch:
         self.coils = {
             e: [m.coil_id(case_id, e, c) for c in range(m.COILS_PER_ELECTRODE)] for e in m.ELECTRODES
         }
+        # Segments and rolls per electrode, in the order a cell's position indexes them.
+        self.segments = {
+            e: [m.segment_id(coil, s) for coil in coils for s in range(m.SEGMENTS_PER_COIL)]
+            for e, coils in self.coils.items()
+        }
         self.rolls = {
             e: [
                 m.roll_id(coil, lane, section)
@@ -190,62 +266,57 @@ class _Batch:
         }
         self.quality = coating(config, case_id)
         self.made = False  # the cell-making step has run: cells exist
-        self.alive: list[int] = []  # cell numbers still in the batch, in stacking order
-        self.graded: list[tuple[int, str, str]] = []
+        self.alive = np.arange(0)  # cell numbers still in the batch, in stacking order
+        self.numbers = pa.array([], pa.string())  # "0042": cell number k's id suffix, for every cell made
+        self.graded: list[pa.Table] = []
         self._declare_objects()
 
     def _declare_objects(self) -> None:
         log, static = self.log, {"batch": self.case_id, "product": self.product_id}
         viscosity = slurry_viscosity(self.config, self.case_id)
-        for e, electrode in m.ELECTRODES.items():
-            log.obj(self.slurries[e], m.SLURRY)
-            log.attr([self.slurries[e]], EPOCH_US, "electrode", electrode)
-            log.attr([self.slurries[e]], EPOCH_US, "slurry_viscosity_mpas", viscosity[e])
-            for c, coil in enumerate(self.coils[e]):
-                log.obj(coil, m.COIL)
-                for name, value in static.items():
-                    log.attr([coil], EPOCH_US, name, value)
-                log.attr([coil], EPOCH_US, "electrode", electrode)
-                segments = [m.segment_id(coil, s) for s in range(m.SEGMENTS_PER_COIL)]
-                for segment in segments:
-                    log.obj(segment, m.SEGMENT)
-                k = list(m.ELECTRODES).index(e)
-                log.attr(segments, EPOCH_US, "coating_thickness_um", self.quality["thickness_um"][k, c])
-                log.attr(segments, EPOCH_US, "areal_loading_mg_cm2", self.quality["loading_mg_cm2"][k, c])
-                log.attr(segments, EPOCH_US, "position", np.arange(m.SEGMENTS_PER_COIL))
-                log.o2o(segments, [coil] * len(segments), m.SEGMENT_OF)
-            log.o2o(self.coils[e], [self.slurries[e]] * len(self.coils[e]), m.COATED_WITH)
-            per_roll = m.SEGMENTS_PER_COIL // m.SECTIONS_PER_LANE
-            for roll in self.rolls[e]:
-                log.obj(roll, m.ROLL)
-                section = int(roll[-1]) - 1
-                log.attr([roll], EPOCH_US, "first_segment", section * per_roll)
-                log.attr([roll], EPOCH_US, "last_segment", (section + 1) * per_roll - 1)
-            log.o2o(self.rolls[e], [r.rsplit("-", 1)[0] for r in self.rolls[e]], m.SLIT_FROM)
+        per_roll = m.SEGMENTS_PER_COIL // m.SECTIONS_PER_LANE
+        for k, (e, electrode) in enumerate(m.ELECTRODES.items()):
+            slurry, coils, segments, rolls = self.slurries[e], self.coils[e], self.segments[e], self.rolls[e]
+            log.objects([slurry], m.SLURRY)
+            log.attr([slurry], EPOCH_US, "electrode", electrode)
+            log.attr([slurry], EPOCH_US, "slurry_viscosity_mpas", viscosity[e])
+            log.objects(coils, m.COIL)
+            for name, value in {**static, "electrode": electrode}.items():
+                log.attr(coils, EPOCH_US, name, value)
+            log.o2o(coils, slurry, m.COATED_WITH)
+            log.objects(segments, m.SEGMENT)
+            log.attr(segments, EPOCH_US, "coating_thickness_um", self.quality["thickness_um"][k].ravel())
+            log.attr(segments, EPOCH_US, "areal_loading_mg_cm2", self.quality["loading_mg_cm2"][k].ravel())
+            log.attr(segments, EPOCH_US, "position", np.tile(np.arange(m.SEGMENTS_PER_COIL), len(coils)))
+            log.o2o(segments, np.repeat(coils, m.SEGMENTS_PER_COIL).tolist(), m.SEGMENT_OF)
+            log.objects(rolls, m.ROLL)
+            sections = np.array([int(roll[-1]) - 1 for roll in rolls])
+            log.attr(rolls, EPOCH_US, "first_segment", sections * per_roll)
+            log.attr(rolls, EPOCH_US, "last_segment", (sections + 1) * per_roll - 1)
+            log.o2o(rolls, [r.rsplit("-", 1)[0] for r in rolls], m.SLIT_FROM)
 
-    def _resources(self, event: dict, event_ids: list[str]) -> None:
-        n = len(event_ids)
-        self.log.e2o(event_ids, [event["machine_id"]] * n, [m.PERFORMED_ON] * n)
+    def _resources(self, event: dict, event_ids: Ids) -> None:
+        self.log.e2o(event_ids, event["machine_id"], m.PERFORMED_ON)
         if event["crew_id"] is not None:
             self.log.obj(event["crew_id"], m.CREW)
-            self.log.e2o(event_ids, [event["crew_id"]] * n, [m.OPERATED_BY] * n)
+            self.log.e2o(event_ids, event["crew_id"], m.OPERATED_BY)
 
     def electrode_event(self, event: dict) -> None:
         """One batch step before cell making: one OCEL event on the slurries, coils or rolls it touches."""
         activity, event_id = event["activity"], event["event_id"]
-        self.log.event(event_id, activity, _us(event["start_ts"]), event_id)
+        self.log.events([event_id], activity, [_us(event["start_ts"])], event_id)
         slurries, coils = list(self.slurries.values()), [c for cs in self.coils.values() for c in cs]
-        rolls = [r for rs in self.rolls.values() for r in rs]
         if activity == "Mixing":
             links = [(s, m.OUTPUT) for s in slurries]
         elif activity == "Coating":
-            segments = [m.segment_id(c, k) for c in coils for k in range(m.SEGMENTS_PER_COIL)]
+            segments = [s for e in m.ELECTRODES for s in self.segments[e]]
             links = [(s, m.INPUT) for s in slurries] + [(c, m.OUTPUT) for c in [*coils, *segments]]
         elif activity == "Slitting":
+            rolls = [r for rs in self.rolls.values() for r in rs]
             links = [(c, m.INPUT) for c in coils] + [(r, m.OUTPUT) for r in rolls]
         else:  # Drying, Calendering and any other electrode step work on the coils
             links = [(c, m.PROCESSED) for c in coils]
-        self.log.e2o([event_id] * len(links), [o for o, _ in links], [q for _, q in links])
+        self.log.e2o(event_id, [o for o, _ in links], [q for _, q in links])
         self._resources(event, [event_id])
 
     def cell_event(self, event: dict, is_last_step: bool) -> None:
@@ -253,7 +324,8 @@ class _Batch:
         log, activity = self.log, event["activity"]
         creating = not self.made
         if creating:
-            self.made, self.alive = True, list(range(event["produced_qty"]))
+            self.made, self.alive = True, np.arange(event["produced_qty"])
+            self.numbers = pc.utf8_lpad(pa.array(self.alive).cast(pa.string()), 4, "0")
             self._create_cells()
         cells = self.alive[: event["produced_qty"]]
         n = len(cells)
@@ -261,102 +333,115 @@ class _Batch:
             return
         start, end = _us(event["start_ts"]), _us(event["end_ts"])
         times = start + ((np.arange(n) + 0.5) / n * (end - start)).astype(np.int64)
-        ids = [m.cell_id(self.case_id, k) for k in cells]
-        event_ids = [f"{event['event_id']}-{k:04d}" for k in cells]
-        cols = log.columns["event"]
-        cols["ocel_id"].extend(event_ids)
-        cols["ocel_type"].extend([activity] * n)
-        cols["ocel_time"].extend(times.tolist())
-        cols["batch_event_id"].extend([event["event_id"]] * n)
+        numbers = self.numbers.take(cells)
+        ids, event_ids = _suffixed(self.case_id, numbers), _suffixed(event["event_id"], numbers)
+        log.events(event_ids, activity, times, event["event_id"])
 
         scrapped = self._scrapped(event, cells, ids, times, is_last_step)
         qualifier = m.CREATED if creating else m.PROCESSED
-        log.e2o(event_ids, ids, [m.SCRAPPED if i in scrapped else qualifier for i in range(n)])
+        log.e2o(event_ids, ids, pc.if_else(scrapped, m.SCRAPPED, qualifier))
         if creating:
-            anode = [self.rolls["A"][self._roll_index(k)] for k in cells]
-            cathode = [self.rolls["C"][self._roll_index(k)] for k in cells]
-            log.e2o(event_ids + event_ids, anode + cathode, [m.INPUT] * (2 * n))
+            for e in m.ELECTRODES:
+                log.e2o(event_ids, pa.array(self.rolls[e]).take(self._roll_index(cells)), m.INPUT)
             # A cell scrapped where it is made is never "in process".
-            kept = [i for i in range(n) if i not in scrapped]
-            log.attr([ids[i] for i in kept], times[kept], "status", m.IN_PROCESS)
+            kept = ~scrapped
+            log.attr(ids.filter(kept), times[kept], "status", m.IN_PROCESS)
         if activity == "Formation":
-            channels = [
-                m.channel_id(event["machine_id"], i % m.CHANNELS_PER_FORMATION_MACHINE) for i in range(n)
-            ]
-            for channel in dict.fromkeys(channels):
-                if channel not in log.seen:
-                    log.obj(channel, m.CHANNEL)
-                    log.o2o([channel], [event["machine_id"]], m.CHANNEL_OF)
-            log.e2o(event_ids, channels, [m.PROCESSED] * n)
-            log.o2o(ids, channels, m.FORMED_IN)
+            self._form(event["machine_id"], event_ids, ids)
         self._resources(event, event_ids)
-        gone = sorted(scrapped)
-        log.attr([ids[i] for i in gone], times[gone], "status", m.STATUS_SCRAPPED)
-        self.alive = [k for i, k in enumerate(cells) if i not in scrapped]
+        log.attr(ids.filter(scrapped), times[scrapped], "status", m.STATUS_SCRAPPED)
+        self.alive = cells[~scrapped]
 
-    def _roll_index(self, number: int) -> int:
-        coil, _, lane, section = m.position(number, self.size)
+    def _form(self, machine_id: str, event_ids: pa.Array, ids: pa.Array) -> None:
+        """Cell i of a Formation event sits in channel i mod the machine's channel count."""
+        n, log = len(ids), self.log
+        channel_ids = [m.channel_id(machine_id, i) for i in range(min(n, m.CHANNELS_PER_FORMATION_MACHINE))]
+        for channel in channel_ids:
+            if channel not in log.seen:
+                log.obj(channel, m.CHANNEL)
+                log.o2o([channel], machine_id, m.CHANNEL_OF)
+        channels = pa.array(channel_ids).take(np.arange(n) % m.CHANNELS_PER_FORMATION_MACHINE)
+        log.e2o(event_ids, channels, m.PROCESSED)
+        log.o2o(ids, channels, m.FORMED_IN)
+
+    def _roll_index(self, numbers: np.ndarray) -> np.ndarray:
+        coil, _, lane, section = m.position(numbers, self.size)
         return (coil * m.LANES_PER_COIL + lane) * m.SECTIONS_PER_LANE + section
 
     def _create_cells(self) -> None:
         log, cells = self.log, self.alive
-        ids = [m.cell_id(self.case_id, k) for k in cells]
-        for cell in ids:
-            log.obj(cell, m.CELL)
+        ids = _suffixed(self.case_id, self.numbers)
+        log.objects(ids, m.CELL)
         log.attr(ids, EPOCH_US, "batch", self.case_id)
         log.attr(ids, EPOCH_US, "product", self.product_id)
-        positions = [m.position(k, self.size) for k in cells]
+        coil, segment, _, _ = m.position(cells, self.size)
+        roll_index, segment_index = self._roll_index(cells), coil * m.SEGMENTS_PER_COIL + segment
         for e, (roll_q, segment_q) in {
             "A": (m.ANODE_FROM, m.ANODE_SEGMENT),
             "C": (m.CATHODE_FROM, m.CATHODE_SEGMENT),
         }.items():
-            log.o2o(ids, [self.rolls[e][self._roll_index(k)] for k in cells], roll_q)
-            log.o2o(ids, [m.segment_id(self.coils[e][c], s) for c, s, _, _ in positions], segment_q)
+            log.o2o(ids, pa.array(self.rolls[e]).take(roll_index), roll_q)
+            log.o2o(ids, pa.array(self.segments[e]).take(segment_index), segment_q)
 
     def _scrapped(
-        self, event: dict, cells: list[int], ids: list[str], times: np.ndarray, grading: bool
-    ) -> set[int]:
-        """Indexes into ``cells`` of the cells this step scraps: the worst graded ones, or drawn at random."""
-        count = min(event["scrap_qty"], len(cells))
+        self, event: dict, cells: np.ndarray, ids: pa.Array, times: np.ndarray, grading: bool
+    ) -> np.ndarray:
+        """Which of ``cells`` this step scraps (a mask): the worst graded ones, or drawn at random."""
+        count, scrapped = min(event["scrap_qty"], len(cells)), np.zeros(len(cells), dtype=bool)
         if not grading:
-            rng = stream(self.config.seed, batch_day(self.case_id), f"genealogy:scrap:{event['event_id']}")
-            return set(rng.choice(len(cells), size=count, replace=False).tolist()) if count else set()
+            if count:
+                rng = stream(
+                    self.config.seed, batch_day(self.case_id), f"genealogy:scrap:{event['event_id']}"
+                )
+                scrapped[rng.choice(len(cells), size=count, replace=False)] = True
+            return scrapped
         # Graded for the whole batch, picked by cell number: a cell's values do not depend on the others.
-        every = np.array([m.position(k, self.size)[:2] for k in range(self.size)])
+        coil, segment, _, _ = m.position(np.arange(self.size), self.size)
         loading = self.quality["loading_mg_cm2"] / self.quality["loading_target"]
         batch = grade_cells(
-            self.config,
-            self.case_id,
-            self.product_id,
-            loading[0][every[:, 0], every[:, 1]],
-            loading[1][every[:, 0], every[:, 1]],
+            self.config, self.case_id, self.product_id, loading[0][coil, segment], loading[1][coil, segment]
         )
-        graded = {name: values[np.array(cells)] for name, values in batch.items()}
+        graded = {name: values[cells] for name, values in batch.items()}
         for name, values in graded.items():
             self.log.attr(ids, times, name, values)
         worst = np.argsort(-grading_badness(self.config, self.product_id, graded), kind="stable")[:count]
-        scrapped = set(worst.tolist())
-        good = [i for i in range(len(cells)) if i not in scrapped]
-        self.log.attr([ids[i] for i in good], times[good], "status", m.GRADED)
-        self.graded.extend((int(times[i]), self.product_id, ids[i]) for i in good)
+        scrapped[worst] = True
+        good = ~scrapped
+        self.log.attr(ids.filter(good), times[good], "status", m.GRADED)
+        self.graded.append(
+            pa.table(
+                {
+                    "time_us": times[good],
+                    "product": pa.repeat(self.product_id, good.sum()),
+                    "cell": ids.filter(good),
+                }
+            )
+        )
         return scrapped
 
 
-def _pack(log: _Log, day: date, graded: list[tuple[int, str, str]]) -> None:
+def _pack(log: _Log, day: date, graded: list[pa.Table]) -> None:
     """Full trays of good cells, per product in grading order; each closed tray is one Packing event."""
-    by_product: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for time_us, product, cell in sorted(graded):
-        by_product[product].append((time_us, cell))
-    for product, cells in sorted(by_product.items()):
-        for n in range(len(cells) // m.CELLS_PER_TRAY):
-            tray_cells = cells[n * m.CELLS_PER_TRAY : (n + 1) * m.CELLS_PER_TRAY]
-            tray = f"TRAY-{day:%Y%m%d}-{product}-{n + 1:04d}"
-            closed = tray_cells[-1][0] + TRAY_CLOSING_US
-            event_id = f"{tray}-PACK"
-            log.obj(tray, m.TRAY)
-            log.attr([tray], EPOCH_US, "product", product)
-            log.event(event_id, "Packing", closed, event_id)
-            ids = [c for _, c in tray_cells]
-            log.e2o([event_id] * (len(ids) + 1), [tray, *ids], [m.OUTPUT] + [m.PACKED] * len(ids))
-            log.o2o(ids, [tray] * len(ids), m.PACKED_IN)
-            log.attr(ids, closed, "status", m.STATUS_PACKED)
+    if not graded:
+        return
+    cells = pa.concat_tables(graded).sort_by(
+        [("product", "ascending"), ("time_us", "ascending"), ("cell", "ascending")]
+    )
+    for product in sorted(set(cells["product"].to_pylist())):
+        of_product = cells.filter(pc.equal(cells["product"], product))
+        trays = len(of_product) // m.CELLS_PER_TRAY
+        if not trays:
+            continue
+        packed = of_product.slice(0, trays * m.CELLS_PER_TRAY)
+        tray_ids = [f"TRAY-{day:%Y%m%d}-{product}-{n + 1:04d}" for n in range(trays)]
+        closed = packed["time_us"].to_numpy()[m.CELLS_PER_TRAY - 1 :: m.CELLS_PER_TRAY] + TRAY_CLOSING_US
+        event_ids = [f"{tray}-PACK" for tray in tray_ids]
+        log.objects(tray_ids, m.TRAY)
+        log.attr(tray_ids, EPOCH_US, "product", product)
+        log.events(event_ids, "Packing", closed, event_ids)  # a tray's packing is its own production event
+        log.e2o(event_ids, tray_ids, m.OUTPUT)
+        tray_of_cell = np.repeat(np.arange(trays), m.CELLS_PER_TRAY)
+        ids = packed["cell"].combine_chunks()
+        log.e2o(pa.array(event_ids).take(tray_of_cell), ids, m.PACKED)
+        log.o2o(ids, pa.array(tray_ids).take(tray_of_cell), m.PACKED_IN)
+        log.attr(ids, closed[tray_of_cell], "status", m.STATUS_PACKED)
