@@ -12,6 +12,7 @@ import pytest
 
 from orchestration.genealogy import backward, expand_day, forward, to_json, to_sqlite
 from orchestration.genealogy import model as m
+from orchestration.genealogy.mining import batch_sample, oc_dfg, pm4py_log, pm4py_oc_dfg_edges
 from orchestration.simulator.config import load_scenario
 from orchestration.simulator.engine import run_factory_day
 
@@ -231,3 +232,23 @@ def test_pm4py_reads_both_exports_back_with_every_event_and_object(small_batches
         assert len(log.objects) == linked
         assert log.objects["ocel:type"].nunique() >= 5
         assert len(log.relations) == tables["event_object"].num_rows
+
+
+def test_the_object_centric_dfg_equals_pm4pys_on_a_sample_of_batches_and_follows_the_cells_route(day):
+    config, _, tables = day
+    sample = batch_sample(tables, ["B20261110-0003", "B20261110-0004"])
+    ours = {
+        (r["object_type"], r["source"], r["target"]): (
+            r["event_couples"],
+            r["unique_objects"],
+            r["total_objects"],
+        )
+        for r in oc_dfg(sample).to_pylist()
+    }
+    reference = pm4py_oc_dfg_edges(pm4py.discover_ocdfg(pm4py_log(sample), compute_edges_performance=False))
+    assert ours == reference
+    # A cell's own graph is its route from Stacking on, plus Packing after Grading.
+    route = list(config.route)
+    cell_steps = [*route[route.index("Stacking") :], "Packing"]
+    cell_edges = {(s, t) for (kind, s, t) in ours if kind == m.CELL}
+    assert cell_edges == set(zip(cell_steps, cell_steps[1:], strict=False))
