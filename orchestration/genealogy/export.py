@@ -22,6 +22,7 @@ from orchestration.genealogy.relational import connect
 EPOCH = "1970-01-01T00:00:00Z"
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+SQLITE_BATCH_ROWS = 200_000
 
 
 def _attribute_types(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
@@ -116,13 +117,15 @@ def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
     try:
 
         def write(name: str, query: str, params: list | None = None) -> None:
-            result = con.sql(query, params=params or []).to_arrow_table()
-            columns = ", ".join(f'"{c}"' for c in result.column_names)
+            # Streamed in record batches: a full-scale day's relations as Python rows at once would take GiBs.
+            result = con.sql(query, params=params or []).to_arrow_reader(SQLITE_BATCH_ROWS)
+            columns = ", ".join(f'"{c}"' for c in result.schema.names)
             db.execute(f'CREATE TABLE "{name}" ({columns})')
-            marks = ", ".join("?" for _ in result.column_names)
-            db.executemany(
-                f'INSERT INTO "{name}" VALUES ({marks})', zip(*result.to_pydict().values(), strict=True)
-            )
+            marks = ", ".join("?" for _ in result.schema.names)
+            for batch in result:
+                db.executemany(
+                    f'INSERT INTO "{name}" VALUES ({marks})', zip(*batch.to_pydict().values(), strict=True)
+                )
 
         write("event", "SELECT ocel_id, ocel_type FROM event ORDER BY ocel_time, ocel_id")
         write("object", "SELECT ocel_id, ocel_type FROM object ORDER BY ocel_id")
