@@ -45,13 +45,12 @@ test: install
 
 # The end-to-end tier: tests that start processes (webserver and daemon, broker and ingestion service, CLIs,
 # a distribution killed at every step) or run the whole graph of a day again and again. E2E chooses a part of
-# it by marker, E2E_FILES by file (.ci/run runs the two longest tests apart, beside other steps).
+# it by marker (.ci/run runs the tests that wait on the daemon apart, beside the demo).
 E2E ?= e2e
 E2E_WORKERS ?= 2
-E2E_FILES ?=
 test-e2e: install
 	@$(BIN)/python -c "from orchestration.dbt_runner import parse_project; parse_project()"
-	$(BIN)/python -m pytest -n $(E2E_WORKERS) --dist loadfile -m "$(E2E)" --durations=8 $(E2E_FILES)
+	$(BIN)/python -m pytest -n $(E2E_WORKERS) --dist loadfile -m "$(E2E)" --durations=8
 
 # Every asset check of the demo window against the current lake and warehouse, and its reports read as their
 # readers get them (after `make demo`), as CI runs it.
