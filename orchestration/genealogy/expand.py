@@ -325,7 +325,7 @@ class _Batch:
         creating = not self.made
         if creating:
             self.made, self.alive = True, np.arange(event["produced_qty"])
-            self.numbers = pc.utf8_lpad(pa.array(self.alive).cast(pa.string()), 4, "0")
+            self.numbers = m.cell_suffixes(self.alive)
             self._create_cells()
         cells = self.alive[: event["produced_qty"]]
         n = len(cells)

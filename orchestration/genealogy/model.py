@@ -20,6 +20,10 @@ a forward trace follows only the material relations below, in reverse.
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 # Layout of one batch. A batch's cells are numbered 0..batch_size_cells-1 in stacking order; cell k sits at
 # position k / batch_size_cells along the batch's electrode material, on both electrodes alike.
 COILS_PER_ELECTRODE = 2  # coils coated from one slurry batch
@@ -92,8 +96,16 @@ def roll_id(coil: str, lane: int, section: int) -> str:
     return f"{coil}-L{lane + 1}R{section + 1}"
 
 
+CELL_NUMBER_DIGITS = 4
+
+
 def cell_id(case_id: str, number: int) -> str:
-    return f"{case_id}-{number:04d}"
+    return f"{case_id}-{number:0{CELL_NUMBER_DIGITS}d}"
+
+
+def cell_suffixes(numbers: np.ndarray) -> pa.Array:
+    """The ids' suffixes of many cell numbers at once ("0042"), as ``cell_id`` writes one."""
+    return pc.utf8_lpad(pa.array(numbers).cast(pa.string()), CELL_NUMBER_DIGITS, "0")
 
 
 def channel_id(machine_id: str, channel: int) -> str:
