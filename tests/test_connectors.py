@@ -27,12 +27,15 @@ from orchestration.connectors import (
     read_plant_export,
     split_by_factory_day,
 )
+from orchestration.connectors.export import ocel_tables
 from orchestration.connectors.mapping import parse_mapping
 from orchestration.factory_calendar import FactoryCalendar
+from orchestration.genealogy.export import to_sqlite
 from orchestration.lake.tables import RAW_TABLES
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 MAPPINGS = Path(__file__).resolve().parents[1] / "data" / "mappings"
+OCEL_SCHEMA = REAL_DATA / "pm4py" / "schema_ocel2.json"
 
 CSV_COLUMNS = {
     "case_id": "batch",
@@ -325,6 +328,31 @@ def test_ocel_json_export_reads_back_as_the_same_steps(tmp_path: Path, levy_samp
     assert len(ocel.events) == levy_sample.num_rows
     assert set(ocel.objects["ocel:type"]) == {"batch", "machine"}
     assert len(ocel.relations) == 2 * levy_sample.num_rows  # every event linked to its batch and machine
+    assert set(ocel.relations["ocel:qualifier"]) == {"batch", "machine"}
+    assert ocel.events["start_ts"].dt.tz is not None  # typed attributes: the start is a time, read as one
+    if OCEL_SCHEMA.is_file():
+        jsonschema = pytest.importorskip("jsonschema")
+        document = json.loads((tmp_path / "levy.jsonocel").read_text())
+        jsonschema.validate(document, json.loads(OCEL_SCHEMA.read_text()))
+
+
+def test_the_batch_level_ocel_tables_write_as_sqlite_too(tmp_path: Path, levy_sample: pa.Table) -> None:
+    """The batch-level log is the five OCEL tables the per-cell genealogy writes: SQLite comes with them."""
+    import pm4py
+
+    ocel = pm4py.read_ocel2_sqlite(str(to_sqlite(ocel_tables(levy_sample), tmp_path / "levy.sqlite")))
+    assert len(ocel.events) == levy_sample.num_rows
+    assert set(ocel.objects["ocel:type"]) == {"batch", "machine"}
+    assert len(ocel.relations) == 2 * levy_sample.num_rows
+    mapping = {"format": "ocel", "path": "levy.sqlite", "case_object_type": "batch", "duplicates": "keep"}
+    mapping["columns"] = {
+        "start_ts": "start_ts",
+        "machine": "ocel:object:machine",
+        "quantity": "produced_qty",
+    }
+    loaded = load_events(parse_mapping(mapping, tmp_path))
+    assert loaded.quarantine.num_rows == 0
+    assert _step_set(loaded.events) == _step_set(levy_sample)
 
 
 def _step_set(table: pa.Table) -> list[tuple]:

@@ -1,25 +1,30 @@
 """Export production events as standard event logs, so that other process-mining tools can read our data.
 
 XES: one trace per batch, each step as a ``start`` and a ``complete`` event (lifecycle extension), the
-machine as ``org:resource``. OCEL 2.0 JSON: object types ``batch`` and ``machine``, each event linked to both.
-Both are written with the standard library so the files do not depend on one pm4py version's writer.
-Timestamps are written in UTC with an explicit offset and microseconds: a reader never has to guess a zone.
+machine as ``org:resource``, written with the standard library so the file does not depend on one pm4py
+version's writer; timestamps in UTC with an explicit offset and microseconds: a reader never has to guess a
+zone. OCEL 2.0 JSON: object types ``batch`` and ``machine``, each event linked to both, built as the five
+OCEL tables and written by the platform's one OCEL writer (``orchestration.genealogy.export``), the one that
+writes the per-cell genealogy, so both validate against the same schema (times in UTC, ``Z``).
 """
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
+from orchestration.genealogy.expand import OCEL_SCHEMAS
+from orchestration.genealogy.export import to_json
+
 REQUIRED_COLUMNS = ("case_id", "activity", "start_ts", "end_ts", "machine_id")
 _TEXT_ATTRIBUTES = ("event_id", "machine_id", "product_id", "line_id", "crew_id")
 _INT_ATTRIBUTES = ("produced_qty", "good_qty", "scrap_qty")
-_JSON_VALUE = {"string": str, "integer": int, "boolean": bool}  # numpy scalars are not JSON
-_EPOCH = "1970-01-01T00:00:00+00:00"  # OCEL 2.0: the time of an object attribute valid from the start
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # OCEL 2.0: the time of an object attribute valid from the start
+UTC_TS = pa.timestamp("us", tz="UTC")
 
 
 def _event_frame(events: pd.DataFrame | pa.Table) -> pd.DataFrame:
@@ -85,68 +90,84 @@ def export_xes(events: pd.DataFrame | pa.Table, path: str | Path) -> Path:
     return path
 
 
-def export_ocel(events: pd.DataFrame | pa.Table, path: str | Path) -> Path:
-    """Write an OCEL 2.0 JSON log: objects ``batch`` and ``machine``; each step is one event at its end,
-    with its start as the ``start_ts`` attribute; returns the path."""
-    frame = _event_frame(events)
-    batches = sorted(frame["case_id"].astype(str).unique())
-    machines = sorted(frame["machine_id"].astype(str).unique())
-    shared = set(batches) & set(machines)
+def _values(column: pd.Series, convert) -> list:
+    """The column's values as plain Python values (``convert``ed), None where absent."""
+    return [convert(value) if _present(value) else None for value in column]
+
+
+def _instants(column: pd.Series) -> pa.Array:
+    """UTC instants with microseconds, as OCEL writes them."""
+    return pa.Array.from_pandas(column).cast(UTC_TS, safe=False)
+
+
+def ocel_tables(events: pd.DataFrame | pa.Table) -> dict[str, pa.Table]:
+    """The batch-level log as the five OCEL 2.0 tables of ``orchestration.genealogy`` (``OCEL_SCHEMAS``):
+    objects ``batch`` (its ``product_id`` as an attribute from the start) and ``machine``; each step one event
+    at its end, linked to its batch and its machine (qualifiers ``batch``, ``machine``), with its start as the
+    ``start_ts`` attribute and the step's ids, quantities and rework flag as typed attributes. No
+    object-to-object links: a plant's export names no material flow between batches."""
+    log = _event_frame(events)
+    products: dict[str, str] = {}
+    if "product_id" in log.columns:  # a batch's product: the first one its steps name, in the log's order
+        first = log.dropna(subset=["product_id"]).drop_duplicates("case_id")
+        products = dict(zip(first["case_id"].astype(str), first["product_id"].astype(str), strict=True))
+    frame = log.sort_values(["end_ts", "case_id"], kind="stable")
+    batches = frame["case_id"].astype(str).tolist()
+    machines = _values(frame["machine_id"], str)
+    batch_ids, machine_ids = sorted(set(batches)), sorted(set(machines) - {None})
+    shared = set(batch_ids) & set(machine_ids)
     if shared:  # one object id space in OCEL: a batch and a machine must not share an id
         raise ValueError(f"batch and machine ids collide: {sorted(shared)[:5]}")
-    event_attributes = [{"name": "start_ts", "type": "time"}]
-    event_attributes += [{"name": n, "type": "string"} for n in _TEXT_ATTRIBUTES if n in frame.columns]
-    event_attributes += [{"name": n, "type": "integer"} for n in _INT_ATTRIBUTES if n in frame.columns]
-    if "is_rework" in frame.columns:
-        event_attributes.append({"name": "is_rework", "type": "boolean"})
-    products = {}
-    if "product_id" in frame.columns:
-        first = frame.dropna(subset=["product_id"]).drop_duplicates("case_id")
-        products = dict(zip(first["case_id"].astype(str), first["product_id"].astype(str), strict=True))
-    objects = [
-        {
-            "id": batch,
-            "type": "batch",
-            "attributes": (
-                [{"name": "product_id", "time": _EPOCH, "value": products[batch]}]
-                if batch in products
-                else []
-            ),
-        }
-        for batch in batches
-    ]
-    objects += [{"id": machine, "type": "machine", "attributes": []} for machine in machines]
-    ocel_events = []
-    for row in frame.sort_values(["end_ts", "case_id"], kind="stable").itertuples(index=True):
-        attributes = [{"name": "start_ts", "value": _iso(row.start_ts)}]
-        for spec in event_attributes[1:]:
-            value = getattr(row, spec["name"])
-            if _present(value):
-                attributes.append({"name": spec["name"], "value": _JSON_VALUE[spec["type"]](value)})
-        ocel_events.append(
-            {
-                "id": str(row.event_id) if "event_id" in frame.columns else f"E{row.Index + 1}",
-                "type": str(row.activity),
-                "time": _iso(row.end_ts),
-                "attributes": attributes,
-                "relationships": [
-                    {"objectId": str(row.case_id), "qualifier": "batch"},
-                    {"objectId": str(row.machine_id), "qualifier": "machine"},
-                ],
-            }
-        )
-    document = {
-        "objectTypes": [
-            {"name": "batch", "attributes": [{"name": "product_id", "type": "string"}]},
-            {"name": "machine", "attributes": []},
-        ],
-        "eventTypes": [
-            {"name": activity, "attributes": event_attributes}
-            for activity in sorted(frame["activity"].astype(str).unique())
-        ],
-        "objects": objects,
-        "events": ocel_events,
+    if "event_id" in frame.columns:
+        event_ids = frame["event_id"].astype(str).tolist()
+    else:
+        event_ids = [f"E{index + 1}" for index in frame.index]
+    steps = {
+        "ocel_id": pa.array(event_ids, pa.string()),
+        "ocel_type": pa.array(frame["activity"].astype(str).tolist(), pa.string()),
+        "ocel_time": _instants(frame["end_ts"]),
+        "start_ts": _instants(frame["start_ts"]),
     }
-    path = Path(path)
-    path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
-    return path
+    typed = [(name, str, pa.string()) for name in _TEXT_ATTRIBUTES]
+    typed += [(name, int, pa.int64()) for name in _INT_ATTRIBUTES]
+    for name, convert, kind in [*typed, ("is_rework", bool, pa.bool_())]:
+        if name in frame.columns:
+            steps[name] = pa.array(_values(frame[name], convert), kind)
+    links = [
+        (event_id, object_id, qualifier)
+        for qualifier, objects in (("batch", batches), ("machine", machines))
+        for event_id, object_id in zip(event_ids, objects, strict=True)
+        if object_id is not None
+    ]
+    named = [batch for batch in batch_ids if batch in products]
+    return {
+        "event": pa.table(steps),
+        "object": pa.table(
+            {
+                "ocel_id": batch_ids + machine_ids,
+                "ocel_type": ["batch"] * len(batch_ids) + ["machine"] * len(machine_ids),
+            },
+            schema=OCEL_SCHEMAS["object"],
+        ),
+        "event_object": pa.table(
+            [list(column) for column in zip(*links, strict=True)] if links else [[], [], []],
+            schema=OCEL_SCHEMAS["event_object"],
+        ),
+        "object_object": OCEL_SCHEMAS["object_object"].empty_table(),
+        "object_attribute": pa.table(
+            {
+                "ocel_id": named,
+                "ocel_time": pa.array([_EPOCH] * len(named), UTC_TS),
+                "name": ["product_id"] * len(named),
+                "value_num": pa.nulls(len(named), pa.float64()),
+                "value_str": [products[batch] for batch in named],
+            },
+            schema=OCEL_SCHEMAS["object_attribute"],
+        ),
+    }
+
+
+def export_ocel(events: pd.DataFrame | pa.Table, path: str | Path) -> Path:
+    """Write an OCEL 2.0 JSON log of the batch-level steps (``ocel_tables``) with the platform's OCEL writer
+    (``orchestration.genealogy.export.to_json``); returns the path."""
+    return to_json(ocel_tables(events), Path(path))

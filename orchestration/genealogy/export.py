@@ -1,10 +1,17 @@
-"""OCEL 2.0 exports of the genealogy tables: the JSON standard format and the SQLite relational format.
+"""OCEL 2.0 exports of the five OCEL tables: the JSON standard format and the SQLite relational format.
+
+The one OCEL writer of the platform: the per-cell genealogy (``expand_day``, or a factory-day window of the
+warehouse's ``ocel`` schema read by ``read_window``) and the batch-level log of a plant's export
+(``orchestration.connectors.export.export_ocel``) are both written here. The tables have the columns of
+``OCEL_SCHEMAS``; every column of ``event`` beyond ``ocel_id``, ``ocel_type`` and ``ocel_time`` is an event
+attribute, typed by its Arrow type (string, integer, float, boolean, time).
 
 JSON follows the OCEL 2.0 JSON schema (attribute values are strings, typed by the type declarations; values
-that hold from the start carry the time 1970-01-01). SQLite follows the layout pm4py writes and reads: event
-and object tables with the type of each id, event_object and object_object with qualifiers, a map from each
-type to a table-safe name, and one table per event type (id, time, attributes) and per object type (a row
-with the initial values, then one row per changed attribute naming it in ocel_changed_field).
+that hold from the start carry the time 1970-01-01; a null event attribute is left out). SQLite follows the
+layout pm4py writes and reads: event and object tables with the type of each id, event_object and
+object_object with qualifiers, a map from each type to a table-safe name, and one table per event type (id,
+time, attributes) and per object type (a row with the initial values, then one row per changed attribute
+naming it in ocel_changed_field).
 """
 
 from __future__ import annotations
@@ -12,17 +19,58 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from orchestration.genealogy.expand import OCEL_SCHEMAS
 from orchestration.genealogy.relational import connect
 
 EPOCH = "1970-01-01T00:00:00Z"
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_BATCH_ROWS = 200_000
+_EVENT_CORE = ("ocel_id", "ocel_type", "ocel_time")
+WAREHOUSE_SCHEMA = "ocel"
+
+
+def _quoted(name: str) -> str:
+    """An SQL identifier in double quotes, its own quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    """An SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _json_value(column: str, kind: str) -> str:
+    """The SQL expression of an event attribute's value as OCEL 2.0 JSON writes it: text (null stays null)."""
+    if kind == "time":
+        return f"strftime({column}::TIMESTAMP, '{_ISO}')"
+    return f"CAST({column} AS VARCHAR)"  # DuckDB writes booleans true / false, as OCEL 2.0 reads them
+
+
+def _event_attributes(event: pa.Table) -> list[tuple[str, str]]:
+    """(column, OCEL 2.0 type) of the event table's columns beyond id, type and time, in column order."""
+    attributes = []
+    for field in event.schema:
+        if field.name in _EVENT_CORE:
+            continue
+        kind = field.type
+        if pa.types.is_boolean(kind):
+            attributes.append((field.name, "boolean"))
+        elif pa.types.is_integer(kind):
+            attributes.append((field.name, "integer"))
+        elif pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            attributes.append((field.name, "float"))
+        elif pa.types.is_timestamp(kind):
+            attributes.append((field.name, "time"))
+        else:
+            attributes.append((field.name, "string"))
+    return attributes
 
 
 def _attribute_types(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
@@ -42,9 +90,16 @@ def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
     """Write the OCEL 2.0 JSON file; relations and attributes are gathered per id in DuckDB, not in Python."""
     con = connect(tables)
     attribute_types = _attribute_types(con)
+    event_attributes = _event_attributes(tables["event"])
+    values = ", ".join(
+        f"{{'name': {_literal(name)}, 'value': {_json_value('e.' + _quoted(name), kind)}}}"
+        for name, kind in event_attributes
+    )
+    # the attributes of an event: those with a value (a null is left out, the schema has no null value)
+    attributes = f"list_filter([{values}], lambda a: a.value IS NOT NULL)" if values else "[]"
     events = con.sql(f"""
         SELECT e.ocel_id AS id, e.ocel_type AS type, strftime(e.ocel_time::TIMESTAMP, '{_ISO}') AS time,
-               [{{'name': 'batch_event_id', 'value': e.batch_event_id}}] AS attributes,
+               {attributes} AS attributes,
                coalesce(r.relationships, []) AS relationships
         FROM event e LEFT JOIN (
             SELECT ocel_event_id,
@@ -81,7 +136,7 @@ def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
     ]
     document = {
         "eventTypes": [
-            {"name": name, "attributes": [{"name": "batch_event_id", "type": "string"}]}
+            {"name": name, "attributes": [{"name": a, "type": t} for a, t in event_attributes]}
             for name in event_types
         ],
         "objectTypes": [
@@ -113,6 +168,12 @@ def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
     path.unlink(missing_ok=True)
     con = connect(tables)
     attribute_types = _attribute_types(con)
+    event_columns = "".join(
+        f", strftime({_quoted(name)}::TIMESTAMP, '{_SQLITE_TIME}') AS {_quoted(name)}"
+        if kind == "time"
+        else f", {_quoted(name)}"
+        for name, kind in _event_attributes(tables["event"])
+    )
     db = sqlite3.connect(path)
     try:
 
@@ -143,9 +204,9 @@ def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
                 if kind == "event":
                     write(
                         f"event_{table}",
-                        f"""SELECT ocel_id, strftime(ocel_time::TIMESTAMP, '{_SQLITE_TIME}') AS ocel_time,
-                                   batch_event_id
-                            FROM event WHERE ocel_type = ? ORDER BY ocel_time, ocel_id""",
+                        f"""SELECT ocel_id, strftime(ocel_time::TIMESTAMP, '{_SQLITE_TIME}') AS ocel_time
+                                   {event_columns}
+                            FROM event WHERE ocel_type = ? ORDER BY event.ocel_time, ocel_id""",
                         [type_name],
                     )
                 else:
@@ -184,3 +245,58 @@ def _object_rows(attributes: list[tuple[str, str]]) -> str:
 
 def _value(kind: str) -> str:
     return "a.value_num" if kind == "float" else "a.value_str"
+
+
+def warehouse_window_events(
+    con: duckdb.DuckDBPyConnection, first_day: date, last_day: date, schema: str = WAREHOUSE_SCHEMA
+) -> int:
+    """How many OCEL events the warehouse's ``schema`` holds for the factory days first_day..last_day; 0
+    where the schema or its event table does not exist (a warehouse built before it, or a plant's export)."""
+    [(exists,)] = con.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'event'",
+        params=[schema],
+    ).fetchall()
+    if not exists:
+        return 0
+    [(events,)] = con.sql(
+        f"SELECT count(*) FROM {_quoted(schema)}.event WHERE production_date BETWEEN $first AND $last",
+        params={"first": first_day, "last": last_day},
+    ).fetchall()
+    return events
+
+
+def read_window(
+    con: duckdb.DuckDBPyConnection, first_day: date, last_day: date, schema: str = WAREHOUSE_SCHEMA
+) -> dict[str, pa.Table]:
+    """The five OCEL tables (``OCEL_SCHEMAS``) of the factory days first_day..last_day (inclusive), read from
+    the warehouse's ``schema`` (the same tables with a ``production_date`` column), ready for ``to_json`` and
+    ``to_sqlite``.
+
+    Events, event-object and object-object relations: those of the window's days. Objects: every object that
+    those events or relations name, wherever it was first declared (a slurry batch mixed the day before the
+    window is there, its coils' cells being in it). Attributes: those objects' values recorded up to the
+    window's last day, not later: an export of a past window is the same whenever it is run.
+    """
+    ocel = _quoted(schema)
+    window = "production_date BETWEEN $first AND $last"
+    named = f"""
+        SELECT ocel_object_id AS ocel_id FROM {ocel}.event_object WHERE {window}
+        UNION SELECT ocel_source_id FROM {ocel}.object_object WHERE {window}
+        UNION SELECT ocel_target_id FROM {ocel}.object_object WHERE {window}
+    """
+    queries = {
+        "event": f"SELECT * FROM {ocel}.event WHERE {window}",
+        "object": f"SELECT * FROM {ocel}.object WHERE ocel_id IN ({named})",
+        "event_object": f"SELECT * FROM {ocel}.event_object WHERE {window}",
+        "object_object": f"SELECT * FROM {ocel}.object_object WHERE {window}",
+        "object_attribute": f"""
+            SELECT * FROM {ocel}.object_attribute
+            WHERE production_date <= $last AND ocel_id IN ({named})""",
+    }
+    tables = {}
+    for name, query in queries.items():
+        columns = ", ".join(_quoted(column) for column in OCEL_SCHEMAS[name].names)
+        params = {"first": first_day, "last": last_day}
+        table = con.sql(f"SELECT {columns} FROM ({query})", params=params).to_arrow_table()
+        tables[name] = table.cast(OCEL_SCHEMAS[name])  # instants as UTC, whatever the session's zone
+    return tables
