@@ -75,6 +75,20 @@ def plant(tmp_path_factory):
             con.register("day_rows", pa.concat_tables([table, rows]))
             con.execute(f"CREATE TABLE ocel.{name} AS SELECT * FROM day_rows")
             con.unregister("day_rows")
+        # The same warehouse in dbt's layout: relations and attribute values by day (each day stating them
+        # again), and views without the day that hold each once.
+        con.execute("CREATE SCHEMA ocel_dbt")
+        con.execute("CREATE VIEW ocel_dbt.event AS SELECT * FROM ocel.event")
+        con.execute("CREATE VIEW ocel_dbt.event_object AS SELECT * FROM ocel.event_object")
+        con.execute(
+            f"CREATE VIEW ocel_dbt.object AS SELECT *, DATE '{DAY}' AS first_production_date FROM ocel.object"
+        )
+        for name in ("object_object", "object_attribute"):
+            con.execute(f"CREATE TABLE ocel_dbt.{name}_by_day AS SELECT * FROM ocel.{name}")
+            con.execute(f"INSERT INTO ocel_dbt.{name}_by_day SELECT * FROM ocel.{name}")
+            con.execute(
+                f"CREATE VIEW ocel_dbt.{name} AS SELECT DISTINCT * EXCLUDE (production_date) FROM ocel.{name}"
+            )
         # the batch steps of the day, and a copy of a few on a later day that the ocel schema does not hold
         steps = factory_day.tables["production_events"]
         con.register("steps", steps)
@@ -112,6 +126,14 @@ def test_a_window_holds_its_days_events_and_relations_and_every_object_they_name
     attributes = [row for row in _rows(day["object_attribute"]) if row[0] in named]
     attributes.append(("OLD-SLURRY", NOON, "viscosity_pa_s", 4.2, None))
     assert _rows(window["object_attribute"]) == sorted(attributes, key=repr)
+
+
+def test_a_window_reads_the_same_from_dbts_layout_of_the_schema(plant, window):
+    with duckdb.connect(str(plant["warehouse"]), read_only=True) as con:
+        tables = read_window(con, DAY, DAY, schema="ocel_dbt")
+    assert {name: _rows(table) for name, table in tables.items()} == {
+        name: _rows(table) for name, table in window.items()
+    }
 
 
 def test_a_window_of_two_days_takes_the_next_days_rows_too(plant):

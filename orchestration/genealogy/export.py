@@ -265,12 +265,29 @@ def warehouse_window_events(
     return events
 
 
+def _dated(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
+    """The relation of ``schema`` that holds table ``name`` with its factory day: ``name`` itself if it has
+    a ``production_date`` column, else ``name``_by_day (where ``name`` is a view holding each row once)."""
+    for relation in (name, f"{name}_by_day"):
+        [(dated,)] = con.sql(
+            "SELECT count(*) FROM information_schema.columns "
+            "WHERE table_schema = $1 AND table_name = $2 AND column_name = 'production_date'",
+            params=[schema, relation],
+        ).fetchall()
+        if dated:
+            return f"{_quoted(schema)}.{_quoted(relation)}"
+    raise ValueError(
+        f"the warehouse has no {schema}.{name} (nor {schema}.{name}_by_day) with a production_date"
+    )
+
+
 def read_window(
     con: duckdb.DuckDBPyConnection, first_day: date, last_day: date, schema: str = WAREHOUSE_SCHEMA
 ) -> dict[str, pa.Table]:
     """The five OCEL tables (``OCEL_SCHEMAS``) of the factory days first_day..last_day (inclusive), read from
-    the warehouse's ``schema`` (the same tables with a ``production_date`` column), ready for ``to_json`` and
-    ``to_sqlite``.
+    the warehouse's ``schema`` (the same tables with a ``production_date`` column, the factory day; for
+    object_object and object_attribute, the ``_by_day`` tables where the plain names are views without it),
+    ready for ``to_json`` and ``to_sqlite``.
 
     Events, event-object and object-object relations: those of the window's days. Objects: every object that
     those events or relations name, wherever it was first declared (a slurry batch mixed the day before the
@@ -279,24 +296,26 @@ def read_window(
     """
     ocel = _quoted(schema)
     window = "production_date BETWEEN $first AND $last"
+    relations, attributes = (_dated(con, schema, name) for name in ("object_object", "object_attribute"))
     named = f"""
         SELECT ocel_object_id AS ocel_id FROM {ocel}.event_object WHERE {window}
-        UNION SELECT ocel_source_id FROM {ocel}.object_object WHERE {window}
-        UNION SELECT ocel_target_id FROM {ocel}.object_object WHERE {window}
+        UNION SELECT ocel_source_id FROM {relations} WHERE {window}
+        UNION SELECT ocel_target_id FROM {relations} WHERE {window}
     """
     queries = {
         "event": f"SELECT * FROM {ocel}.event WHERE {window}",
         "object": f"SELECT * FROM {ocel}.object WHERE ocel_id IN ({named})",
         "event_object": f"SELECT * FROM {ocel}.event_object WHERE {window}",
-        "object_object": f"SELECT * FROM {ocel}.object_object WHERE {window}",
+        "object_object": f"SELECT * FROM {relations} WHERE {window}",
         "object_attribute": f"""
-            SELECT * FROM {ocel}.object_attribute
-            WHERE production_date <= $last AND ocel_id IN ({named})""",
+            SELECT * FROM {attributes} WHERE production_date <= $last AND ocel_id IN ({named})""",
     }
     tables = {}
     for name, query in queries.items():
         columns = ", ".join(_quoted(column) for column in OCEL_SCHEMAS[name].names)
         params = {"first": first_day, "last": last_day}
-        table = con.sql(f"SELECT {columns} FROM ({query})", params=params).to_arrow_table()
+        # each relation and value once, however many days of the window state it
+        distinct = "DISTINCT " if name in ("object_object", "object_attribute") else ""
+        table = con.sql(f"SELECT {distinct}{columns} FROM ({query})", params=params).to_arrow_table()
         tables[name] = table.cast(OCEL_SCHEMAS[name])  # instants as UTC, whatever the session's zone
     return tables
