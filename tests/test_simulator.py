@@ -313,16 +313,17 @@ def test_a_bad_scenario_names_file_and_field(tmp_path, overrides, field):
     assert field in str(raised.value)
 
 
-def test_a_batch_crossing_midnight_shows_each_step_once(config):
+@pytest.mark.parametrize("first", [DAY + timedelta(days=k) for k in range(3)], ids=str)
+def test_a_batch_crossing_midnight_shows_each_step_once(config, first):
     """Days of one week replay one continuous run: the next day takes each crossing batch up where it was."""
-    tuesday, wednesday = (
-        run_factory_day(config, d).tables["production_events"] for d in (DAY, DAY + timedelta(1))
+    today, tomorrow = (
+        run_factory_day(config, d).tables["production_events"] for d in (first, first + timedelta(1))
     )
     before: dict[str, list[dict]] = {}
-    for e in rows(tuesday):
+    for e in rows(today):
         before.setdefault(e["case_id"], []).append(e)
     crossing = 0
-    for case_id, after in _by_case(rows(wednesday)).items():
+    for case_id, after in _by_case(rows(tomorrow)).items():
         if case_id not in before:
             continue
         crossing += 1
@@ -331,6 +332,11 @@ def test_a_batch_crossing_midnight_shows_each_step_once(config):
         assert len(first_passes) == len(set(first_passes)), (case_id, steps)
         assert first_passes == [a for a in config.route if a in first_passes], (case_id, steps)
         assert max(e["start_ts"] for e in before[case_id]) < min(e["start_ts"] for e in after)
+        # ... with the cells it had: each step processes what the step before it passed on, across midnight
+        # too (the run goes on through the next day: a step ending after midnight draws as tomorrow's does).
+        chain = sorted(before[case_id] + after, key=lambda e: e["start_ts"])
+        handed_on = [(e["good_qty"], f["produced_qty"]) for e, f in zip(chain, chain[1:], strict=False)]
+        assert all(good == produced for good, produced in handed_on), (case_id, handed_on)
     assert crossing >= 3
 
 

@@ -4,9 +4,10 @@ A day's tables depend only on the scenario and the date: the day is the end of a
 on the Monday of its week (see ``run_start``), whose random streams are keyed by that Monday. The line does
 not start empty: the run starts ``release.warm_up_h`` hours before the Monday with the Sunday's last releases
 (same case ids and products as in that day's own plan), so Monday opens with work in progress. Only what
-starts inside the day is emitted; machine states are clipped to the day. Machines start no new batch once the
-day is over, but a batch already running finishes (its event may end after the day); the next day's run, which
-is the same run continued, takes up what is still queued.
+starts inside the day is emitted; machine states are clipped to the day. The run goes on through the next day
+(emitting nothing of it), so that a step running past midnight draws its quality in the same order of events
+as in the next day's run, which is the same run continued: two days of a week agree on every batch between
+them. Machines start no new batch once the next day is over; a batch already running finishes.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table
 def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
     """Simulate factory day ``day``; telemetry is generated only when iterated."""
     first_day = run_start(day)
-    run = RunCalendar(config, first_day, day)
+    # The run goes on through the next day: a step that starts today and ends after midnight is then
+    # inspected in the same order of events as in tomorrow's run, so the two days agree on it.
+    run = RunCalendar(config, first_day, day, last_day=day + timedelta(days=1))
     calendar = run.target
     stations = lay_out(config)
     mes = MesLog(calendar, stations)
@@ -76,7 +79,7 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
             maintenance.setdefault(machine_id, []).extend((at + offset, d, s) for at, d, s in windows)
     wear = Wear(config, calendar) if config.effects.degradation is not None else None
     if wear is not None:
-        for at, duration in wear.failures(since_s=start_s):
+        for at, duration in wear.failures(since_s=start_s, until_s=run.end_s):
             maintenance.setdefault(wear.spec.machine, []).append((at, duration, "breakdown"))
     machines = [
         Machine(

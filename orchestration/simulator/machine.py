@@ -95,7 +95,7 @@ class Machine:
         return self.env.timeout(seconds)
 
     def run(self) -> Generator:
-        env, day_end = self.env, self._calendar.length_s
+        env, day_end = self.env, self._calendar.end_s  # the run's end: no new batch after it
         while env.now < day_end:
             if self._maintenance and env.now >= self._maintenance[0][0]:
                 _, duration, state = self._maintenance.pop(0)

@@ -31,7 +31,7 @@ class MesLog:
         self.measurements: list[tuple[str, str, str, Measurement]] = []
 
     def record_step(self, step: StepRecord, measurements: list[Measurement]) -> None:
-        if step.start_s < 0:  # a warm-up step: it belongs to the previous factory day
+        if not 0 <= step.start_s < self.calendar.length_s:  # a step of the day before or after
             return
         self.steps.append(step)
         self.measurements.extend((step.case_id, step.activity, step.machine_id, m) for m in measurements)

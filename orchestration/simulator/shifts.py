@@ -118,17 +118,21 @@ class ShiftCalendar:
 class RunCalendar:
     """The shift calendars of the consecutive days one simulation run spans, on the run's clock.
 
-    The clock's zero is the start of the last (emitted) day; earlier days sit at negative offsets. Shift
-    indices count on across days, so the first batch after any shift change gets its start-up check.
+    The clock's zero is the start of the emitted day ``day``; earlier days sit at negative offsets, and the
+    days the run goes on after it (to ``last_day``) at positive ones. Shift indices count on across days, so
+    the first batch after any shift change gets its start-up check.
     """
 
-    def __init__(self, config: FactoryConfig, first_day: date, day: date):
+    def __init__(self, config: FactoryConfig, first_day: date, day: date, last_day: date | None = None):
+        last_day = last_day or day
         self.target = ShiftCalendar(config, day)
-        count = (day - first_day).days + 1
-        self.days = [ShiftCalendar(config, first_day + timedelta(days=n)) for n in range(count - 1)]
-        self.days.append(self.target)
+        self.days = [
+            self.target if d == day else ShiftCalendar(config, d)
+            for d in (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
+        ]
         self.offsets_s = [(c.window_start - self.target.window_start).total_seconds() for c in self.days]
-        self.length_s = self.target.length_s  # the run ends with the emitted day
+        self.length_s = self.target.length_s  # the emitted day
+        self.end_s = self.offsets_s[-1] + self.days[-1].length_s  # the run's end
         self._shifts_per_day = len(config.shifts.pattern)
 
     def _locate(self, clock_s: float) -> tuple[int, float]:
