@@ -14,6 +14,7 @@ from orchestration.defs.arrivals import build_arrivals
 from orchestration.defs.distribution import build_distribution
 from orchestration.defs.extraction import build_extraction
 from orchestration.defs.factory_days import factory_days
+from orchestration.defs.genealogy import build_genealogy
 from orchestration.defs.isolation import build_isolation
 from orchestration.defs.live_sensors import build_live_sensors
 from orchestration.defs.process_mining import build_process_mining
@@ -40,9 +41,11 @@ def build_definitions(plant: Plant) -> dg.Definitions:
     sensors = [live_sensor, build_isolation(daily_job), alert_sensor, *schedule_sensors]
     if not plant.simulated:  # a plant export: land the days a new or changed file brings
         sensors.append(build_arrivals(daily_job))
+    genealogy = [build_genealogy(days)] if plant.simulated else []  # a plant export has no cells
     return dg.Definitions(
         assets=[
             build_extraction(plant, days),
+            *genealogy,
             build_warehouse(dbt_project, days),
             build_process_mining(days),
             *build_analytics(days),

@@ -60,10 +60,12 @@ class Platform:
         return list(self.definitions.asset_checks)
 
     def pipeline_assets(self) -> list[dg.AssetsDefinition]:
-        """Extraction, the warehouse, process mining, the reports and the analysts' copy of the warehouse
-        (not the analytics, nor delivery)."""
+        """Extraction, the simulated plant's genealogy, the warehouse, process mining, the reports and the
+        analysts' copy of the warehouse (not the analytics, nor delivery)."""
+        genealogy = [self.asset("genealogy", "event")] if self.plant.simulated else []
         return [
             self.asset("raw", "production_events"),
+            *genealogy,
             self.asset("marts", "fct_process_events"),
             self.asset("process_mining", "conformance"),
             self.asset("reports", "daily_report"),

@@ -1,8 +1,9 @@
 {#-
   on-run-start hook: (re)creates schema `raw` with one view per raw MES table over the Parquet lake
   ($GIGAFACTORY_LAKE/raw/<table>/date=YYYY-MM-DD/*.parquet), and schema `truth` likewise over the simulator's ground
-  truth ($GIGAFACTORY_LAKE/truth/<table>/...), so that sources resolve and analysts can query raw.* and truth.* in
-  the warehouse. The hive partition column `date` (the factory day) is read as a DATE.
+  truth ($GIGAFACTORY_LAKE/truth/<table>/...), the row gate's quarantine and the simulated plant's per-cell genealogy
+  ($GIGAFACTORY_LAKE/genealogy/<table>/..., read by the ocel models), so that sources resolve and analysts can query
+  raw.* and truth.* in the warehouse. The hive partition column `date` (the factory day) is read as a DATE.
 
   A table with no file yet gets an empty view with the column types declared for it in models/staging/_sources.yml,
   so that a lake holding only some tables still builds (its marts are simply empty) instead of failing on a
@@ -32,8 +33,11 @@
     {%- endif -%}
     {%- set lake = lake_root() -%}
 
-    {%- set layers = {'mes': 'raw', 'truth': 'truth', 'quarantine': 'quarantine'} -%}
-    {%- set statements = ['create schema if not exists raw', 'create schema if not exists truth', 'create schema if not exists quarantine'] -%}
+    {%- set layers = {'mes': 'raw', 'truth': 'truth', 'quarantine': 'quarantine', 'genealogy': 'genealogy'} -%}
+    {%- set statements = [] -%}
+    {%- for schema in layers.values() -%}
+        {%- do statements.append('create schema if not exists ' ~ schema) -%}
+    {%- endfor -%}
     {%- for source_node in graph.sources.values() | selectattr('source_name', 'in', layers) | sort(attribute='unique_id') -%}
         {%- set layer = layers[source_node.source_name] -%}
         {%- set view = layer ~ '.' ~ adapter.quote(source_node.identifier) -%}
@@ -67,8 +71,11 @@
         {{ return('') }}
     {%- endif -%}
     {%- set lake = lake_root() -%}
-    {%- set layers = {'mes': 'raw', 'truth': 'truth', 'quarantine': 'quarantine'} -%}
-    {%- set statements = ['create schema if not exists raw', 'create schema if not exists truth', 'create schema if not exists quarantine'] -%}
+    {%- set layers = {'mes': 'raw', 'truth': 'truth', 'quarantine': 'quarantine', 'genealogy': 'genealogy'} -%}
+    {%- set statements = [] -%}
+    {%- for schema in layers.values() -%}
+        {%- do statements.append('create schema if not exists ' ~ schema) -%}
+    {%- endfor -%}
     {%- for source_node in graph.sources.values() | selectattr('source_name', 'in', layers) | sort(attribute='unique_id') -%}
         {%- set layer = layers[source_node.source_name] -%}
         {%- set table = layer ~ '.' ~ adapter.quote(source_node.identifier) -%}

@@ -21,7 +21,7 @@ from orchestration.connectors import PlantExport, load_mapping, read_plant_expor
 from orchestration.dbt_runner import dbt_executable, export_dbt_environment
 from orchestration.factory_calendar import FactoryCalendar
 from orchestration.plant import Plant
-from orchestration.simulator import load_scenario
+from orchestration.simulator import FactoryConfig, load_scenario
 from orchestration.simulator.engine import FactoryDay, run_factory_day
 
 
@@ -30,8 +30,11 @@ class SimulatedFactory(dg.ConfigurableResource):
 
     scenario_path: str
 
+    def config(self) -> FactoryConfig:
+        return load_scenario(Path(self.scenario_path))
+
     def simulate(self, day: str) -> FactoryDay:
-        return run_factory_day(load_scenario(Path(self.scenario_path)), date.fromisoformat(day))
+        return run_factory_day(self.config(), date.fromisoformat(day))
 
 
 class PlantExportSource(dg.ConfigurableResource):

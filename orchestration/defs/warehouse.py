@@ -19,8 +19,8 @@ class WarehouseTranslator(DagsterDbtTranslator):
     """Asset keys are <schema>/<model>; sources are the raw assets; groups follow the dbt folders."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props["resource_type"] == "source":  # the lake's tables: raw/<table>, truth/<table>
-            layer = {"truth": "truth", "quarantine": "quarantine"}.get(
+        if dbt_resource_props["resource_type"] == "source":  # the lake: raw/<table>, truth/<table>, ...
+            layer = {"truth": "truth", "quarantine": "quarantine", "genealogy": "genealogy"}.get(
                 dbt_resource_props["source_name"], "raw"
             )
             return dg.AssetKey([layer, dbt_resource_props["name"]])

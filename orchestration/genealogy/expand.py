@@ -9,9 +9,11 @@ by the qualifier "scrapped" and the status attribute. At Grading the worst grade
 other steps the scrapped cells are drawn at random. Electrode scrap before Stacking is material (cell
 equivalents) and only shortens the coil: the cells of a batch are those its Stacking event produced.
 
-One day is expanded on its own: cells are those stacked that day, so a batch stacked the day before shows
-its electrode events only. Good cells are packed in trays after Grading, per product in grading order; a
-tray not full at the end of the day stays open and its cells keep the status "graded".
+A day is expanded with its batches' earlier events (``earlier``, from the lake) replayed silently: a batch
+stacked the day before goes on with its surviving cells, and every object is declared once, on the day it
+is first named (machines, crews and formation channels: on every day they work, the warehouse keeps them
+once). Good cells are packed in trays after Grading, per product in grading order and per day; a tray not
+full at the end of the day stays open and its cells keep the status "graded".
 
 Python walks the batch events (a few thousand a day at full scale); everything per cell is a numpy or Arrow
 array, ids included (Arrow string kernels), so a scale-1.0 day of ~300 k cells expands in seconds.
@@ -28,42 +30,16 @@ import pyarrow.compute as pc
 
 from orchestration.genealogy import model as m
 from orchestration.genealogy.physics import batch_day, coating, grade_cells, grading_badness, slurry_viscosity
+from orchestration.lake.tables import GENEALOGY_TABLES
 from orchestration.simulator.config import FactoryConfig
 from orchestration.simulator.engine import FactoryDay
 from orchestration.simulator.streams import stream
 
-UTC_TS = pa.timestamp("us", tz="UTC")
 TRAY_CLOSING_US = 30_000_000  # a tray is closed and labelled half a minute after its last cell is graded
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_US = 0  # OCEL 2.0: attribute values that hold from the start carry the time 1970-01-01
 
-OCEL_SCHEMAS: dict[str, pa.Schema] = {
-    "event": pa.schema(
-        [
-            ("ocel_id", pa.string()),
-            ("ocel_type", pa.string()),  # the activity
-            ("ocel_time", UTC_TS),
-            ("batch_event_id", pa.string()),  # the production event (batch step) it belongs to
-        ]
-    ),
-    "object": pa.schema([("ocel_id", pa.string()), ("ocel_type", pa.string())]),
-    "event_object": pa.schema(
-        [("ocel_event_id", pa.string()), ("ocel_object_id", pa.string()), ("ocel_qualifier", pa.string())]
-    ),
-    "object_object": pa.schema(
-        [("ocel_source_id", pa.string()), ("ocel_target_id", pa.string()), ("ocel_qualifier", pa.string())]
-    ),
-    # One row per attribute value; numbers in value_num, text in value_str (exactly one is set).
-    "object_attribute": pa.schema(
-        [
-            ("ocel_id", pa.string()),
-            ("ocel_time", UTC_TS),
-            ("name", pa.string()),
-            ("value_num", pa.float64()),
-            ("value_str", pa.string()),
-        ]
-    ),
-}
+OCEL_SCHEMAS = GENEALOGY_TABLES  # the lake's contract (orchestration/lake/tables.py)
 
 Ids = pa.Array | list[str]  # object or event ids: an Arrow string array per cell, a list for the few others
 
@@ -182,40 +158,50 @@ def _suffixed(prefix: str, texts: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(prefix, texts, "-")
 
 
-def expand_day(config: FactoryConfig, factory_day: FactoryDay) -> dict[str, pa.Table]:
+def expand_day(
+    config: FactoryConfig, factory_day: FactoryDay, earlier: pa.Table | None = None
+) -> dict[str, pa.Table]:
     """The OCEL 2.0 tables (event, object, event_object, object_object, object_attribute) of a day."""
-    events = factory_day.tables["production_events"].sort_by(
-        [("case_id", "ascending"), ("start_ts", "ascending")]
-    )
-    rows = events.to_pylist()  # batch events: a few thousand a day at full scale
+    tables = factory_day.tables
+    return expand_events(config, tables["production_events"], tables["machines"], earlier)
+
+
+def expand_events(
+    config: FactoryConfig, events: pa.Table, machines: pa.Table, earlier: pa.Table | None = None
+) -> dict[str, pa.Table]:
+    """The OCEL tables of one factory day's production ``events`` (a day of raw production_events).
+
+    ``earlier``: the production events of the same batches on the days before (the lake's), replayed
+    without emitting anything, so that the day continues each batch where it stood: its cells made on an
+    earlier day go on with the survivors, and its objects are declared on the day of its first event only.
+    A batch with no event before the day (or none landed) starts on it: its objects are declared there,
+    and its cells where its first cell step is (made before the landed history if that is not stacking).
+    """
+    events = events.sort_by([("case_id", "ascending"), ("start_ts", "ascending")])
     day = _day_of(events)
     log = _Log()
     # Machines and crews are objects of the day once they work on something (pm4py drops idle ones anyway).
-    machines = factory_day.tables["machines"]
     activity_of = dict(zip(machines["machine_id"].to_pylist(), machines["activity"].to_pylist(), strict=True))
     for machine_id in sorted(set(events["machine_id"].to_pylist())):
         log.obj(machine_id, m.MACHINE)
         log.attr([machine_id], EPOCH_US, "activity", activity_of.get(machine_id, "unknown"))
+    history: dict[str, list[dict]] = defaultdict(list)
+    if earlier is not None and earlier.num_rows:
+        for row in earlier.sort_by([("case_id", "ascending"), ("start_ts", "ascending")]).to_pylist():
+            history[row["case_id"]].append(row)
     graded: list[pa.Table] = []  # (time_us, product, cell) of the good graded cells
     by_case: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
+    for row in events.to_pylist():  # batch events: a few thousand a day at full scale
         by_case[row["case_id"]].append(row)
-    cell_step, electrode_steps = _cell_making_step(config), _electrode_steps(config)
-    last_step = list(config.route)[-1]
+    electrode_steps, last_step = _electrode_steps(config), list(config.route)[-1]
     for case_id, case_events in by_case.items():
-        stacked_at = next((i for i, e in enumerate(case_events) if e["activity"] == cell_step), None)
-        if stacked_at is None:
-            # The cell steps of a batch stacked before the day belong to that day's cells: left out here.
-            electrode_events, cell_events = [e for e in case_events if e["activity"] in electrode_steps], []
-        else:
-            electrode_events, cell_events = case_events[:stacked_at], case_events[stacked_at:]
-        if not electrode_events and not cell_events:
-            continue
-        batch = _Batch(config, log, case_id, case_events[0]["product_id"])
-        for event in electrode_events:
-            batch.electrode_event(event)
-        for event in cell_events:
-            batch.cell_event(event, is_last_step=event["activity"] == last_step)
+        before = history.get(case_id, [])
+        batch = _Batch(config, _Log() if before else log, case_id, case_events[0]["product_id"])
+        for event in before:  # the batch as it stood when the day began: nothing emitted
+            batch.step(event, electrode_steps, last_step)
+        batch.log, batch.graded = log, []
+        for event in case_events:
+            batch.step(event, electrode_steps, last_step)
         graded.extend(batch.graded)
     _pack(log, day, graded)
     return log.tables()
@@ -301,6 +287,13 @@ class _Batch:
             self.log.obj(event["crew_id"], m.CREW)
             self.log.e2o(event_ids, event["crew_id"], m.OPERATED_BY)
 
+    def step(self, event: dict, electrode_steps: set[str], last_step: str) -> None:
+        """One batch event: on the electrode objects until the batch's cells exist, then on its cells."""
+        if not self.made and event["activity"] in electrode_steps:
+            self.electrode_event(event)
+        else:
+            self.cell_event(event, is_last_step=event["activity"] == last_step)
+
     def electrode_event(self, event: dict) -> None:
         """One batch step before cell making: one OCEL event on the slurries, coils or rolls it touches."""
         activity, event_id = event["activity"], event["event_id"]
@@ -323,6 +316,8 @@ class _Batch:
         """One batch step from cell making on: one OCEL event per cell, staggered over the step."""
         log, activity = self.log, event["activity"]
         creating = not self.made
+        # Cells first seen at a later step were stacked before the landed history: made here, not consumed.
+        stacking = creating and activity == _cell_making_step(self.config)
         if creating:
             self.made, self.alive = True, np.arange(event["produced_qty"])
             self.numbers = m.cell_suffixes(self.alive)
@@ -338,12 +333,12 @@ class _Batch:
         log.events(event_ids, activity, times, event["event_id"])
 
         scrapped = self._scrapped(event, cells, ids, times, is_last_step)
-        qualifier = m.CREATED if creating else m.PROCESSED
+        qualifier = m.CREATED if stacking else m.PROCESSED
         log.e2o(event_ids, ids, pc.if_else(scrapped, m.SCRAPPED, qualifier))
-        if creating:
+        if stacking:
             for e in m.ELECTRODES:
                 log.e2o(event_ids, pa.array(self.rolls[e]).take(self._roll_index(cells)), m.INPUT)
-            # A cell scrapped where it is made is never "in process".
+        if creating:  # a cell scrapped where it is made is never "in process"
             kept = ~scrapped
             log.attr(ids.filter(kept), times[kept], "status", m.IN_PROCESS)
         if activity == "Formation":

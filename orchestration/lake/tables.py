@@ -190,11 +190,43 @@ QUARANTINE_TABLES: dict[str, pa.Schema] = {
     ),
 }
 
+# The per-cell genealogy of a simulated factory day (orchestration/genealogy): the OCEL 2.0 relational core,
+# one file per table and factory day, derived from the day's landed production events. dbt's `ocel` schema
+# reads them.
+GENEALOGY_TABLES: dict[str, pa.Schema] = {
+    "event": pa.schema(
+        [
+            ("ocel_id", pa.string()),
+            ("ocel_type", pa.string()),  # the activity
+            ("ocel_time", UTC_TS),
+            ("batch_event_id", pa.string()),  # the production event (batch step) it belongs to
+        ]
+    ),
+    "object": pa.schema([("ocel_id", pa.string()), ("ocel_type", pa.string())]),
+    "event_object": pa.schema(
+        [("ocel_event_id", pa.string()), ("ocel_object_id", pa.string()), ("ocel_qualifier", pa.string())]
+    ),
+    "object_object": pa.schema(
+        [("ocel_source_id", pa.string()), ("ocel_target_id", pa.string()), ("ocel_qualifier", pa.string())]
+    ),
+    # One row per attribute value; numbers in value_num, text in value_str (exactly one is set).
+    "object_attribute": pa.schema(
+        [
+            ("ocel_id", pa.string()),
+            ("ocel_time", UTC_TS),
+            ("name", pa.string()),
+            ("value_num", pa.float64()),
+            ("value_str", pa.string()),
+        ]
+    ),
+}
+
 # Lake layers: the directory under the lake and the tables it holds.
 LAYERS: dict[str, dict[str, pa.Schema]] = {
     "raw": RAW_TABLES,
     "truth": TRUTH_TABLES,
     "quarantine": QUARANTINE_TABLES,
+    "genealogy": GENEALOGY_TABLES,
 }
 
 SENSOR_ANOMALY_KINDS = ("spike", "drift", "level_shift", "stuck", "gap")
