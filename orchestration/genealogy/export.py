@@ -11,7 +11,9 @@ that hold from the start carry the time 1970-01-01; a null event attribute is le
 layout pm4py writes and reads: event and object tables with the type of each id, event_object and
 object_object with qualifiers, a map from each type to a table-safe name, and one table per event type (id,
 time, attributes) and per object type (a row with the initial values, then one row per changed attribute
-naming it in ocel_changed_field).
+naming it in ocel_changed_field). The SQLite file is written in one transaction without a journal, the rows
+streamed from DuckDB in Arrow record batches, converted column-wise, and inserted many rows per statement
+(measured on a default-scale day, 2.0 M event-object rows: 11-17 s before, 7.2-8.3 s after, the same rows).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.genealogy.expand import OCEL_SCHEMAS
 from orchestration.genealogy.relational import connect
@@ -32,6 +36,8 @@ EPOCH = "1970-01-01T00:00:00Z"
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_BATCH_ROWS = 200_000
+SQLITE_ROWS_PER_INSERT = 50  # rows per INSERT statement (measured: 50 to 300 alike, 1000 slower)
+SQLITE_MAX_PARAMETERS = 999  # the lowest limit of bound parameters of a statement (SQLite before 3.32)
 _EVENT_CORE = ("ocel_id", "ocel_type", "ocel_time")
 WAREHOUSE_SCHEMA = "ocel"
 
@@ -168,6 +174,12 @@ def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
     path.unlink(missing_ok=True)
     con = connect(tables)
     attribute_types = _attribute_types(con)
+    changed = set(
+        con.sql("""
+            SELECT DISTINCT o.ocel_type, a.name
+            FROM object o JOIN object_attribute a ON a.ocel_id = o.ocel_id WHERE epoch_us(a.ocel_time) <> 0
+        """).fetchall()
+    )
     event_columns = "".join(
         f", strftime({_quoted(name)}::TIMESTAMP, '{_SQLITE_TIME}') AS {_quoted(name)}"
         if kind == "time"
@@ -176,17 +188,18 @@ def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
     )
     db = sqlite3.connect(path)
     try:
+        # A new file written in one transaction: no rollback journal, no sync (a failed export is deleted).
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
 
-        def write(name: str, query: str, params: list | None = None) -> None:
+        def write(name: str, query: str, params: list | None = None, create: bool = True) -> None:
+            """The query's rows into table ``name`` (created with its columns, or existing with them)."""
             # Streamed in record batches: a full-scale day's relations as Python rows at once would take GiBs.
             result = con.sql(query, params=params or []).to_arrow_reader(SQLITE_BATCH_ROWS)
-            columns = ", ".join(f'"{c}"' for c in result.schema.names)
-            db.execute(f'CREATE TABLE "{name}" ({columns})')
-            marks = ", ".join("?" for _ in result.schema.names)
-            for batch in result:
-                db.executemany(
-                    f'INSERT INTO "{name}" VALUES ({marks})', zip(*batch.to_pydict().values(), strict=True)
-                )
+            if create:
+                columns = ", ".join(_quoted(column) for column in result.schema.names)
+                db.execute(f"CREATE TABLE {_quoted(name)} ({columns})")
+            _insert(db, name, result.schema.names, result)
 
         write("event", "SELECT ocel_id, ocel_type FROM event ORDER BY ocel_time, ocel_id")
         write("object", "SELECT ocel_id, ocel_type FROM object ORDER BY ocel_id")
@@ -210,36 +223,75 @@ def to_sqlite(tables: dict[str, pa.Table], path: Path) -> Path:
                         [type_name],
                     )
                 else:
-                    write(
-                        f"object_{table}",
-                        _object_rows(attribute_types.get(type_name, [])),
-                        [type_name, type_name],
-                    )
+                    attributes = attribute_types.get(type_name, [])
+                    write(f"object_{table}", _initial_rows(attributes), [type_name])
+                    for attribute, value_kind in attributes:
+                        if (type_name, attribute) in changed:  # the other attributes' columns stay NULL
+                            query = _changed_rows(attribute, value_kind)
+                            write(f"object_{table}", query, [type_name, attribute], create=False)
         db.commit()
-    finally:
+    except BaseException:
         db.close()
+        path.unlink(missing_ok=True)  # no half-written log left to be read as a whole one
+        raise
+    db.close()
     return path
 
 
-def _object_rows(attributes: list[tuple[str, str]]) -> str:
-    """One initial row per object (values at time 1970-01-01 as columns), then one row per later change."""
-    initial = ", ".join(
-        f"max({_value(kind)}) FILTER (WHERE a.name = '{name}' AND epoch_us(a.ocel_time) = 0) AS \"{name}\""
+def _python_values(column: pa.Array) -> np.ndarray:
+    """The column's values as Python objects (None for null) in a numpy object array. Text is converted once
+    per distinct value (ids, types and qualifiers repeat), numbers value by value."""
+    values = np.empty(len(column), dtype=object)  # filled with None
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        encoded = pc.dictionary_encode(column)
+        distinct = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last one: None, for nulls
+        distinct[:-1] = encoded.dictionary.to_pylist()
+        values[:] = distinct[encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()]
+    else:
+        values[:] = column.to_pylist()
+    return values
+
+
+def _insert(db: sqlite3.Connection, table: str, columns: list[str], batches) -> None:
+    """Insert the record batches' rows in order into ``columns`` of ``table``, many rows per INSERT
+    statement: per row, sqlite3's executemany costs more than SQLite's writing of it."""
+    width = len(columns)
+    per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMETERS // width))
+    row = "(" + ", ".join("?" * width) + ")"
+    into = f"INSERT INTO {_quoted(table)} ({', '.join(_quoted(column) for column in columns)}) VALUES"
+    many, one = f"{into} " + ", ".join([row] * per), f"{into} {row}"
+    step = per * width
+    for batch in batches:
+        # row after row in one flat list: Python values column-wise from Arrow, interleaved by numpy
+        values = np.column_stack([_python_values(column) for column in batch.columns]).ravel().tolist()
+        whole = len(values) // step * step
+        db.executemany(many, (values[i : i + step] for i in range(0, whole, step)))
+        db.executemany(one, (values[i : i + width] for i in range(whole, len(values), width)))
+
+
+def _initial_rows(attributes: list[tuple[str, str]]) -> str:
+    """One row per object of a type: its values at time 1970-01-01 (those that hold from the start)."""
+    initial = "".join(
+        f", max({_value(kind)}) FILTER (WHERE a.name = {_literal(name)} AND epoch_us(a.ocel_time) = 0)"
+        f" AS {_quoted(name)}"
         for name, kind in attributes
     )
-    changed = ", ".join(
-        f"CASE WHEN a.name = '{name}' THEN {_value(kind)} END AS \"{name}\"" for name, kind in attributes
-    )
-    sep = ", " if attributes else ""
     return f"""
         SELECT o.ocel_id, '1970-01-01 00:00:00.000000' AS ocel_time,
-               NULL::VARCHAR AS ocel_changed_field{sep}{initial}
+               NULL::VARCHAR AS ocel_changed_field{initial}
         FROM object o LEFT JOIN object_attribute a ON a.ocel_id = o.ocel_id
-        WHERE o.ocel_type = ? GROUP BY o.ocel_id
-        UNION ALL
-        SELECT o.ocel_id, strftime(a.ocel_time::TIMESTAMP, '{_SQLITE_TIME}'), a.name{sep}{changed}
+        WHERE o.ocel_type = ? GROUP BY o.ocel_id ORDER BY o.ocel_id
+    """
+
+
+def _changed_rows(name: str, kind: str) -> str:
+    """One row per later change of an attribute of a type's objects, naming it in ocel_changed_field."""
+    return f"""
+        SELECT o.ocel_id, strftime(a.ocel_time::TIMESTAMP, '{_SQLITE_TIME}') AS ocel_time,
+               a.name AS ocel_changed_field, {_value(kind)} AS {_quoted(name)}
         FROM object o JOIN object_attribute a ON a.ocel_id = o.ocel_id
-        WHERE o.ocel_type = ? AND epoch_us(a.ocel_time) <> 0
+        WHERE o.ocel_type = ? AND a.name = ? AND epoch_us(a.ocel_time) <> 0
+        ORDER BY o.ocel_id, a.ocel_time
     """
 
 
