@@ -2,8 +2,9 @@
 
 The command-line backfill (``make demo``) runs the whole asset graph in process. Its console would print
 every Dagster event (hundreds of lines a day); instead a logger watches the steps start and finish, and prints
-a line when a stage (simulate and land, quality gate, dbt warehouse, analytics, alerts, reports, the
-analysts' copy) is done, with its duration and its steps. Warnings and errors still print, one line each.
+a line when a stage (simulate and land, quality gate, cell genealogy, dbt warehouse, analytics, alerts,
+reports, the analysts' copy) is done, with its duration and its steps. Warnings and errors still print, one
+line each.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ STAGES = (
         "quality gate",
         ("_meets_expectations", "_reconciles", "_quarantined_rows", "_volume_is_steady", "_gaps"),
     ),
+    ("cell genealogy", ("cell_genealogy",)),
     ("dbt warehouse", ("warehouse_models",)),
     ("analytics", ("process_mining", "analytics__", "rca__")),
     ("alerts", ("alerting__",)),

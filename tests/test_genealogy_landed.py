@@ -3,6 +3,7 @@ midnight go on after it, each object is declared once, and a day's tables do not
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import duckdb
@@ -10,8 +11,11 @@ import pyarrow as pa
 import pytest
 
 from orchestration.genealogy import model as m
+from orchestration.genealogy.cli import main
 from orchestration.genealogy.landed import expand_landed_day
+from orchestration.genealogy.trace import backward_in_warehouse, forward_in_warehouse
 from orchestration.lake.writer import write_partition
+from orchestration.simulator import load_scenario
 from orchestration.simulator.engine import run_factory_day
 from tests.conftest import SMALL_SCENARIO
 
@@ -21,8 +25,6 @@ DAYS = [(date(2026, 11, 10) + timedelta(days=k)).isoformat() for k in range(3)] 
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory):
     """Three consecutive days of the tiny plant landed in a lake, and each day's genealogy."""
-    from orchestration.simulator import load_scenario
-
     config = load_scenario(SMALL_SCENARIO)
     lake = tmp_path_factory.mktemp("lake")
     events = []
@@ -103,3 +105,67 @@ def test_a_day_does_not_depend_on_the_days_landed_after_it(landed, tmp_path):
     again = expand_landed_day(config, tmp_path, DAYS[1])
     for name, table in genealogy[DAYS[1]].items():
         assert again[name].equals(table), name
+
+
+def test_a_thin_segment_coated_before_midnight_is_traced_over_the_days_of_the_warehouse(
+    landed, tmp_path, capsys
+):
+    """The warehouse's traces follow a coil across days: a segment coated on one day, its cells stacked
+    and graded on the next. Forward from it: exactly its cells (precision and recall 1.0), with the lower
+    capacity a thin coating gives; backward from one of them: the segment. The command line reads the same."""
+    config, lake, events, _ = landed
+    coated = {e["case_id"]: e for e in events.to_pylist() if e["activity"] == "Coating"}
+    stacked = {e["case_id"]: e for e in events.to_pylist() if e["activity"] == "Stacking"}
+    case_id = next(
+        c for c in sorted(coated) if c in stacked and coated[c]["event_id"][:10] < stacked[c]["event_id"][:10]
+    )
+    coil = m.coil_id(case_id, "C", 1)
+    scenario = tmp_path / "thin.yaml"
+    scenario.write_text(
+        f"base: {SMALL_SCENARIO}\n"
+        f"genealogy: {{bad_segment: {{coil: {coil}, segment: 12, thickness_shift_um: -4.0}}}}\n"
+    )
+    planted = load_scenario(scenario)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema ocel")
+        for table, name in {
+            "event": "event",
+            "event_object": "event_object",
+            "object": "object_by_day",
+            "object_object": "object_object_by_day",
+            "object_attribute": "object_attribute_by_day",
+        }.items():
+            days = []
+            for day in DAYS:
+                rows = expand_landed_day(planted, lake, day)[table]
+                days.append(
+                    rows.append_column(
+                        "production_date", pa.repeat(pa.scalar(date.fromisoformat(day)), len(rows))
+                    )
+                )
+            con.register("rows", pa.concat_tables(days))
+            con.execute(f"create table ocel.{name} as select * from rows")
+            con.unregister("rows")
+        made = {
+            r[0]
+            for r in con.execute(
+                "select ocel_id from ocel.object_by_day where ocel_type = ? and starts_with(ocel_id, ?)",
+                [m.CELL, case_id + "-"],
+            ).fetchall()
+        }
+        truth = {m.cell_id(case_id, k) for k in m.numbers_cut_from(1, 12, planted.batch_size_cells)} & made
+        assert len(truth) >= 20
+        segment = m.segment_id(coil, 12)
+        found = forward_in_warehouse(con, segment).to_pylist()
+        assert {r["cell_id"] for r in found} == truth  # precision and recall 1.0
+        batch = forward_in_warehouse(con, m.slurry_id(case_id, "C")).to_pylist()
+        assert {r["cell_id"] for r in batch} == made
+        thin = [r["capacity_ah"] for r in batch if r["cell_id"] in truth and r["capacity_ah"] is not None]
+        rest = [r["capacity_ah"] for r in batch if r["cell_id"] not in truth and r["capacity_ah"] is not None]
+        assert sum(rest) / len(rest) - sum(thin) / len(thin) > 1.0
+        upstream = {r["object_id"] for r in backward_in_warehouse(con, sorted(truth)[0]).to_pylist()}
+        assert {segment, coil, m.slurry_id(case_id, "C")} <= upstream
+    code = main(["trace", "--forward", segment, "--warehouse", str(warehouse), "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0 and {r["cell_id"] for r in document["rows"]} == truth

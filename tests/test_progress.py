@@ -22,6 +22,7 @@ def record(kind: str | None = None, step: str | None = None, level=logging.DEBUG
 def test_steps_are_told_apart_by_stage():
     assert stage_of("simulated_factory") == "simulate and land"
     assert stage_of("raw_production_events_production_events_meets_expectations") == "quality gate"
+    assert stage_of("cell_genealogy") == "cell genealogy"
     assert stage_of("warehouse_models") == "dbt warehouse"
     assert stage_of("analytics__sensor_anomalies") == "analytics"
     assert stage_of("alerting__batch_alerts") == "alerts"

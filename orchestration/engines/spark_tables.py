@@ -5,9 +5,9 @@ On Spark, dbt writes the marts as Parquet tables under the Spark warehouse folde
 and declares the raw sources over the lake. The Python steps (process mining, anomalies, RCA, reports, the
 analysts' copy) keep reading one DuckDB connection, as on the DuckDB engine: the DuckDB file holds what they
 write (mining, analytics, RCA tables) and, in the schemas Spark's tables live in, one view per table over its
-Parquet folder, and the raw layers (raw, truth, quarantine) as views over the lake, as dbt-duckdb's
-on-run-start makes them. The lake and the marts' Parquet are the contract between the engines: nothing is
-copied.
+Parquet folder, and the lake's layers (raw, truth, quarantine, genealogy) as views over the lake, as
+dbt-duckdb's on-run-start makes them. The lake and the marts' Parquet are the contract between the engines:
+nothing is copied.
 
 A view reads its folder's files at each query (a day Spark adds later shows without a refresh); ``attach``
 runs after every dbt run on Spark to add the tables that are new and drop the views of tables that are gone.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-LAKE_LAYERS = ("raw", "truth", "quarantine")  # the lake's folders, as the dbt sources (create_raw_views.sql)
+LAKE_LAYERS = ("raw", "truth", "quarantine", "genealogy")  # the lake's folders, as dbt's sources read them
 
 
 def _quoted(text: str) -> str:
