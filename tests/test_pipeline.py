@@ -140,6 +140,13 @@ def test_the_ocel_schema_traces_every_cell_and_counts_what_the_oee_marts_count(f
     )
     assert len(per_machine) >= 6 and sum(row[1] for row in per_machine) > 10_000
     assert [row for row in per_machine if row[1] != row[2]] == []
+    # The per-cell mart's good cells of the day are the batch marts' good cells at the final step.
+    per_cell, per_batch = platform.query(
+        f"""select (select sum(cells_good) from marts.fct_cell_flow_day where production_date = '{DAY}'),
+                   (select sum(good_cells) from marts.fct_quality_yield
+                    where production_date = '{DAY}' and activity = 'Grading')"""
+    )[0]
+    assert per_cell == per_batch > 1000
 
 
 def test_failed_blocking_check_stops_the_warehouse(platform, monkeypatch):

@@ -30,6 +30,7 @@ SECTION_BUILDERS: dict[str, Callable[[DaySource], Section]] = {
     "spc": sections_alarms.spc_alarms,
     "defect_pareto": sections_quality.defect_pareto,
     "rca_cases": sections_quality.rca_cases,
+    "cell_flow": sections_quality.cell_flow,
     "breakdowns": sections_maintenance.breakdowns,
     "sensor_anomalies": sections_alarms.sensor_alarms,
     "economics": sections_finance.economics,

@@ -1,5 +1,5 @@
-"""Quality sections: first-pass yield per step, process capability, SPC rule violations, the defect Pareto,
-and the open root-cause-analysis cases."""
+"""Quality sections: first-pass yield per step, per cell with the containment list, process capability, SPC
+rule violations, the defect Pareto, and the open root-cause-analysis cases."""
 
 from __future__ import annotations
 
@@ -224,3 +224,80 @@ def rca_cases(source: DaySource) -> Section:
     )
     section.attention = 0.5 * len(new)
     return section
+
+
+def cell_flow(source: DaySource) -> Section:
+    """Per cell: first-pass yield and lead time from slurry to grading per product, against the trailing 30
+    days; the containment list (cells made from an out-of-spec segment or slurry batch) in the headline."""
+    section = Section("cell_flow", "Cells: first-pass yield and lead time, containment", "")
+    table = "marts.fct_cell_flow_day"
+    if not read_mart(
+        section,
+        source,
+        table,
+        f"""
+        with per_day as (
+            select production_date, product_id, sum(cells_ended) as cells_ended,
+                   sum(cells_good) as cells_good, sum(cells_scrapped) as cells_scrapped,
+                   sum(cells_scrapped_before_grading) as cells_scrapped_before_grading,
+                   sum(first_pass_good_cells) / nullif(sum(cells_ended), 0) as fpy,
+                   max(slurry_to_grading_p50_h) as lead_p50_h, max(slurry_to_grading_p95_h) as lead_p95_h
+            from {table} where production_date between ?::date - 30 and ?::date group by all
+        )
+        select d.product_id, d.cells_ended, d.cells_good, d.cells_scrapped, d.cells_scrapped_before_grading,
+               d.fpy, t.trailing_fpy, d.fpy - t.trailing_fpy as change, d.lead_p50_h, d.lead_p95_h,
+               t.trailing_lead_p95_h
+        from per_day d
+        left join (select product_id, avg(fpy) as trailing_fpy, avg(lead_p95_h) as trailing_lead_p95_h
+                   from per_day where production_date < ?::date group by product_id) t using (product_id)
+        where d.production_date = ?::date
+        order by d.fpy asc nulls last, d.product_id
+        """,
+        [source.day] * 4,
+        NoRows("No cell ended its route this day (or the plant tracks batches, not cells)."),
+    ):
+        return section
+    section.columns = [
+        Column("product_id", "Product"),
+        Column("fpy", "Cell first-pass yield", "pct"),
+        Column("trailing_fpy", "Mean of the 30 days before", "pct"),
+        Column("change", "Change", "pts"),
+        Column("cells_good", "Good", "num", "cells"),
+        Column("cells_scrapped", "Scrapped", "num", "cells"),
+        Column("lead_p50_h", "Slurry to grading, median", "num1", "h"),
+        Column("lead_p95_h", "95th percentile", "num1", "h"),
+    ]
+    worst = section.rows[0]
+    held = _containment(source.conn)
+    section.headline = (
+        f"Lowest cell first-pass yield: {worst['product_id']} {(worst['fpy'] or 0) * 100:.1f}%; "
+        f"slurry to grading {worst['lead_p95_h'] or 0:.1f} h at the 95th percentile."
+    )
+    if held:
+        cells = sum(r["cells"] for r in held)
+        to_hold = sum(r["cells"] - r["scrapped"] for r in held)
+        section.headline += (
+            f" Containment: {cells} cells made from {len(held)} out-of-spec "
+            f"{'material' if len(held) == 1 else 'materials'}, {to_hold} of them not scrapped "
+            f"({held[0]['material_id']}: {held[0]['finding_attribute']})."
+        )
+    section.extra["containment"] = held
+    section.attention = max([0.0, *(-r["change"] for r in section.rows if r["change"] is not None)]) + (
+        0.05 if any(r["cells"] > r["scrapped"] for r in held) else 0.0
+    )
+    return section
+
+
+def _containment(conn: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per out-of-spec material: its cells and how many are scrapped (ocel.containment; none without it)."""
+    if not table_exists(conn, "ocel.containment"):
+        return []
+    return rows(
+        conn,
+        """select material_id, material_type, finding_attribute, any_value(finding_value) as finding_value,
+                  count(*) as cells, count(*) filter (where cell_status = 'scrapped') as scrapped,
+                  count(*) filter (where cell_status in ('graded', 'packed')) as shippable
+           from ocel.containment group by all
+           order by shippable desc, cells desc, material_id limit 20""",
+        [],
+    )

@@ -86,3 +86,10 @@
     {%- set known = {'varchar': 'string', 'timestamp with time zone': 'timestamp', 'timestamptz': 'timestamp'} -%}
     {{- known.get(data_type | lower | trim, data_type) -}}
 {%- endmacro %}
+
+{#- The `fraction` quantile of `value` with linear interpolation between the two nearest values (exact). -#}
+{% macro quantile_cont(value, fraction) -%}
+    {{- return(adapter.dispatch('quantile_cont', 'gigafactory')(value, fraction)) -}}
+{%- endmacro %}
+{% macro default__quantile_cont(value, fraction) -%}quantile_cont({{ value }}, {{ fraction }}){%- endmacro %}
+{% macro spark__quantile_cont(value, fraction) -%}percentile({{ value }}, {{ fraction }}){%- endmacro %}

@@ -1,10 +1,11 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 {#-
   The containment list a quality engineer acts on: every coil segment and slurry batch whose own measurement lies
   outside its specification (the limits the MES gives its quality measurements), and every cell made from it, with
   where that cell is now (its last status) and its grading. A segment reaches its cells directly (the segment each
-  cell's electrode sheet was cut from); a slurry batch through its coils and their daughter rolls. A view: a cell made
-  on a later day joins the list as soon as that day is built.
+  cell's electrode sheet was cut from); a slurry batch through its coils and their daughter rolls. A table rebuilt
+  whole by every run (over every day the schema holds): a cell made on a later day joins the list when that day is
+  built, whatever days a run rebuilds.
 -#}
 with
 
