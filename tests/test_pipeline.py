@@ -11,6 +11,10 @@ import pytest
 
 from orchestration.defs.resources import SimulatedFactory
 from tests.conftest import day_through_the_graph
+from tests.ocel_checks import (
+    assert_cells_per_machine_day_are_the_oee_marts_good_and_scrap,
+    assert_completed_cells_trace_to_their_material,
+)
 
 DAY = "2026-11-13"  # a Friday
 
@@ -86,67 +90,13 @@ def test_one_factory_day_runs_end_to_end(friday):
 
 
 def test_the_ocel_schema_traces_every_cell_and_counts_what_the_oee_marts_count(friday):
-    """Issue 21: the day's per-cell genealogy in schema ocel. Every completed cell (graded or packed) comes
-    from exactly one anode and one cathode roll, each slit from one coil coated with one slurry batch; and at
-    every cell-making machine the cells it processed are the OEE mart's good + scrap."""
+    """Issue 21: the day's per-cell genealogy in schema ocel (the week's: tests/test_range_equals_days.py).
+    Every completed cell (graded or packed) comes from exactly one anode and one cathode roll, each slit from
+    one coil coated with one slurry batch; at every cell-making machine the cells it processed are the OEE
+    mart's good + scrap; the per-cell mart's good cells are the batch marts' good cells at Grading."""
     platform, _ = friday
-    completed = platform.query(
-        """select a.ocel_id from ocel.object_attribute a
-           where a.name = 'status'
-           qualify row_number() over (partition by a.ocel_id order by a.ocel_time desc,
-               case a.value_str when 'packed' then 2 when 'graded' then 1 else 0 end desc) = 1
-               and a.value_str in ('graded', 'packed')"""
-    )
-    assert len(completed) > 1000
-    chains = platform.query(
-        """with completed as (
-               select ocel_id from ocel.object_attribute where name = 'status'
-               qualify row_number() over (partition by ocel_id order by ocel_time desc,
-                   case value_str when 'packed' then 2 when 'graded' then 1 else 0 end desc) = 1
-                   and value_str in ('graded', 'packed'))
-           select c.ocel_id,
-                  count(*) filter (where r.ocel_qualifier = 'anode from') as anode_rolls,
-                  count(*) filter (where r.ocel_qualifier = 'cathode from') as cathode_rolls,
-                  count(distinct coil.ocel_target_id) as coils,
-                  count(distinct slurry.ocel_target_id) as slurries,
-                  count(distinct slurry_type.ocel_type) as slurry_types
-           from completed c
-           join ocel.object_object r
-             on r.ocel_source_id = c.ocel_id and r.ocel_qualifier in ('anode from', 'cathode from')
-           join ocel.object_object coil
-             on coil.ocel_source_id = r.ocel_target_id and coil.ocel_qualifier = 'slit from'
-           join ocel.object_object slurry
-             on slurry.ocel_source_id = coil.ocel_target_id and slurry.ocel_qualifier = 'coated with'
-           join ocel.object slurry_type on slurry_type.ocel_id = slurry.ocel_target_id
-           group by c.ocel_id"""
-    )
-    assert len(chains) == len(completed)  # none without its rolls
-    assert {row[1:] for row in chains} == {(1, 1, 2, 2, 1)}  # one roll each, two coils, two slurry batches
-
-    per_machine = platform.query(
-        f"""with cell_events as (
-                select machine.ocel_object_id as machine_id, count(*) as cells
-                from ocel.event e
-                join ocel.event_object own on own.ocel_event_id = e.ocel_id
-                join ocel.object o on o.ocel_id = own.ocel_object_id and o.ocel_type = 'cell'
-                join ocel.event_object machine
-                  on machine.ocel_event_id = e.ocel_id and machine.ocel_qualifier = 'machine'
-                where e.production_date = '{DAY}'
-                group by 1)
-            select m.machine_id, m.good_qty + m.scrap_qty, coalesce(c.cells, 0)
-            from marts.fct_oee_machine_day m left join cell_events c using (machine_id)
-            where m.production_date = '{DAY}'
-              and m.activity not in ('Mixing', 'Coating', 'Drying', 'Calendering', 'Slitting')"""
-    )
-    assert len(per_machine) >= 6 and sum(row[1] for row in per_machine) > 10_000
-    assert [row for row in per_machine if row[1] != row[2]] == []
-    # The per-cell mart's good cells of the day are the batch marts' good cells at the final step.
-    per_cell, per_batch = platform.query(
-        f"""select (select sum(cells_good) from marts.fct_cell_flow_day where production_date = '{DAY}'),
-                   (select sum(good_cells) from marts.fct_quality_yield
-                    where production_date = '{DAY}' and activity = 'Grading')"""
-    )[0]
-    assert per_cell == per_batch > 1000
+    assert assert_completed_cells_trace_to_their_material(platform.query) > 1000
+    assert assert_cells_per_machine_day_are_the_oee_marts_good_and_scrap(platform.query) > 10_000
 
 
 def test_failed_blocking_check_stops_the_warehouse(platform, monkeypatch):

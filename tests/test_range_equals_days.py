@@ -23,6 +23,10 @@ from orchestration.backfill import NotBlocked, backfill
 from orchestration.partition_ranges import RANGE_END, RANGE_START
 from orchestration.reporting.readability import daily_pages
 from tests.conftest import Platform, make_platform
+from tests.ocel_checks import (
+    assert_cells_per_machine_day_are_the_oee_marts_good_and_scrap,
+    assert_completed_cells_trace_to_their_material,
+)
 from tests.report_readability import assert_reports_read_right
 
 pytestmark = [pytest.mark.e2e, pytest.mark.long]  # 9 runs in two processes: CI runs it beside the demo
@@ -166,3 +170,11 @@ def test_every_kpi_of_the_days_reports_reads_right(split_both_ways):
     assert len(pages) == 5 * len(DAYS)  # every role, every day
     checked = assert_reports_read_right(pages)
     assert len(checked.kpis_with_value) >= 10 and checked.changes_checked > 10
+
+
+def test_the_weeks_cells_trace_to_their_material_and_count_as_the_oee_marts(split_both_ways):
+    """The demo week's ocel schema, batches crossing six midnights: every completed cell to its rolls, coils
+    and slurry batches; every day's cells per machine = the OEE marts' good + scrap (tests/ocel_checks.py)."""
+    _, platform = split_both_ways
+    assert assert_completed_cells_trace_to_their_material(platform.query) > 7 * 1000
+    assert assert_cells_per_machine_day_are_the_oee_marts_good_and_scrap(platform.query) > 7 * 10_000
