@@ -36,6 +36,7 @@ EPOCH = "1970-01-01T00:00:00Z"
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 SQLITE_BATCH_ROWS = 200_000
+JSON_BATCH_ROWS = 50_000  # events or objects written to the JSON file at once (tens of MB of text)
 SQLITE_ROWS_PER_INSERT = 50  # rows per INSERT statement (measured: 50 to 300 alike, 1000 slower)
 SQLITE_MAX_PARAMETERS = 999  # the lowest limit of bound parameters of a statement (SQLite before 3.32)
 _EVENT_CORE = ("ocel_id", "ocel_type", "ocel_time")
@@ -93,7 +94,10 @@ def _attribute_types(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str
 
 
 def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
-    """Write the OCEL 2.0 JSON file; relations and attributes are gathered per id in DuckDB, not in Python."""
+    """Write the OCEL 2.0 JSON file. Each event and object is gathered (relations, attributes) and written as
+    JSON text by DuckDB, streamed to the file in record batches: no Python object per event, so a day at full
+    scale is written in bounded memory. The file is the same for the same tables (events in time order,
+    objects by type and id, relations by object id)."""
     con = connect(tables)
     attribute_types = _attribute_types(con)
     event_attributes = _event_attributes(tables["event"])
@@ -103,20 +107,24 @@ def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
     )
     # the attributes of an event: those with a value (a null is left out, the schema has no null value)
     attributes = f"list_filter([{values}], lambda a: a.value IS NOT NULL)" if values else "[]"
-    events = con.sql(f"""
-        SELECT e.ocel_id AS id, e.ocel_type AS type, strftime(e.ocel_time::TIMESTAMP, '{_ISO}') AS time,
-               {attributes} AS attributes,
-               coalesce(r.relationships, []) AS relationships
+    events = f"""
+        SELECT to_json({{
+            'id': e.ocel_id, 'type': e.ocel_type, 'time': strftime(e.ocel_time::TIMESTAMP, '{_ISO}'),
+            'attributes': {attributes}, 'relationships': coalesce(r.relationships, [])
+        }})
         FROM event e LEFT JOIN (
             SELECT ocel_event_id,
-                   list({{'objectId': ocel_object_id, 'qualifier': ocel_qualifier}}) AS relationships
+                   list({{'objectId': ocel_object_id, 'qualifier': ocel_qualifier}}
+                        ORDER BY ocel_object_id, ocel_qualifier) AS relationships
             FROM event_object GROUP BY ocel_event_id
         ) r ON r.ocel_event_id = e.ocel_id
         ORDER BY e.ocel_time, e.ocel_id
-    """).to_arrow_table()
-    objects = con.sql(f"""
-        SELECT o.ocel_id AS id, o.ocel_type AS type,
-               coalesce(a.attributes, []) AS attributes, coalesce(r.relationships, []) AS relationships
+    """
+    objects = f"""
+        SELECT to_json({{
+            'id': o.ocel_id, 'type': o.ocel_type,
+            'attributes': coalesce(a.attributes, []), 'relationships': coalesce(r.relationships, [])
+        }})
         FROM object o
         LEFT JOIN (
             SELECT ocel_id, list({{
@@ -129,18 +137,19 @@ def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
         ) a ON a.ocel_id = o.ocel_id
         LEFT JOIN (
             SELECT ocel_source_id,
-                   list({{'objectId': ocel_target_id, 'qualifier': ocel_qualifier}}) AS relationships
+                   list({{'objectId': ocel_target_id, 'qualifier': ocel_qualifier}}
+                        ORDER BY ocel_target_id, ocel_qualifier) AS relationships
             FROM object_object GROUP BY ocel_source_id
         ) r ON r.ocel_source_id = o.ocel_id
         ORDER BY o.ocel_type, o.ocel_id
-    """).to_arrow_table()
+    """
     event_types = [
         row[0] for row in con.execute("SELECT DISTINCT ocel_type FROM event ORDER BY 1").fetchall()
     ]
     object_types = [
         row[0] for row in con.execute("SELECT DISTINCT ocel_type FROM object ORDER BY 1").fetchall()
     ]
-    document = {
+    declared = {
         "eventTypes": [
             {"name": name, "attributes": [{"name": a, "type": t} for a, t in event_attributes]}
             for name in event_types
@@ -149,13 +158,28 @@ def to_json(tables: dict[str, pa.Table], path: Path) -> Path:
             {"name": name, "attributes": [{"name": a, "type": t} for a, t in attribute_types.get(name, [])]}
             for name in object_types
         ],
-        "events": events.to_pylist(),
-        "objects": objects.to_pylist(),
     }
     path = Path(path)
     with path.open("w", encoding="utf-8") as out:
-        json.dump(document, out, separators=(",", ":"))
+        out.write(json.dumps(declared, separators=(",", ":"))[:-1])  # the document, still open
+        for key, query in (("events", events), ("objects", objects)):
+            out.write(f',"{key}":[')
+            _write_json_rows(out, con.sql(query).to_arrow_reader(JSON_BATCH_ROWS))
+            out.write("]")
+        out.write("}")
     return path
+
+
+def _write_json_rows(out, batches: pa.RecordBatchReader) -> None:
+    """The JSON texts of the batches' first column, comma-separated, joined by Arrow (not row by row)."""
+    first = True
+    for batch in batches:
+        texts = batch.column(0)
+        if not len(texts):
+            continue
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(texts)], pa.int32()), texts), ",")
+        out.write(("" if first else ",") + joined[0].as_py())
+        first = False
 
 
 def _table_name(type_name: str, used: set[str]) -> str:
