@@ -4,7 +4,7 @@
 
 Two kinds, as in the Dagster UI: the quality gate's checks on the raw tables (Great Expectations suites,
 reconciliation, volume, quarantine, sensor gaps), executed in process on the window's partitions; and the dbt
-data tests on staging and marts (`dbt test` over the same window). Then the window's daily reports, as their
+data tests on staging, marts and ocel (`dbt test` over the same window). Then the window's daily reports, as their
 readers get them: every KPI with its unit, every change in words that agree with its direction
 (reporting/readability.py). Prints one line per check and exits 1 when an error-severity check fails or a
 report reads wrong (warnings are printed, not fatal).
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(line if evaluation.passed else f"{line}: {evaluation.description}")
     dbt_status = run_dbt_tests(args.first, args.last)
     status = "passed" if dbt_status == 0 else "error"
-    print(f"{status:7} dbt data tests on staging and marts ({args.first}..{args.last})")
+    print(f"{status:7} dbt data tests on staging, marts and ocel ({args.first}..{args.last})")
     readable = reports_read_right(args.first, args.last)
     return 1 if failed_errors or dbt_status or not readable else 0
 

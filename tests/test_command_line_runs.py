@@ -113,7 +113,7 @@ def test_checks_print_one_line_each_and_fail_only_on_an_error(
         expected.append(
             f"{status:7} raw/sensor_readings:{name}" + ("" if passed else f": {name} found 3 bad rows")
         )
-    dbt_line = f"{'passed' if dbt_status == 0 else 'error':7} dbt data tests on staging and marts"
+    dbt_line = f"{'passed' if dbt_status == 0 else 'error':7} dbt data tests on staging, marts and ocel"
     assert lines == [*expected, f"{dbt_line} (2026-11-09..2026-11-10)"]
 
 
