@@ -2,17 +2,18 @@
 Spark, table by table.
 
 Two factory days of the demo plant (data/scenarios/default.yaml, the first two days of the demo week) are
-simulated into a Parquet lake in a temporary folder, with their per-cell genealogy. dbt runs on that lake
-twice: ``dbt build`` with the DuckDB target into a temporary warehouse file (in a process of its own,
-while Spark starts) and ``dbt run`` with the Spark target (dbt-spark's session method, local[2], tables
-under the temporary folder) in this process; ``--with-tests`` makes the latter ``dbt build`` (the data and
-unit tests on Spark too). The mining statistics of the two days (the directly-follows graph with waits, the
-variants and their throughput, start and end activities, bottlenecks per activity and machine, rework loops
-and rates) are computed from each engine's ``marts.fct_process_events``: by the DuckDB statistics the
-platform runs (mining.window_run) and by mining.spark_statistics. Every mart, the genealogy's containment
-list and every mining table is then compared: equal row counts and equal values (doubles within a relative
-1e-9), in any row order. One line per table, then ``spark: N of N tables equal``; the exit status is 1 when
-any table differs or is missing.
+simulated into a Parquet lake in a temporary folder (not their per-cell genealogy: its millions of rows
+would double Spark's part; tests/test_spark_daily_run.py, beside it, compares the ocel schema on the tiny
+plant). dbt runs on that lake twice: ``dbt build`` with the DuckDB target into a temporary warehouse file
+(in a process of its own, while Spark starts) and ``dbt run`` with the Spark target (dbt-spark's session
+method, local[2], tables under the temporary folder) in this process; ``--with-tests`` makes the latter
+``dbt build`` (the data and unit tests on Spark too). The mining statistics of the two days (the
+directly-follows graph with waits, the variants and their throughput, start and end activities, bottlenecks
+per activity and machine, rework loops and rates) are computed from each engine's
+``marts.fct_process_events``: by the DuckDB statistics the platform runs (mining.window_run) and by
+mining.spark_statistics. Every mart and every mining table is then compared: equal row counts and equal
+values (doubles within a relative 1e-9), in any row order. One line per table, then ``spark: N of N tables
+equal``; the exit status is 1 when any table differs or is missing.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ import duckdb
 import pandas as pd
 
 from orchestration.dbt_runner import dbt_executable, dbt_target, window_environment
-from orchestration.genealogy.landed import expand_landed_day
-from orchestration.lake.writer import write_partition
 from orchestration.mining.bottlenecks import activity_bottlenecks, machine_bottlenecks
 from orchestration.mining.case_steps import mart_events_sql
 from orchestration.mining.flow import start_end_activities
@@ -41,13 +40,11 @@ from orchestration.mining.rework import rework_loops, rework_rates
 from orchestration.mining.step_facts import counted_step_facts
 from orchestration.mining.variants import DEFAULT_MIN_END_SHARE, flow_and_variants
 from orchestration.settings import DATA_DIR, DBT_PROJECT_DIR
-from orchestration.simulator.config import load_scenario
 
 DEMO_DAYS = ("2026-11-09", "2026-11-10")  # the first two days of the demo week (Makefile DEMO_START)
 DEMO_SCENARIO = DATA_DIR / "scenarios" / "default.yaml"
 RELATIVE_TOLERANCE = 1e-9
 SHUFFLE_PARTITIONS = 2
-CONTAINMENT = "ocel.containment"
 
 
 def simulate(lake: Path, first: str, days: int, scenario: Path = DEMO_SCENARIO) -> None:
@@ -59,12 +56,6 @@ def simulate(lake: Path, first: str, days: int, scenario: Path = DEMO_SCENARIO) 
     )
     if status:
         raise SystemExit(f"spark-check: the simulation failed ({status})")
-    # ... and their per-cell genealogy, as the pipeline's cell_genealogy asset lands it (schema ocel)
-    config = load_scenario(scenario)
-    for offset in range(days):
-        day = (dt.date.fromisoformat(first) + dt.timedelta(days=offset)).isoformat()
-        for table, rows in expand_landed_day(config, lake, day).items():
-            write_partition(lake, table, day, rows, layer="genealogy")
 
 
 def dbt_environment(engine: str, warehouse: Path, lake: Path, first: str, last: str) -> dict[str, str]:
@@ -291,11 +282,6 @@ def main(argv: list[str] | None = None) -> int:
         on_duckdb, on_spark = duckdb_marts(folder / "warehouse.duckdb"), spark_marts(spark)
         for name in sorted(set(on_duckdb) | set(on_spark)):
             tables[f"marts.{name}"] = (on_duckdb.get(name), on_spark.get(name))
-        # the genealogy's containment list (its millions of event rows are compared through the per-cell mart)
-        with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as conn:
-            conn.execute("set TimeZone = 'UTC'")
-            contained = conn.execute(f"select * from {CONTAINMENT}").df()
-        tables[CONTAINMENT] = (contained, _spark_frame(spark, f"select * from {CONTAINMENT}"))
         mined_duckdb = duckdb_mining(folder / "warehouse.duckdb", first, last)
         started = time.perf_counter()
         try:

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', partition_by=none, unique_key=none, incremental_strategy=none) }}
 {#-
   The containment list a quality engineer acts on: every coil segment and slurry batch whose own measurement lies
   outside its specification (the limits the MES gives its quality measurements), and every cell made from it, with
