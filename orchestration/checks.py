@@ -4,8 +4,8 @@
 
 Two kinds, as in the Dagster UI: the quality gate's checks on the raw tables (Great Expectations suites,
 reconciliation, volume, quarantine, sensor gaps), executed in process on the window's partitions; and the dbt
-data tests on staging, marts and ocel (`dbt test` over the same window). Then the window's daily reports, as their
-readers get them: every KPI with its unit, every change in words that agree with its direction
+data tests on staging, marts and ocel (`dbt test` over the same window). Then the window's daily reports,
+as their readers get them: every KPI with its unit, every change in words that agree with its direction
 (reporting/readability.py). Prints one line per check and exits 1 when an error-severity check fails or a
 report reads wrong (warnings are printed, not fatal).
 """

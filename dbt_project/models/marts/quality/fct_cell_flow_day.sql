@@ -157,7 +157,8 @@ select
     count(case when scrapped then 1 end) as cells_scrapped,
     count(case when scrapped and not graded then 1 end) as cells_scrapped_before_grading,
     count(case when first_pass and not scrapped then 1 end) as first_pass_good_cells,
-    count(case when first_pass and not scrapped then 1 end) / cast(count(*) as double) as cell_first_pass_yield,
+    count(case when first_pass and not scrapped then 1 end)
+    / cast(count(*) as double) as cell_first_pass_yield,
     count(slurry_to_grading_h) as graded_cells_with_lead_time,
     avg(slurry_to_grading_h) as slurry_to_grading_mean_h,
     {{ quantile_cont('slurry_to_grading_h', 0.5) }} as slurry_to_grading_p50_h,
