@@ -28,6 +28,8 @@ LONG_MODULES = [  # longest first (pytest_results.json of a fresh clone's make t
     "test_rca.py",
     "test_pipeline.py",
     "test_mining_scale.py",
+    "test_ocel_export.py",
+    "test_genealogy_mining.py",
     "test_anomaly_assets.py",
     "test_marts_ground_truth.py",
     "test_live_sensors.py",
