@@ -8,7 +8,7 @@ they need) down; nothing below looks the settings up again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -68,10 +68,13 @@ def resolve_plant(settings: Settings | None = None) -> Plant:
     from orchestration.simulator import load_scenario
     from orchestration.simulator.shifts import scenario_calendar
 
+    scenario = load_scenario(Path(settings.scenario_path))
+    # The simulated plant has no day before its first: its partitions start there at the earliest.
+    first_day = scenario.release.first_day.isoformat()
     return Plant(
         source="simulated",
-        calendar=scenario_calendar(load_scenario(Path(settings.scenario_path))),
-        paths=settings,
+        calendar=scenario_calendar(scenario),
+        paths=replace(settings, partitions_start=max(settings.partitions_start, first_day)),
         always_delivered=SIMULATED_DAILY_TABLES,
         volume_collapse_blocks=True,
     )

@@ -156,7 +156,11 @@ def test_a_daylight_saving_day_raises_no_room_event(dst_day):
     day before. On the healthy plant nothing is planted, so any room event would be false."""
     from orchestration.simulator import load_scenario
 
-    config = load_scenario(DATA_DIR / "scenarios" / "test_small_healthy.yaml")
+    healthy = load_scenario(DATA_DIR / "scenarios" / "test_small_healthy.yaml")
+    # The plant starts two days before: the day before is the detectors' reference.
+    config = healthy.model_copy(
+        update={"release": healthy.release.model_copy(update={"first_day": dst_day - timedelta(days=2)})}
+    )
     calendar = FactoryCalendar(config.timezone, config.day_start_hour)
     start, end = calendar.day_window(dst_day)
     assert (end - start).total_seconds() / 3600 in (23, 25)

@@ -254,7 +254,17 @@ def _mean_wait_before(events: list[dict], activity: str) -> float:
 
 
 def test_a_slower_step_builds_a_queue_before_it(tables, tmp_path):
-    slow = load_scenario(scenario(tmp_path, {"route": {"Calendering": {"planned_runtime_per_unit_s": 6.0}}}))
+    # The plant's first day: a step slower than the line's pace piles its queue up day after day, until
+    # within a day no batch reaches it any more.
+    slow = load_scenario(
+        scenario(
+            tmp_path,
+            {
+                "release": {"first_day": DAY.isoformat()},
+                "route": {"Calendering": {"planned_runtime_per_unit_s": 6.0}},
+            },
+        )
+    )
     base_wait = _mean_wait_before(rows(tables["production_events"]), "Calendering")
     slow_wait = _mean_wait_before(rows(simulate_factory_day(slow, DAY)["production_events"]), "Calendering")
     assert slow_wait > 5 * base_wait + 1800
@@ -284,8 +294,9 @@ def test_cli_in_another_process_writes_the_same_tables(simulated, tables, tmp_pa
         assert pq.read_table(partition_file(lake, name, DAY.isoformat(), layer="truth")).equals(table), name
 
 
-def test_a_dst_day_is_a_23_hour_day(config):
+def test_a_dst_day_is_a_23_hour_day(tmp_path):
     day = date(2026, 3, 28)  # clocks go forward in Berlin in the night to 29 March
+    config = load_scenario(scenario(tmp_path, {"release": {"first_day": "2026-03-26"}}))
     start, end = scenario_calendar(config).day_window(day)
     assert end - start == timedelta(hours=23)
     states = rows(simulate_factory_day(config, day)["machine_states"])
@@ -313,9 +324,13 @@ def test_a_bad_scenario_names_file_and_field(tmp_path, overrides, field):
     assert field in str(raised.value)
 
 
-@pytest.mark.parametrize("first", [DAY + timedelta(days=k) for k in range(3)], ids=str)
+# Inside a week, and across the weekends into the demo week and out of it (the plant starts on 2 November).
+CROSSINGS = [DAY - timedelta(days=1), DAY, DAY + timedelta(days=1), DAY + timedelta(days=6)]
+
+
+@pytest.mark.parametrize("first", CROSSINGS, ids=str)
 def test_a_batch_crossing_midnight_shows_each_step_once(config, first):
-    """Days of one week replay one continuous run: the next day takes each crossing batch up where it was."""
+    """The plant runs one continuous run: the next day takes each crossing batch up where it was."""
     today, tomorrow = (
         run_factory_day(config, d).tables["production_events"] for d in (first, first + timedelta(1))
     )

@@ -231,9 +231,13 @@ def _mean_wait_before(events: list[dict]) -> dict[str, float]:
 
 def test_a_much_slower_step_becomes_the_bottleneck(config, tmp_path):
     pru = config.route["Calendering"].planned_runtime_per_unit_s
-    slow = load_scenario(
-        override(tmp_path, {"route": {"Calendering": {"planned_runtime_per_unit_s": 3 * pru}}}, "slow.yaml")
-    )
+    # From the plant's first day: a step this slow piles its queue up day after day, until within a day no
+    # batch reaches it any more.
+    slowed = {
+        "release": {"first_day": DAYS[0].isoformat()},
+        "route": {"Calendering": {"planned_runtime_per_unit_s": 3 * pru}},
+    }
+    slow = load_scenario(override(tmp_path, slowed, "slow.yaml"))
     tables = simulate_factory_day(slow, DAYS[0])
     activity = dict(
         zip(*(tables["machines"][c].to_pylist() for c in ("machine_id", "activity")), strict=True)

@@ -23,18 +23,23 @@ from orchestration.factory_calendar import FactoryCalendar
 from orchestration.plant import Plant
 from orchestration.simulator import FactoryConfig, load_scenario
 from orchestration.simulator.engine import FactoryDay, run_factory_day
+from orchestration.simulator.line_state import LineStates
 
 
 class SimulatedFactory(dg.ConfigurableResource):
     """The embedded simulated gigafactory; the scenario file chooses machines, shifts, rates and effects."""
 
     scenario_path: str
+    # Where the line's state at each day's start is kept (beside the lake), so that a run does not simulate
+    # the plant's history again; None: in memory only.
+    states_dir: str | None = None
 
     def config(self) -> FactoryConfig:
         return load_scenario(Path(self.scenario_path))
 
     def simulate(self, day: str) -> FactoryDay:
-        return run_factory_day(self.config(), date.fromisoformat(day))
+        states = LineStates(Path(self.states_dir) if self.states_dir else None)
+        return run_factory_day(self.config(), date.fromisoformat(day), states)
 
 
 class PlantExportSource(dg.ConfigurableResource):
@@ -164,7 +169,9 @@ def build_resources(plant: Plant, dbt_project: DbtProject) -> dict:
     export_dbt_environment(paths)
     resources = {
         "plant": plant,
-        "factory": SimulatedFactory(scenario_path=str(paths.scenario_path)),
+        "factory": SimulatedFactory(
+            scenario_path=str(paths.scenario_path), states_dir=str(paths.lake_dir / "simulator")
+        ),
         "lake": Lake(lake_dir=str(paths.lake_dir)),
         "warehouse": Warehouse(
             database=str(paths.warehouse_path),

@@ -178,8 +178,10 @@ class PlannedMaintenance(_Strict):
 class Release(_Strict):
     batches_per_day: int | None = Field(None, ge=0)  # None: from scale and batch size
     jitter: float = Field(0.3, ge=0, le=1)  # share of the release interval a release may move
-    # The line never starts empty: the last hours of the previous day's release plan are simulated before the
-    # window (warm-up) so the day opens with work in progress; only what starts inside the day is emitted.
+    # The plant's first factory day: one continuous run starts there and every later day continues it (no day
+    # exists before it). The line never starts empty: the last hours of the day before's release plan are
+    # simulated before it (warm-up), so the first day opens with work in progress.
+    first_day: date = date(2026, 11, 2)
     warm_up_h: float = Field(12.0, ge=0, le=24)
 
 

@@ -1,13 +1,15 @@
 """One factory day of the simulated plant: batches released into the route, machines as SimPy processes.
 
-A day's tables depend only on the scenario and the date: the day is the end of a continuous run that starts
-on the Monday of its week (see ``run_start``), whose random streams are keyed by that Monday. The line does
-not start empty: the run starts ``release.warm_up_h`` hours before the Monday with the Sunday's last releases
-(same case ids and products as in that day's own plan), so Monday opens with work in progress. Only what
-starts inside the day is emitted; machine states are clipped to the day. The run goes on through the next day
-(emitting nothing of it), so that a step running past midnight draws its quality in the same order of events
-as in the next day's run, which is the same run continued: two days of a week agree on every batch between
-them. Machines start no new batch once the next day is over; a batch already running finishes.
+The plant runs one continuous simulation from its first day (``release.first_day``), on one clock (seconds
+since that day's start: ``PlantClock``). A day's run starts from the line's state at the day's start (every
+machine's activity and batch, the queues, the random generators: ``line_state``), kept from the day before's
+run (``LineStates``), and stops at the next day's start, leaving that day its state. The first day starts
+after a warm-up with the last releases of the day before it, so it opens with work in progress.
+
+A day emits what starts inside it: a step still running at midnight is finished by the next day's run (the
+same run, from the same state) and emitted with its day. Machine states are clipped to the day, and quality
+measurements are emitted with the day they are measured in. So consecutive days agree exactly at every
+boundary, weeks included, and a day's tables depend only on the scenario and the date.
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ from orchestration.lake.tables import RAW_TABLES
 from orchestration.simulator.config import FactoryConfig, minutes_after_midnight
 from orchestration.simulator.corruption import corrupt
 from orchestration.simulator.deviations import RouteDeviation, plan_route_deviations
-from orchestration.simulator.machine import Machine
+from orchestration.simulator.line_state import LineState, LineStates, dumps, fingerprint, loads
+from orchestration.simulator.machine import Machine, MachineState, StepRecord
 from orchestration.simulator.mes import MesLog, machines_table, products_table
 from orchestration.simulator.planted import Wear, bottleneck_of_day, planted_effects
-from orchestration.simulator.quality import QualityModel
+from orchestration.simulator.quality import Measurement, QualityModel
 from orchestration.simulator.route import Batch, Station, lay_out
 from orchestration.simulator.sensors import Telemetry
-from orchestration.simulator.shifts import RunCalendar, ShiftCalendar
+from orchestration.simulator.shifts import PlantClock, ShiftCalendar
 from orchestration.simulator.streams import stream
+
+DAY = timedelta(days=1)
 
 
 @dataclass
@@ -48,69 +53,53 @@ class FactoryDay:
         return {**self.tables, "sensor_readings": readings}
 
 
+@dataclass
+class DayRun:
+    """One day's run of the line, from its state at the day's start to the next day's start."""
+
+    steps: list[tuple[StepRecord, list[Measurement]]]  # the steps finished in it, with their measurements
+    logs: dict[str, list[tuple[float, float, str]]]  # machine -> (start_s, end_s, state), plant clock
+    end: LineState  # the line's state at the next day's start
+
+
 def simulate_factory_day(config: FactoryConfig, day: date) -> dict[str, pa.Table]:
     """The raw MES tables of factory day ``day``, in memory, conforming to ``orchestration.lake.tables``."""
     return run_factory_day(config, day).raw_tables()
 
 
-def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
-    """Simulate factory day ``day``; telemetry is generated only when iterated."""
-    first_day = run_start(day)
-    # The run goes on through the next day: a step that starts today and ends after midnight is then
-    # inspected in the same order of events as in tomorrow's run, so the two days agree on it.
-    run = RunCalendar(config, first_day, day, last_day=day + timedelta(days=1))
-    calendar = run.target
-    stations = lay_out(config)
-    mes = MesLog(calendar, stations)
-    start_s = run.offsets_s[0] - config.release.warm_up_h * 3600.0
-    env = simpy.Environment(initial_time=start_s)
-    queues = [simpy.Store(env) for _ in stations]
-
-    def dispatch(batch: Batch, step: int) -> None:
-        if step < len(stations):  # past the last step the batch is finished
-            batch.queued_s = env.now
-            queues[step].put(batch)
-
-    # Streams are keyed by the run's first day: every day of the week replays the same run up to its own end.
-    quality = QualityModel(config, stream(config.seed, first_day, "quality"), run)
-    maintenance: dict[str, list[tuple[float, float, str]]] = {}
-    for day_calendar, offset in zip(run.days, run.offsets_s, strict=True):
-        for machine_id, windows in maintenance_plan(config, day_calendar, stations).items():
-            maintenance.setdefault(machine_id, []).extend((at + offset, d, s) for at, d, s in windows)
-    wear = Wear(config, calendar) if config.effects.degradation is not None else None
-    if wear is not None:
-        for at, duration in wear.failures(since_s=start_s, until_s=run.end_s):
-            maintenance.setdefault(wear.spec.machine, []).append((at, duration, "breakdown"))
-    machines = [
-        Machine(
-            env,
-            machine_id,
-            station,
-            inbound=queues[station.index],
-            dispatch=dispatch,
-            calendar=run,
-            quality=quality,
-            rng=stream(config.seed, first_day, f"machine:{machine_id}"),
-            maintenance=maintenance.get(machine_id, []),
-            on_step=mes.record_step,
-            wear=wear.level if wear is not None and machine_id == wear.spec.machine else None,
-            micro_stop_factor=wear.spec.micro_stop_factor if wear is not None else 1.0,
+def run_factory_day(config: FactoryConfig, day: date, states: LineStates | None = None) -> FactoryDay:
+    """Simulate factory day ``day``; telemetry is generated only when iterated. ``states`` keeps the line's
+    states of past days (in memory only, by default): a day needs the state its day before left."""
+    clock = PlantClock(config)
+    if day < clock.first_day:
+        raise ValueError(
+            f"{config.name} starts on {clock.first_day} (release.first_day of its scenario): "
+            f"there is no factory day {day}"
         )
-        for station in stations
-        for machine_id in station.machine_ids
-    ]
-    for machine in machines:
-        env.process(machine.run())
-    env.process(release_batches(env, release_plan(config, run, start_s), queues[0]))
-    env.run()  # ends when the last running batch has finished: nothing is released after the day
+    states = states or LineStates()
+    stations = lay_out(config)
+    calendar = clock.day(day)
+    mes = MesLog(calendar, stations, clock.offset_s(day), clock.origin)
+    plant = fingerprint(config)
+    run = run_day(config, clock, stations, line_state(config, clock, stations, day, states))
+    logs = run.logs
+    while True:
+        states.put(plant, run.end.day, dumps(run.end))  # the next day starts from it
+        for step, measurements in run.steps:
+            mes.record_step(step, measurements)
+        # A step still running at midnight is finished by the next day's run, from the state this one left.
+        if not _still_running(run.end, clock.offset_s(day), clock.offset_s(day + DAY)):
+            break
+        run = run_day(config, clock, stations, loads(dumps(run.end)))
 
-    states = {m.machine_id: mes.state_intervals(m.log) for m in machines}
+    wear = Wear(config, calendar) if config.effects.degradation is not None else None
+    states_of = {machine_id: mes.state_intervals(log) for machine_id, log in logs.items()}
     telemetry = Telemetry(
-        config, calendar, stations, states, mes.window_us, stream(config.seed, day, "sensors"), wear
+        config, calendar, stations, states_of, mes.window_us, stream(config.seed, day, "sensors"), wear
     )
     tables = {
         "production_events": mes.production_events(),
-        "machine_states": mes.machine_states(states),
+        "machine_states": mes.machine_states(states_of),
         "quality_measurements": mes.quality_measurements(),
         "machines": machines_table(config, stations),
         "products": products_table(config),
@@ -126,9 +115,9 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
                 calendar,
                 wear,
                 bottleneck_of_day(
-                    mes.steps, states, {m: s.activity for s in stations for m in s.machine_ids}
+                    mes.steps, states_of, {m: s.activity for s in stations for m in s.machine_ids}
                 ),
-                mes.us,
+                mes.day_us,
                 route_deviations_of_day(config, calendar.day, calendar.length_s),
             ),
             "sensor_anomalies": telemetry.truth(),
@@ -136,16 +125,140 @@ def run_factory_day(config: FactoryConfig, day: date) -> FactoryDay:
     )
 
 
-def run_start(day: date) -> date:
-    """The first day of the run that ``day`` ends: the Monday of its week.
+def _still_running(state: LineState, since_s: float, until_s: float) -> bool:
+    """Whether a machine of ``state`` is still producing a batch it started in [since_s, until_s)."""
+    return any(
+        m.job is not None and m.job.start_s is not None and since_s <= m.job.start_s < until_s
+        for m in state.machines.values()
+    )
 
-    A plant never starts empty, and a batch crossing midnight must show each step once, in one day. So a day
-    is not simulated alone: one continuous run starts at the week's Monday (after a warm-up with the Sunday's
-    last releases) and every day of the week replays it, with the same random streams, up to its own end,
-    emitting only its own day. Consecutive days of a week therefore agree exactly at their boundary; only the
-    Sunday to Monday boundary joins two runs.
-    """
-    return day - timedelta(days=day.weekday())
+
+def line_state(
+    config: FactoryConfig, clock: PlantClock, stations: list[Station], day: date, states: LineStates
+) -> LineState:
+    """The line's state at the start of ``day``: the latest kept state before it, run on day by day (each
+    state on the way kept), or the plant's first state."""
+    plant = fingerprint(config)
+    known = day
+    while known > clock.first_day and states.get(plant, known) is None:
+        known -= DAY
+    text = states.get(plant, known)
+    if text is None:
+        text = dumps(first_state(config, clock, stations))
+        states.put(plant, known, text)
+    state = loads(text)
+    while state.day < day:
+        state = run_day(config, clock, stations, state).end
+        text = dumps(state)
+        states.put(plant, state.day, text)
+        state = loads(text)
+    return state
+
+
+def first_state(config: FactoryConfig, clock: PlantClock, stations: list[Station]) -> LineState:
+    """The line at the start of the plant's first day: after ``release.warm_up_h`` hours of the day before's
+    last releases on an empty line (no planned maintenance then), so the day opens with work in progress."""
+    first = clock.first_day
+    since = clock.offset_s(first) - config.release.warm_up_h * 3600.0
+    wear = _plant_wear(config, clock)
+    machines = {}
+    for station in stations:
+        for machine_id in station.machine_ids:
+            worn = wear is not None and machine_id == wear.spec.machine
+            speedup = 1.0 + (wear.spec.micro_stop_factor - 1.0) * float(wear.level(since)) if worn else 1.0
+            rng = stream(config.seed, first, f"machine:{machine_id}")
+            machines[machine_id] = Machine.first_state(station, rng, speedup)
+            if worn:
+                machines[machine_id].maintenance = [
+                    (at, d, "breakdown") for at, d in wear.failures(since_s=since, until_s=clock.offset_s(first))
+                ]
+    empty = LineState(
+        day=first - DAY,
+        machines=machines,
+        queues=[[] for _ in stations],
+        quality_rng=stream(config.seed, first, "quality").bit_generator.state,
+    )
+    return run_day(config, clock, stations, empty, since_s=since).end
+
+
+def run_day(
+    config: FactoryConfig,
+    clock: PlantClock,
+    stations: list[Station],
+    state: LineState,
+    since_s: float | None = None,
+) -> DayRun:
+    """Run the line through ``state.day`` from ``state`` (from ``since_s`` on, for the warm-up), to the next
+    day's start: the steps finished, each machine's log, and the state it stops in."""
+    day = state.day
+    start, end = clock.offset_s(day), clock.offset_s(day + DAY)
+    since = start if since_s is None else since_s
+    env = simpy.Environment(initial_time=since)
+    queues = [simpy.Store(env) for _ in stations]
+    for queue, batches in zip(queues, state.queues, strict=True):
+        queue.items.extend(batches)
+
+    def dispatch(batch: Batch, step: int) -> None:
+        if step < len(stations):  # past the last step the batch is finished
+            batch.queued_s = env.now
+            queues[step].put(batch)
+
+    quality_rng = np.random.default_rng()
+    quality_rng.bit_generator.state = state.quality_rng
+    # A step is inspected against the room climate when it started: today or, running over midnight, before.
+    recent = [day - 2 * DAY, day - DAY, day]
+    warm = {room: clock.bad_shift_spans(room, recent) for room in config.rooms}
+    quality = QualityModel(config, quality_rng, warm)
+    wear = _plant_wear(config, clock)
+    due: dict[str, list[tuple[float, float, str]]] = {}
+    if since_s is None:
+        for machine_id, windows in maintenance_plan(config, clock.day(day), stations).items():
+            due[machine_id] = [(at + start, d, kind) for at, d, kind in windows]
+        if wear is not None:  # the worn machine's failures starting today (one under way is in its state)
+            due.setdefault(wear.spec.machine, []).extend(
+                (at, d, "breakdown") for at, d in wear.failures(since_s=start, until_s=end, clip=False)
+            )
+    steps: list[tuple[StepRecord, list[Measurement]]] = []
+    machines = []
+    for station in stations:
+        for machine_id in station.machine_ids:
+            machine_state: MachineState = state.machines[machine_id]
+            machine_state.maintenance = machine_state.maintenance + due.get(machine_id, [])
+            worn = wear is not None and machine_id == wear.spec.machine
+            machines.append(
+                Machine(
+                    env,
+                    machine_id,
+                    station,
+                    inbound=queues[station.index],
+                    dispatch=dispatch,
+                    clock=clock,
+                    quality=quality,
+                    state=machine_state,
+                    on_step=lambda step, measurements: steps.append((step, measurements)),
+                    wear=wear.level if worn else None,
+                    micro_stop_factor=wear.spec.micro_stop_factor if wear is not None else 1.0,
+                )
+            )
+    for machine in machines:
+        env.process(machine.run())
+    env.process(release_batches(env, release_plan(config, clock, day, since), queues[0]))
+    env.run(until=end)
+    return DayRun(
+        steps=steps,
+        logs={m.machine_id: m.log for m in machines},
+        end=LineState(
+            day=day + DAY,
+            machines={m.machine_id: m.state() for m in machines},
+            queues=[list(queue.items) for queue in queues],
+            quality_rng=quality_rng.bit_generator.state,
+        ),
+    )
+
+
+def _plant_wear(config: FactoryConfig, clock: PlantClock) -> Wear | None:
+    """The degradation cycle on the plant's clock (the first day's calendar has its zero)."""
+    return Wear(config, clock.day(clock.first_day)) if config.effects.degradation is not None else None
 
 
 def release_batches(env: simpy.Environment, plan: list[tuple[float, Batch]], first: simpy.Store) -> Generator:
@@ -156,21 +269,11 @@ def release_batches(env: simpy.Environment, plan: list[tuple[float, Batch]], fir
         first.put(batch)
 
 
-def release_plan(config: FactoryConfig, run: RunCalendar, start_s: float) -> list[tuple[float, Batch]]:
-    """(clock_s, batch) of the run's releases from ``start_s`` to the end of its last day, in time order.
-
-    Warm-up releases are the last ones of the day before the run's first day (its own plan, same draws).
-    """
-    first = run.days[0].day
-    previous = first - timedelta(days=1)
-    length = ShiftCalendar(config, previous).length_s
-    offset = run.offsets_s[0] - length
-    plan = [(at + offset, b) for at, b in day_releases(config, previous, length) if at + offset >= start_s]
-    for day_calendar, offset in zip(run.days, run.offsets_s, strict=True):
-        plan.extend(
-            (at + offset, b) for at, b in day_releases(config, day_calendar.day, day_calendar.length_s)
-        )
-    return plan
+def release_plan(config: FactoryConfig, clock: PlantClock, day: date, since_s: float) -> list[tuple[float, Batch]]:
+    """(plant clock_s, batch) of ``day``'s releases from ``since_s`` on, in time order."""
+    offset = clock.offset_s(day)
+    length = clock.day(day).length_s
+    return [(at + offset, b) for at, b in day_releases(config, day, length) if at + offset >= since_s]
 
 
 def day_releases(config: FactoryConfig, day: date, length_s: float) -> list[tuple[float, Batch]]:

@@ -5,6 +5,11 @@ check of the first batch in a shift), producing, micro-stops and breakdowns whil
 maintenance between batches. Gaps are idle time (starved: nothing in the queue); the MES log fills them in.
 Breakdowns and micro-stops count down operating time, so a breakdown interrupts the running batch and the
 batch resumes after the repair.
+
+Everything the machine will do next follows from its explicit state (``MachineState``): the timed activity
+under way, the batch it holds and the work left on it, its failure and micro-stop countdowns, its random
+generator. Each activity's draws are made when it starts, so the state between two events is complete: a
+day's run stops at midnight, the state is kept, and the next day's run resumes the machine from it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import simpy
 
 from orchestration.simulator.quality import QualityModel
 from orchestration.simulator.route import Batch, Station
-from orchestration.simulator.shifts import RunCalendar
+from orchestration.simulator.shifts import PlantClock
 
 _EPS = 1e-9
 
@@ -39,6 +44,30 @@ class StepRecord:
     waited_s: float  # in the step's queue before a machine took the batch (setup excluded)
 
 
+@dataclass
+class Job:
+    """The batch a machine holds: taken from the queue, set up for, produced."""
+
+    batch: Batch
+    waited_s: float
+    start_s: float | None = None  # when production started; None while the machine sets up
+    work_s: float = 0.0  # producing seconds left after the activity under way
+
+
+@dataclass
+class MachineState:
+    """What a machine is doing at an instant, and everything its future draws depend on."""
+
+    rng: dict  # the machine's generator (numpy bit_generator.state)
+    to_failure_s: float  # operating time left until the next breakdown
+    to_micro_stop_s: float  # producing time left until the next micro-stop
+    last_product: str | None
+    last_shift: int | None  # PlantClock shift number of the last set-up
+    maintenance: list[tuple[float, float, str]]  # windows not yet taken: (start_s, duration_s, state)
+    activity: tuple[str, float, float] | None  # (state, start_s, until_s) under way; None: waiting for work
+    job: Job | None
+
+
 class Machine:
     def __init__(
         self,
@@ -47,10 +76,9 @@ class Machine:
         station: Station,
         inbound: simpy.Store,
         dispatch: Callable[[Batch, int], None],
-        calendar: RunCalendar,
+        clock: PlantClock,
         quality: QualityModel,
-        rng: np.random.Generator,
-        maintenance: list[tuple[float, float, str]],
+        state: MachineState,
         on_step: Callable[[StepRecord, list], None],
         wear: Callable[[float], float] | None = None,
         micro_stop_factor: float = 1.0,
@@ -60,16 +88,11 @@ class Machine:
         self.station = station
         self.inbound = inbound
         self._dispatch = dispatch
-        self._calendar = calendar
+        self._clock = clock
         self._quality = quality
-        self._rng = rng
-        # (start_s, duration_s, state): planned maintenance, and the failure of a worn machine, taken between
-        # batches; all inside the factory day.
-        self._maintenance = sorted(maintenance)
         self._wear = wear
         self._micro_stop_factor = micro_stop_factor
         self._on_step = on_step
-        self.log: list[tuple[float, float, str]] = []  # (start_s, end_s, state), in time order
         behaviour = station.behaviour
         self._mtbf_s = behaviour.mtbf_h * 3600.0
         # Lognormal repair time with mean mttr_min and the configured coefficient of variation.
@@ -77,95 +100,167 @@ class Machine:
         self._repair_mu = float(np.log(behaviour.mttr_min * 60.0) - self._repair_sigma**2 / 2)
         self._micro_interval_s = behaviour.micro_stops.mean_interval_min * 60.0
         self._micro_duration_s = behaviour.micro_stops.mean_duration_s
-        self._to_failure_s = rng.exponential(self._mtbf_s)  # operating time left until the next breakdown
-        self._to_micro_stop_s = self._next_micro_stop()
-        self._last_product: str | None = None
-        self._last_shift: int | None = None
+        self._rng = np.random.default_rng()
+        self._rng.bit_generator.state = state.rng
+        self._to_failure_s = state.to_failure_s
+        self._to_micro_stop_s = state.to_micro_stop_s
+        self._last_product = state.last_product
+        self._last_shift = state.last_shift
+        # Planned maintenance and the failure of a worn machine, taken between batches.
+        self._maintenance = sorted(state.maintenance)
+        self._activity = state.activity
+        self._job = state.job
+        self.log: list[tuple[float, float, str]] = []  # (start_s, end_s, state), in time order
+        if self._activity is not None:  # resumed during an activity: its log goes on from its start
+            self.log.append((self._activity[1], self._activity[2], self._activity[0]))
 
-    def _next_micro_stop(self) -> float:
+    @classmethod
+    def first_state(cls, station: Station, rng: np.random.Generator, micro_stop_speedup: float) -> MachineState:
+        """A machine's state when the plant starts: idle, its countdowns drawn from ``rng`` (a worn machine
+        stops ``micro_stop_speedup`` times as often)."""
+        behaviour = station.behaviour
+        to_failure = rng.exponential(behaviour.mtbf_h * 3600.0)
+        to_micro_stop = rng.exponential(behaviour.micro_stops.mean_interval_min * 60.0 / micro_stop_speedup)
+        return MachineState(
+            rng=rng.bit_generator.state,
+            to_failure_s=float(to_failure),
+            to_micro_stop_s=float(to_micro_stop),
+            last_product=None,
+            last_shift=None,
+            maintenance=[],
+            activity=None,
+            job=None,
+        )
+
+    def state(self) -> MachineState:
+        """The machine's state now: the run stopped between two events."""
+        return MachineState(
+            rng=self._rng.bit_generator.state,
+            to_failure_s=self._to_failure_s,
+            to_micro_stop_s=self._to_micro_stop_s,
+            last_product=self._last_product,
+            last_shift=self._last_shift,
+            maintenance=list(self._maintenance),
+            activity=self._activity,
+            job=self._job,
+        )
+
+    def _next_micro_stop(self, at_s: float) -> float:
         """Producing seconds to the next micro-stop; a worn machine stops up to micro_stop_factor as often."""
         interval = self._micro_interval_s
         if self._wear is not None:
-            interval /= 1.0 + (self._micro_stop_factor - 1.0) * float(self._wear(self.env.now))
+            interval /= 1.0 + (self._micro_stop_factor - 1.0) * float(self._wear(at_s))
         return self._rng.exponential(interval)
 
     def _spend(self, seconds: float, state: str):
+        now = self.env.now
+        self._activity = (state, now, now + seconds)
         if seconds > _EPS:
-            self.log.append((self.env.now, self.env.now + seconds, state))
+            self.log.append((now, now + seconds, state))
         return self.env.timeout(seconds)
 
     def run(self) -> Generator:
-        env, day_end = self.env, self._calendar.end_s  # the run's end: no new batch after it
-        while env.now < day_end:
-            if self._maintenance and env.now >= self._maintenance[0][0]:
-                _, duration, state = self._maintenance.pop(0)
-                yield self._spend(duration, state)
-                continue
-            request = self.inbound.get()
-            if self._maintenance:  # wait for material, but not past the next maintenance window
-                yield request | env.timeout(self._maintenance[0][0] - env.now)
-            else:
-                yield request
-            if not request.triggered:
-                request.cancel()
-                continue
-            batch = request.value
-            waited = env.now - batch.queued_s
-            if env.now < day_end:
-                yield from self._set_up(batch)
-            if env.now >= day_end:  # the day is over: the batch ends here, no event is emitted
-                return
-            yield from self._run_batch(batch, waited)
+        if self._activity is not None:  # resumed: finish the activity under way, then what follows it
+            state, _, until = self._activity
+            yield self.env.timeout(until - self.env.now)
+            self._activity = None
+            if state == "setup":
+                self._start_production()
+            elif state == "producing":
+                yield from self._stop_if_due()
+            if self._job is not None:
+                yield from self._produce()
+        while True:
+            yield from self._next()
 
-    def _set_up(self, batch: Batch) -> Generator:
+    def _next(self) -> Generator:
+        """Take the next maintenance window that is due, or the next batch."""
+        env = self.env
+        if self._maintenance and env.now >= self._maintenance[0][0]:
+            _, duration, state = self._maintenance.pop(0)
+            yield self._spend(duration, state)
+            self._activity = None
+            return
+        request = self.inbound.get()
+        if self._maintenance:  # wait for material, but not past the next maintenance window
+            yield request | env.timeout(self._maintenance[0][0] - env.now)
+        else:
+            yield request
+        if not request.triggered:
+            request.cancel()
+            return
+        batch = request.value
+        self._job = Job(batch, waited_s=env.now - batch.queued_s)
+        if (minutes := self._set_up_minutes(batch)) > 0:
+            yield self._spend(minutes * 60.0 * self._rng.uniform(0.8, 1.4), "setup")
+            self._activity = None
+        self._start_production()
+        yield from self._produce()
+
+    def _set_up_minutes(self, batch: Batch) -> float:
         behaviour = self.station.behaviour
-        shift = self._calendar.shift_index_at(self.env.now)
+        shift = self._clock.shift_number_at(self.env.now)
         minutes = 0.0
         if self._last_product is not None and batch.product_id != self._last_product:
             minutes += behaviour.changeover_min
         if shift != self._last_shift:
             minutes += behaviour.shift_start_setup_min
         self._last_product, self._last_shift = batch.product_id, shift
-        if minutes > 0:
-            yield self._spend(minutes * 60.0 * self._rng.uniform(0.8, 1.4), "setup")
+        return minutes
 
-    def _run_batch(self, batch: Batch, waited_s: float) -> Generator:
-        station, rng = self.station, self._rng
-        start = self.env.now
-        produced = batch.good_qty
-        slowdown = 1.0 + rng.gamma(station.behaviour.slowdown.shape, 1.0) * (
-            station.behaviour.slowdown.mean_excess / station.behaviour.slowdown.shape
-        )
-        work = station.step.planned_runtime_per_unit_s * produced * slowdown
-        while work > _EPS:
-            run = min(work, self._to_failure_s, self._to_micro_stop_s)
-            yield self._spend(run, "producing")
-            work -= run
+    def _start_production(self) -> None:
+        job, slowdown = self._job, self.station.behaviour.slowdown
+        job.start_s = self.env.now
+        factor = 1.0 + self._rng.gamma(slowdown.shape, 1.0) * (slowdown.mean_excess / slowdown.shape)
+        job.work_s = self.station.step.planned_runtime_per_unit_s * job.batch.good_qty * factor
+
+    def _produce(self) -> Generator:
+        """Run the job to its end: producing, interrupted by breakdowns and micro-stops."""
+        job = self._job
+        while job.work_s > _EPS:
+            run = min(job.work_s, self._to_failure_s, self._to_micro_stop_s)
+            job.work_s -= run
             self._to_failure_s -= run
             self._to_micro_stop_s -= run
-            if self._to_failure_s <= _EPS:
-                yield self._spend(rng.lognormal(self._repair_mu, self._repair_sigma), "breakdown")
-                self._to_failure_s = rng.exponential(self._mtbf_s)
-            elif self._to_micro_stop_s <= _EPS and work > _EPS:
-                yield self._spend(rng.exponential(self._micro_duration_s), "micro_stop")
-                self._to_micro_stop_s = self._next_micro_stop()
+            yield self._spend(run, "producing")
+            self._activity = None
+            yield from self._stop_if_due()
         if self._to_micro_stop_s <= _EPS:  # due exactly as the batch finished: it passes unnoticed
-            self._to_micro_stop_s = self._next_micro_stop()
-        end = self.env.now
+            self._to_micro_stop_s = self._next_micro_stop(self.env.now)
+        self._job = None
+        self._finish(job)
 
+    def _stop_if_due(self) -> Generator:
+        """After a stretch of producing: the breakdown or micro-stop it ran into, if any."""
+        rng = self._rng
+        if self._to_failure_s <= _EPS:
+            repair = rng.lognormal(self._repair_mu, self._repair_sigma)
+            self._to_failure_s = rng.exponential(self._mtbf_s)
+            yield self._spend(repair, "breakdown")
+            self._activity = None
+        elif self._to_micro_stop_s <= _EPS and self._job.work_s > _EPS:
+            stop = rng.exponential(self._micro_duration_s)
+            self._to_micro_stop_s = self._next_micro_stop(self.env.now + stop)
+            yield self._spend(stop, "micro_stop")
+            self._activity = None
+
+    def _finish(self, job: Job) -> None:
+        """The step is done: inspect, record, and pass the batch on (or back to rework)."""
+        batch, station = job.batch, self.station
+        start, end, produced = job.start_s, self.env.now, batch.good_qty
         inspection = self._quality.inspect(batch, station, produced, start, end)
         record = StepRecord(
             case_id=batch.case_id,
             product_id=batch.product_id,
             activity=station.activity,
             machine_id=self.machine_id,
-            crew_id=self._calendar.crew_at(start),
+            crew_id=self._clock.crew_at(start),
             start_s=start,
             end_s=end,
             produced_qty=produced,
             scrap_qty=inspection.scrap_qty,
             is_rework=station.activity in batch.done,
-            waited_s=waited_s,
+            waited_s=job.waited_s,
         )
         self._on_step(record, inspection.measurements)
         batch.done.add(station.activity)

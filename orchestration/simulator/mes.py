@@ -1,8 +1,9 @@
 """The MES log of a simulated factory day, turned into the raw tables of the lake contract.
 
-Times are kept on the simulation clock (seconds from the start of the factory day) and converted to UTC
-microseconds once, by one rounding function, so that a state boundary and an event boundary at the same
-instant stay equal and each machine's states add up to the window exactly.
+Times are kept on the plant's clock (seconds from the start of its first day: ``shifts.PlantClock``) and
+converted to UTC microseconds once, by one rounding function, so that a state boundary and an event boundary
+at the same instant stay equal, on one day or on two, and each machine's states add up to the window
+exactly.
 """
 
 from __future__ import annotations
@@ -21,23 +22,37 @@ from orchestration.simulator.shifts import ShiftCalendar
 
 
 class MesLog:
-    def __init__(self, calendar: ShiftCalendar, stations: list[Station]):
+    """The MES log of factory day ``calendar.day``, from steps on the plant's clock (seconds since
+    ``plant_origin``; the day starts at ``origin_s`` on it)."""
+
+    def __init__(self, calendar: ShiftCalendar, stations: list[Station], origin_s: float, plant_origin: datetime):
         self.calendar = calendar
         self._line_of = {m: s.step.line_id for s in stations for m in s.machine_ids}
+        self._plant_us = _epoch_us(plant_origin)
         self._start_us = _epoch_us(calendar.window_start)
         self._end_us = _epoch_us(calendar.window_end)
+        self._origin_s, self._end_s = origin_s, origin_s + calendar.length_s
         self.steps: list[StepRecord] = []
         # (case, activity, machine, measurement)
         self.measurements: list[tuple[str, str, str, Measurement]] = []
 
     def record_step(self, step: StepRecord, measurements: list[Measurement]) -> None:
-        if not 0 <= step.start_s < self.calendar.length_s:  # a step of the day before or after
-            return
-        self.steps.append(step)
-        self.measurements.extend((step.case_id, step.activity, step.machine_id, m) for m in measurements)
+        """Keep a step that started in the day, and the measurements taken in it (of steps started in the
+        day, or running into it from the day before)."""
+        if self._origin_s <= step.start_s < self._end_s:
+            self.steps.append(step)
+        self.measurements.extend(
+            (step.case_id, step.activity, step.machine_id, m)
+            for m in measurements
+            if self._origin_s <= m.measured_s < self._end_s
+        )
 
     def us(self, clock_s) -> np.ndarray:
-        """UTC epoch microseconds of simulation-clock seconds."""
+        """UTC epoch microseconds of plant-clock seconds."""
+        return self._plant_us + np.rint(np.asarray(clock_s, dtype=np.float64) * 1e6).astype(np.int64)
+
+    def day_us(self, clock_s) -> np.ndarray:
+        """UTC epoch microseconds of seconds from the day's start (the shift calendar's clock)."""
         return self._start_us + np.rint(np.asarray(clock_s, dtype=np.float64) * 1e6).astype(np.int64)
 
     def production_events(self) -> pa.Table:
@@ -63,8 +78,7 @@ class MesLog:
         )
 
     def quality_measurements(self) -> pa.Table:
-        # Only what was measured inside the factory day; a step running past its end is measured tomorrow.
-        rows = [r for r in self.measurements if r[3].measured_s < self.calendar.length_s]
+        rows = list(self.measurements)
         rows.sort(key=lambda r: (r[3].measured_s, r[0], r[1], r[3].characteristic))
         prefix = self.calendar.day.isoformat()
         return _table(
@@ -127,8 +141,8 @@ class MesLog:
             shift_name=[s.name for s in slots],
             crew_id=[s.crew_id for s in slots],
             staffed_headcount=np.array([s.staffed_headcount for s in slots], dtype=np.int64),
-            start_ts=self.us([s.start_s for s in slots]),
-            end_ts=self.us([s.end_s for s in slots]),
+            start_ts=self.day_us([s.start_s for s in slots]),
+            end_ts=self.day_us([s.end_s for s in slots]),
         )
 
 

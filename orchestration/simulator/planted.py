@@ -39,15 +39,17 @@ class Wear:
         since = np.asarray(clock_s, dtype=np.float64) + self._offset_s
         return np.where(since >= 0, np.mod(since, self._period_s) / self._period_s, 0.0)
 
-    def failures(self, since_s: float = 0.0, until_s: float | None = None) -> list[tuple[float, float]]:
-        """(clock_s, duration_s) of failures reaching into [since_s, until_s), clipped to since_s; until_s
-        defaults to the end of this day."""
+    def failures(
+        self, since_s: float = 0.0, until_s: float | None = None, clip: bool = True
+    ) -> list[tuple[float, float]]:
+        """(clock_s, duration_s) of failures reaching into [since_s, until_s), clipped to since_s (without
+        ``clip``: only those starting in it); until_s defaults to the end of this day."""
         repair_s = self.spec.repair_h * 3600.0
         until_s = self._length_s if until_s is None else until_s
         windows = []
         k = max(1, int(np.floor((self._offset_s + since_s - repair_s) / self._period_s)))
         while (at := k * self._period_s - self._offset_s) < until_s:
-            if at + repair_s > since_s:
+            if at + repair_s > since_s and (clip or at >= since_s):
                 start = max(at, since_s)
                 windows.append((start, at + repair_s - start))
             k += 1

@@ -16,7 +16,6 @@ import numpy as np
 
 from orchestration.simulator.config import Characteristic, FactoryConfig
 from orchestration.simulator.route import Batch, Station
-from orchestration.simulator.shifts import RunCalendar
 
 
 @dataclass(frozen=True)
@@ -44,14 +43,20 @@ def out_of_spec_share(mean: float, sigma: float, lsl: float, usl: float) -> floa
 
 
 class QualityModel:
-    def __init__(self, config: FactoryConfig, rng: np.random.Generator, calendar: RunCalendar | None = None):
+    """The checks of a run: ``warm`` holds the planted bad shift's (start_s, end_s, delta_c) spans per room on
+    the run's clock, for the days its steps can have started on."""
+
+    def __init__(
+        self,
+        config: FactoryConfig,
+        rng: np.random.Generator,
+        warm: dict[str, list[tuple[float, float, float]]] | None = None,
+    ):
         self._products = config.products
         self._rng = rng
         bad = config.effects.bad_shift
         self._drift_per_c = bad.drift_per_c if bad is not None else {}
-        self._warm = (
-            {room: calendar.bad_shift_spans(config, room) for room in config.rooms} if calendar else {}
-        )
+        self._warm = warm or {}
 
     def _drift(self, station: Station, name: str, start_s: float) -> float:
         """Shift of the process mean of ``name`` at ``start_s``: room temperature excess times sensitivity."""

@@ -115,44 +115,54 @@ class ShiftCalendar:
         return (self._day_start_hour + (clock_s + change_s) / 3600.0) % 24.0
 
 
-class RunCalendar:
-    """The shift calendars of the consecutive days one simulation run spans, on the run's clock.
+class PlantClock:
+    """The simulated plant's one clock: seconds since the start of its first factory day (``first_day``).
 
-    The clock's zero is the start of the emitted day ``day``; earlier days sit at negative offsets, and the
-    days the run goes on after it (to ``last_day``) at positive ones. Shift indices count on across days, so
-    the first batch after any shift change gets its start-up check.
+    Every day of the plant's life sits at its offset on this clock (DST days are 23 or 25 hours long), so a
+    state carried from one day into the next keeps its instants exactly: no day re-bases them. Shift numbers
+    count on across days (the day's ordinal times the shifts per day, plus the shift), so the first batch
+    after any shift change gets its start-up check, whichever day the run resumed on.
     """
 
-    def __init__(self, config: FactoryConfig, first_day: date, day: date, last_day: date | None = None):
-        last_day = last_day or day
-        self.target = ShiftCalendar(config, day)
-        self.days = [
-            self.target if d == day else ShiftCalendar(config, d)
-            for d in (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
-        ]
-        self.offsets_s = [(c.window_start - self.target.window_start).total_seconds() for c in self.days]
-        self.length_s = self.target.length_s  # the emitted day
-        self.end_s = self.offsets_s[-1] + self.days[-1].length_s  # the run's end
+    def __init__(self, config: FactoryConfig):
+        self._config = config
+        self.first_day: date = config.release.first_day
+        self.origin = ShiftCalendar(config, self.first_day).window_start
+        self._days: dict[date, ShiftCalendar] = {}
         self._shifts_per_day = len(config.shifts.pattern)
 
-    def _locate(self, clock_s: float) -> tuple[int, float]:
-        """(index of the day, seconds into that day) of a run-clock instant; before the first day: day 0."""
-        index = max(0, bisect_right(self.offsets_s, clock_s) - 1)
-        return index, clock_s - self.offsets_s[index]
+    def day(self, day: date) -> ShiftCalendar:
+        if day not in self._days:
+            self._days[day] = ShiftCalendar(self._config, day)
+        return self._days[day]
 
-    def shift_index_at(self, clock_s: float) -> int:
-        index, local = self._locate(clock_s)
-        return index * self._shifts_per_day + self.days[index].shift_index_at(local)
+    def offset_s(self, day: date) -> float:
+        """Where factory day ``day`` starts on the plant's clock."""
+        return (self.day(day).window_start - self.origin).total_seconds()
+
+    def _locate(self, clock_s: float) -> tuple[ShiftCalendar, float]:
+        """(the factory day, seconds into it) of a plant-clock instant."""
+        day = self.first_day + timedelta(days=int(clock_s // 86400))
+        while self.offset_s(day) > clock_s:
+            day -= timedelta(days=1)
+        while self.offset_s(day + timedelta(days=1)) <= clock_s:
+            day += timedelta(days=1)
+        return self.day(day), clock_s - self.offset_s(day)
+
+    def shift_number_at(self, clock_s: float) -> int:
+        calendar, local = self._locate(clock_s)
+        return calendar.day.toordinal() * self._shifts_per_day + calendar.shift_index_at(local)
 
     def crew_at(self, clock_s: float) -> str:
-        index, local = self._locate(clock_s)
-        return self.days[index].crew_at(local)
+        calendar, local = self._locate(clock_s)
+        return calendar.crew_at(local)
 
-    def bad_shift_spans(self, config: FactoryConfig, room_id: str) -> list[tuple[float, float, float]]:
-        """(start_s, end_s, delta_c) of the planted bad shift in ``room_id`` on the run's days."""
+    def bad_shift_spans(self, room_id: str, days: list[date]) -> list[tuple[float, float, float]]:
+        """(start_s, end_s, delta_c) of the planted bad shift in ``room_id`` on ``days``, on the plant clock."""
         spans = []
-        for calendar, offset in zip(self.days, self.offsets_s, strict=True):
-            span = calendar.bad_shift_span(config, room_id)
+        for day in days:
+            span = self.day(day).bad_shift_span(self._config, room_id)
             if span is not None:
+                offset = self.offset_s(day)
                 spans.append((span[0] + offset, span[1] + offset, span[2]))
         return spans
