@@ -21,7 +21,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # The default plant (the simulated factory, Europe/Berlin, first shift at 06:00), its days over the whole year
 # for the schedules' arithmetic (the spring's DST day too): the simulated plant itself starts in November.
 _DEFAULT = resolve_plant()
-PLANT = dataclasses.replace(_DEFAULT, paths=dataclasses.replace(_DEFAULT.paths, partitions_start="2026-01-01"))
+PLANT = dataclasses.replace(
+    _DEFAULT, paths=dataclasses.replace(_DEFAULT.paths, partitions_start="2026-01-01")
+)
 
 
 @pytest.fixture(scope="module")

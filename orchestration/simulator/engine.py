@@ -170,7 +170,8 @@ def first_state(config: FactoryConfig, clock: PlantClock, stations: list[Station
             machines[machine_id] = Machine.first_state(station, rng, speedup)
             if worn:
                 machines[machine_id].maintenance = [
-                    (at, d, "breakdown") for at, d in wear.failures(since_s=since, until_s=clock.offset_s(first))
+                    (at, d, "breakdown")
+                    for at, d in wear.failures(since_s=since, until_s=clock.offset_s(first))
                 ]
     empty = LineState(
         day=first - DAY,
@@ -269,7 +270,9 @@ def release_batches(env: simpy.Environment, plan: list[tuple[float, Batch]], fir
         first.put(batch)
 
 
-def release_plan(config: FactoryConfig, clock: PlantClock, day: date, since_s: float) -> list[tuple[float, Batch]]:
+def release_plan(
+    config: FactoryConfig, clock: PlantClock, day: date, since_s: float
+) -> list[tuple[float, Batch]]:
     """(plant clock_s, batch) of ``day``'s releases from ``since_s`` on, in time order."""
     offset = clock.offset_s(day)
     length = clock.day(day).length_s

@@ -116,7 +116,9 @@ def _machine_state(data: dict) -> MachineState:
         activity=tuple(data["activity"]) if data["activity"] is not None else None,
         job=None
         if job is None
-        else Job(_batch_of(job["batch"]), waited_s=job["waited_s"], start_s=job["start_s"], work_s=job["work_s"]),
+        else Job(
+            _batch_of(job["batch"]), waited_s=job["waited_s"], start_s=job["start_s"], work_s=job["work_s"]
+        ),
     )
 
 

@@ -115,7 +115,9 @@ class Machine:
             self.log.append((self._activity[1], self._activity[2], self._activity[0]))
 
     @classmethod
-    def first_state(cls, station: Station, rng: np.random.Generator, micro_stop_speedup: float) -> MachineState:
+    def first_state(
+        cls, station: Station, rng: np.random.Generator, micro_stop_speedup: float
+    ) -> MachineState:
         """A machine's state when the plant starts: idle, its countdowns drawn from ``rng`` (a worn machine
         stops ``micro_stop_speedup`` times as often)."""
         behaviour = station.behaviour

@@ -25,7 +25,9 @@ class MesLog:
     """The MES log of factory day ``calendar.day``, from steps on the plant's clock (seconds since
     ``plant_origin``; the day starts at ``origin_s`` on it)."""
 
-    def __init__(self, calendar: ShiftCalendar, stations: list[Station], origin_s: float, plant_origin: datetime):
+    def __init__(
+        self, calendar: ShiftCalendar, stations: list[Station], origin_s: float, plant_origin: datetime
+    ):
         self.calendar = calendar
         self._line_of = {m: s.step.line_id for s in stations for m in s.machine_ids}
         self._plant_us = _epoch_us(plant_origin)

@@ -158,7 +158,7 @@ class PlantClock:
         return calendar.crew_at(local)
 
     def bad_shift_spans(self, room_id: str, days: list[date]) -> list[tuple[float, float, float]]:
-        """(start_s, end_s, delta_c) of the planted bad shift in ``room_id`` on ``days``, on the plant clock."""
+        """(start_s, end_s, delta_c) of the planted bad shift in ``room_id`` on ``days`` (plant clock)."""
         spans = []
         for day in days:
             span = self.day(day).bad_shift_span(self._config, room_id)
