@@ -19,7 +19,8 @@ from orchestration.simulator import load_scenario
 from orchestration.simulator.engine import run_factory_day
 from tests.conftest import SMALL_SCENARIO
 
-DAYS = [(date(2026, 11, 10) + timedelta(days=k)).isoformat() for k in range(3)]  # Tuesday to Thursday
+# Saturday to Monday: batches cross two midnights, one of them a week's end (the plant runs on: no restart).
+DAYS = [(date(2026, 11, 14) + timedelta(days=k)).isoformat() for k in range(3)]
 
 
 @pytest.fixture(scope="module")

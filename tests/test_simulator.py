@@ -17,6 +17,7 @@ from orchestration.lake.tables import MACHINE_STATES, RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import conform, partition_file
 from orchestration.simulator import load_scenario, simulate_factory_day
 from orchestration.simulator.engine import run_factory_day
+from orchestration.simulator.line_state import LineStates, fingerprint
 from orchestration.simulator.shifts import scenario_calendar
 
 REPO = Path(__file__).resolve().parent.parent
@@ -353,6 +354,35 @@ def test_a_batch_crossing_midnight_shows_each_step_once(config, first):
         handed_on = [(e["good_qty"], f["produced_qty"]) for e, f in zip(chain, chain[1:], strict=False)]
         assert all(good == produced for good, produced in handed_on), (case_id, handed_on)
     assert crossing >= 3
+
+
+def test_a_day_resumes_from_the_state_kept_beside_the_lake(config, tmp_path):
+    """The line's state at each day's start is kept on disk: a fresh process resumes the plant from the
+    latest kept state (not from its first day) and the day comes out the same."""
+    LineStates._memory.clear()  # as in a fresh process
+    states = LineStates(tmp_path / "simulator")
+    day = DAY + timedelta(days=1)
+    expected = run_factory_day(config, day, states).raw_tables()
+    plant = tmp_path / "simulator" / fingerprint(config)
+    kept = sorted(p.name for p in plant.iterdir())
+    first = config.release.first_day
+    # every day from the first to the day after (and on, while a step of the day is still running)
+    assert kept[: (day - first).days + 2] == [
+        f"{first + timedelta(days=k)}.json" for k in range((day - first).days + 2)
+    ]
+    for path in plant.iterdir():  # only the day's own state is left: no history to run again
+        if path.name != f"{day}.json":
+            path.unlink()
+    LineStates._memory.clear()
+    resumed = run_factory_day(config, day, LineStates(tmp_path / "simulator")).raw_tables()
+    for name, table in expected.items():
+        assert resumed[name].equals(table), name
+
+
+def test_no_day_before_the_plant_starts(config):
+    before = config.release.first_day - timedelta(days=1)
+    with pytest.raises(ValueError, match=f"starts on {config.release.first_day}.*no factory day {before}"):
+        run_factory_day(config, before)
 
 
 def _by_case(events: list[dict]) -> dict[str, list[dict]]:
