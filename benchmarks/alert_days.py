@@ -2,12 +2,12 @@
 
 Each day is judged as the alerting process judges it (orchestration/alerting/live.py), against the reference
 fitted from the three factory days before it in a lake (reference.py), which this script lands first as the
-daily extraction lands them. Each day on a fresh evaluator, as ``alert_latency.py`` replays one: the
-simulated days are simulated one at a time, so their machine states and slow sensors jump at the day's start
-(issue 21). Printed per day: the planted critical faults (as ``alert_latency.py`` defines them) alerted and
-the plant time the scoring needed to be sure (``decided_at`` minus the fault's start); every alert matching no
-planted sensor fault, by shift, with the planted effect it falls on, if any (the wearing machine, the bad
-shift's room).
+daily extraction lands them. Each day on a fresh evaluator, as ``alert_latency.py`` replays one. The
+machine states go on across midnight (the simulator is one continuous run), but each day's telemetry is drawn
+on its own, so slow sensors jump at the day's start. Printed per day: the planted critical faults (as
+``alert_latency.py`` defines them) alerted and the plant time the scoring needed to be sure (``decided_at``
+minus the fault's start); every alert matching no planted sensor fault, by shift, with the planted effect it
+falls on, if any (the wearing machine, the bad shift's room).
 
     .venv/bin/python benchmarks/alert_days.py [--scenario data/scenarios/default.yaml]
         [--days 2026-11-12,2026-11-13,2026-11-14]
