@@ -16,6 +16,7 @@ import yaml
 from orchestration.lake.tables import MACHINE_STATES, RAW_TABLES, TRUTH_TABLES
 from orchestration.lake.writer import conform, partition_file
 from orchestration.simulator import load_scenario, simulate_factory_day
+from orchestration.simulator.cli import main as simulator_cli
 from orchestration.simulator.engine import run_factory_day
 from orchestration.simulator.line_state import LineStates, fingerprint
 from orchestration.simulator.shifts import scenario_calendar
@@ -379,10 +380,13 @@ def test_a_day_resumes_from_the_state_kept_beside_the_lake(config, tmp_path):
         assert resumed[name].equals(table), name
 
 
-def test_no_day_before_the_plant_starts(config):
+def test_no_day_before_the_plant_starts(config, tmp_path, capsys):
     before = config.release.first_day - timedelta(days=1)
     with pytest.raises(ValueError, match=f"starts on {config.release.first_day}.*no factory day {before}"):
         run_factory_day(config, before)
+    command = ["--scenario", str(SMALL), "--start", before.isoformat(), "--out", str(tmp_path)]
+    assert simulator_cli(command) == 2
+    assert f"no factory day {before}" in capsys.readouterr().err
 
 
 def _by_case(events: list[dict]) -> dict[str, list[dict]]:

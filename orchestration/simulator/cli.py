@@ -17,6 +17,7 @@ from orchestration.command_line import Parser, factory_day
 from orchestration.lake.writer import write_partition
 from orchestration.simulator.config import load_scenario
 from orchestration.simulator.engine import run_factory_day
+from orchestration.simulator.line_state import LineStates
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,10 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
+    states = LineStates(args.out / "simulator")  # the line's state at each day's start, beside the lake
     for offset in range(args.days):
         day = args.start + timedelta(days=offset)
         began = time.perf_counter()
-        simulated = run_factory_day(config, day)
+        try:
+            simulated = run_factory_day(config, day, states)
+        except ValueError as exc:  # a day before the plant's first
+            print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+            return 2
         rows = {
             table: write_partition(args.out, table, day.isoformat(), data)
             for table, data in simulated.tables.items()

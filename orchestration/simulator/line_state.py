@@ -17,6 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from orchestration.atomic_files import replacing
@@ -56,8 +57,17 @@ def loads(text: str) -> LineState:
 
 
 def fingerprint(config: FactoryConfig) -> str:
-    """Which plant a state belongs to: any change of the scenario starts another history."""
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:20]
+    """Which plant a state belongs to: any change of the scenario, or of the simulator's code (a kept state
+    would no longer be the one this code computes), starts another history."""
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    digest.update(_code_digest())
+    return digest.hexdigest()[:20]
+
+
+@cache
+def _code_digest() -> bytes:
+    sources = sorted(Path(__file__).parent.glob("*.py"))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).digest()
 
 
 class LineStates:
