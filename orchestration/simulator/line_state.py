@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
-from orchestration.atomic_files import replacing
 from orchestration.simulator.config import FactoryConfig
 from orchestration.simulator.machine import Job, MachineState
 from orchestration.simulator.route import Batch
@@ -90,8 +90,12 @@ class LineStates:
     def put(self, plant: str, day: date, text: str) -> None:
         self._memory[(plant, day)] = text
         if self.folder is not None and not (path := self._path(plant, day)).is_file():
-            with replacing(path) as temporary:  # a killed run leaves no half state
-                temporary.write_text(text)
+            # Written aside, then renamed: a killed run leaves no half state. Runs of several days at once may
+            # keep the same state: each writes its own temporary file, and the same text wins either way.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            temporary.write_text(text)
+            os.replace(temporary, path)
 
 
 def _machine(state: MachineState) -> dict:
