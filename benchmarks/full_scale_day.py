@@ -482,7 +482,12 @@ def main() -> None:
             summary = genealogy_part(part_folder, scenario, args.day, args.sample_batches)
         else:
             summary = window_part(
-                part_folder, scenario, args.day, args.window_days, args.memory_limit, args.window_folder
+                part_folder,
+                args.folder / "scaled_window.yaml",
+                args.day,
+                args.window_days,
+                args.memory_limit,
+                args.window_folder,
             )
         args.summary.write_text(json.dumps(summary))
         return
@@ -495,6 +500,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="full_scale_day.") as temporary:
         folder = Path(temporary)
         (folder / "scaled.yaml").write_text(f"base: {args.scenario.resolve()}\nscale: {args.scale}\n")
+        # The window's plant starts on its first history day (a simulated plant has no day before its first).
+        starts = args.day - timedelta(days=args.window_days - 1 + HISTORY_DAYS)
+        (folder / "scaled_window.yaml").write_text(
+            f"base: {args.scenario.resolve()}\nscale: {args.scale}\nrelease: {{first_day: {starts}}}\n"
+        )
         print(f"{args.scenario} at scale {args.scale}, {args.day}; load average {os.getloadavg()[0]:.1f}")
         for part in parts:
             print(f"\n== {part}", flush=True)
