@@ -26,7 +26,6 @@ class Batch:
     case_id: str
     product_id: str
     good_qty: int
-    next_step: int = 0
     reworks: int = 0
     queued_s: float = 0.0  # when the batch joined the queue it is in
     done: set[str] = field(default_factory=set)  # activities already performed: a repeat is rework
