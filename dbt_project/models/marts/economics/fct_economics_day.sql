@@ -38,8 +38,12 @@ events as (
         products.material_cost_per_cell,
         products.selling_price_per_cell,
         products.currency,
-        -- materials added at this step (first passes only)
-        case when events.is_rework then 0 else coalesce(machines.material_cost_share, 0) end as share_added
+        -- materials added at this step (first passes only); exact, so that the running share is exact on
+        -- every engine (a double's running sum depends on how an engine groups it)
+        cast(
+            case when events.is_rework then 0 else coalesce(machines.material_cost_share, 0) end
+            as decimal(12, 9)
+        ) as share_added
     from {{ ref('stg_mes__production_events') }} as events
     left join machines
         on machines.production_date = events.production_date and machines.machine_id = events.machine_id
@@ -66,13 +70,12 @@ flows as (
     select
         production_date,
         any_value(currency) as currency,
-        sum(produced_qty * share_added * material_cost_per_cell) as material_cost,
-        sum(scrap_qty * share_embodied * material_cost_per_cell) as scrap_cost,
+        {{ exact_sum('produced_qty * share_added * material_cost_per_cell') }} as material_cost,
+        {{ exact_sum('scrap_qty * share_embodied * material_cost_per_cell') }} as scrap_cost,
         sum(scrap_qty) as scrap_cells,
         coalesce(sum(good_qty) filter (where activity = '{{ var("final_activity") }}'), 0) as cells_completed,
-        coalesce(
-            sum(good_qty * selling_price_per_cell) filter (where activity = '{{ var("final_activity") }}'), 0
-        ) as revenue
+        {%- set completed = "activity = '" ~ var('final_activity') ~ "'" %}
+        coalesce({{ exact_sum('good_qty * selling_price_per_cell', where=completed) }}, 0) as revenue
     from valued
     where {{ production_date_window() }}
     group by production_date
@@ -83,9 +86,9 @@ conversion as (
 
     select
         machine_days.production_date,
-        sum(machine_days.planned_operation_time_s / 3600.0 * machines.conversion_cost_per_hour)
+        {{ exact_sum('machine_days.planned_operation_time_s / 3600.0 * machines.conversion_cost_per_hour') }}
             as conversion_cost,
-        sum(machine_days.planned_operation_time_s) / 3600.0 as machine_hours
+        {{ exact_sum('machine_days.planned_operation_time_s') }} / 3600.0 as machine_hours
     from {{ ref('fct_oee_machine_day') }} as machine_days
     inner join machines
         on machines.production_date = machine_days.production_date
