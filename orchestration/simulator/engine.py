@@ -84,13 +84,14 @@ def run_factory_day(config: FactoryConfig, day: date, states: LineStates | None 
     run = run_day(config, clock, stations, line_state(config, clock, stations, day, states))
     logs = run.logs
     while True:
-        states.put(plant, run.end.day, dumps(run.end))  # the next day starts from it
+        kept = dumps(run.end)
+        states.put(plant, run.end.day, kept)  # the next day starts from it
         for step, measurements in run.steps:
             mes.record_step(step, measurements)
         # A step still running at midnight is finished by the next day's run, from the state this one left.
         if not _still_running(run.end, clock.offset_s(day), clock.offset_s(day + DAY)):
             break
-        run = run_day(config, clock, stations, loads(dumps(run.end)))
+        run = run_day(config, clock, stations, loads(kept))
 
     wear = Wear(config, calendar) if config.effects.degradation is not None else None
     states_of = {machine_id: mes.state_intervals(log) for machine_id, log in logs.items()}
